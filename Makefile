@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` (local stack with demo data) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers
+
+.PHONY: run test unit integration e2e infra-test lint bench package invoke clean
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## local stack with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
+	$(PY) -m infra.local.stack
+
+test: $(STAMP) lint  ## the whole suite
+	$(PY) -m pytest -q
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy layers functions app.py infra
+
+bench: $(STAMP)  ## one `name: value` line per figure
+	$(PY) -m tests.bench.bench
+
+package: $(STAMP)  ## build/template.json + build/packaged.yaml: chalice package, merge, cfn-lint, SAM translate, cfn-lint
+	$(PY) -m infra.build
+
+invoke: $(STAMP)  ## make invoke FN=sms_webhook EVENT=events/sms/inbound.json (against a running `make run`)
+	$(PY) -m infra.local.invoke $(FN) $(EVENT)
+
+clean:
+	rm -rf build .local .pytest_cache .ruff_cache .mypy_cache

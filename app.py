@@ -1,0 +1,65 @@
+"""The Chalice app: registers the function blueprints and holds the agent-facing REST API."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from chalice import Chalice, Response
+
+from functions import assignment
+from functions.webhooks import sms, whatsapp
+from helpdesk import auth, openapi, workspace
+from helpdesk.errors import HelpdeskError
+from helpdesk.settings import ConfigurationError
+
+app = Chalice(app_name="helpdesk")
+for blueprint in (sms.bp, whatsapp.bp, assignment.bp):
+    app.register_blueprint(blueprint)
+
+
+def agent_route(path: str, methods: list[str]) -> Callable[[Callable[..., Any]], Any]:
+    """An agent API route: the caller is authenticated first; domain errors become HTTP answers."""
+
+    def register(view: Callable[..., Any]) -> Any:
+        @wraps(view)
+        def guarded(**params: Any) -> Any:
+            try:
+                who = auth.authenticate(app.current_request.headers.get("authorization"))
+                return view(who, **params)
+            except HelpdeskError as error:
+                return Response({"error": error.reason}, status_code=error.status)
+            except ConfigurationError:
+                return Response({"error": "agent API not configured"}, status_code=500)
+
+        return app.route(path, methods=methods)(guarded)
+
+    return register
+
+
+def _query() -> dict[str, str]:
+    return dict(app.current_request.query_params or {})
+
+
+@agent_route("/api/tickets", ["GET"])
+def list_tickets(who: auth.AgentIdentity) -> Any:
+    return workspace.list_tickets(who, _query())
+
+
+@agent_route("/api/tickets/{ticket_id}", ["GET"])
+def get_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    return workspace.ticket_detail(who, ticket_id)
+
+
+@agent_route("/api/tickets/{ticket_id}", ["PATCH"])
+def patch_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    return workspace.patch_ticket(who, ticket_id, app.current_request.json_body)
+
+
+@agent_route("/api/agents/me/presence", ["PUT"])
+def put_presence(who: auth.AgentIdentity) -> Any:
+    return workspace.set_presence(who, app.current_request.json_body)
+
+
+@app.route("/api/openapi.json", methods=["GET"])
+def openapi_document() -> Any:
+    return openapi.document()

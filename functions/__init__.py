@@ -1,0 +1,1 @@
+"""One module per Lambda, each a Chalice blueprint with exactly one handler."""

@@ -1,0 +1,1 @@
+"""Channel webhooks: one Lambda each, routed by the webhook API of infra/merge-template.json."""

@@ -1,0 +1,31 @@
+"""WhatsApp webhook Lambda: Meta WhatsApp Cloud API (GET verification, signed POST notifications)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from helpdesk import clock, intake, settings
+from helpdesk.conversation import Channel
+from helpdesk.providers import http, meta
+from helpdesk.store import accounts
+
+bp = Blueprint(__name__)
+
+
+@bp.lambda_function(name="whatsapp_webhook")
+@http.answers_errors
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("httpMethod") == "GET":
+        challenge = meta.verify_subscription(http.query(event), settings.secret("META_VERIFY_TOKEN"))
+        return http.response(200, challenge, "text/plain")
+    http.require_content_type(event, "application/json")
+    raw = http.raw_body(event)
+    meta.verify_signature(settings.secret("META_APP_SECRET"), raw, http.header(event, "x-hub-signature-256"))
+    batch = meta.parse_whatsapp(http.json_body(raw), clock.now_iso())
+    # Every number must belong to an account before anything is written.
+    for address in {m.account_address for m in batch.messages}:
+        accounts.channel_address(Channel.WHATSAPP, address)
+    for message in batch.messages:
+        intake.receive(message)
+    return http.json_response(200, {"received": len(batch.messages), "statuses": batch.statuses})

@@ -1,0 +1,1 @@
+"""What turns the code into a stack: merge template, build-and-validate, the local stack."""

@@ -1,0 +1,1 @@
+"""The local stack: moto for AWS, a gateway that plays API Gateway, the SQS mapping, demo data."""

@@ -1,0 +1,1 @@
+"""Helpdesk domain package: shared by every Lambda as a layer; imports no Chalice and no handler."""

@@ -1,0 +1,62 @@
+"""Round-robin assignment: new and reopened tickets spread evenly over the agents who are online."""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from helpdesk.conversation import Status
+from helpdesk.errors import Transient
+from helpdesk.observability import count, logger
+from helpdesk.store import agents as agent_store
+from helpdesk.store import tickets as ticket_store
+
+MAX_ATTEMPTS = 12
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    type: str
+    account_id: str
+    ticket_id: str
+
+
+def next_agent(online_ids: list[str], last_agent_id: str | None) -> str:
+    """The online agent after `last_agent_id` in id order, wrapping around: a true rotation even
+    while agents come and go."""
+    for agent_id in online_ids:
+        if last_agent_id is None or agent_id > last_agent_id:
+            return agent_id
+    return online_ids[0]
+
+
+def needs_agent(ticket: ticket_store.Ticket, event_type: str, roster: agent_store.Roster) -> bool:
+    if ticket.status != Status.OPEN.value or ticket.spam:
+        return False
+    if not ticket.assignee_id:
+        return True
+    # A reopened ticket whose assignee went offline goes back into the rotation.
+    return event_type in ("ticket.reopened", "ticket.created") and not roster.is_online(ticket.assignee_id)
+
+
+def handle(event: TicketEvent) -> str | None:
+    """Assign the ticket if it needs an agent; returns the agent id, or None. Idempotent."""
+    for attempt in range(MAX_ATTEMPTS):
+        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+        roster = agent_store.roster(event.account_id)
+        if not needs_agent(ticket, event.type, roster):
+            return None
+        online = roster.online_ids
+        if not online:
+            logger.info("no agent online; ticket stays unassigned",
+                        extra={"account_id": event.account_id, "ticket_id": event.ticket_id})
+            return None
+        agent_id = next_agent(online, roster.last_agent_id)
+        outcome = agent_store.assign_next(ticket, agent_id, roster)
+        if outcome.assigned:
+            logger.info("ticket assigned", extra={"account_id": event.account_id,
+                                                  "ticket_id": event.ticket_id, "agent_id": agent_id})
+            count("ticket_assigned")
+            return agent_id
+        time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
+    raise Transient("assignment kept conflicting")

@@ -1,0 +1,108 @@
+"""The OpenAPI description of the external surfaces, served at /api/openapi.json."""
+from __future__ import annotations
+
+from typing import Any
+
+_TICKET = {
+    "type": "object",
+    "required": ["id", "channel", "status", "assignee_id", "tags", "contact", "created_at", "updated_at", "spam"],
+    "properties": {
+        "id": {"type": "string"},
+        "channel": {"type": "string", "enum": ["sms", "whatsapp", "email", "instagram", "webchat"]},
+        "status": {"type": "string", "enum": ["open", "snoozed", "closed"]},
+        "assignee_id": {"type": ["string", "null"]},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "contact": {"type": "string", "description": "E.164, Instagram-scoped id, email or visitor id"},
+        "profile_id": {"type": ["string", "null"]},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "spam": {"type": "boolean"},
+        "snooze_until": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+_MESSAGE = {
+    "type": "object",
+    "required": ["id", "direction", "body", "created_at"],
+    "properties": {
+        "id": {"type": "string"},
+        "direction": {"type": "string", "enum": ["inbound", "outbound", "note"]},
+        "body": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "media": {"type": "array", "items": {"type": "object"}},
+        "story": {"type": "object", "properties": {"id": {"type": "string"}, "url": {"type": "string"}}},
+    },
+}
+_ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+
+
+def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description}
+    if schema:
+        out["content"] = {"application/json": {"schema": schema}}
+    return out
+
+
+_ERRORS = {"400": _answer("bad input", _ERROR), "401": _answer("missing or bad token", _ERROR),
+           "403": _answer("role may not use the helpdesk", _ERROR)}
+
+
+def document() -> dict[str, Any]:
+    bearer = [{"cognito": []}]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Helpdesk", "version": "1"},
+        "components": {
+            "securitySchemes": {"cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "schemas": {"Ticket": _TICKET, "Message": _MESSAGE, "Error": _ERROR},
+        },
+        "paths": {
+            "/api/tickets": {"get": {
+                "summary": "A view of tickets, most recently updated first",
+                "security": bearer,
+                "parameters": [
+                    {"name": "view", "in": "query", "schema": {"enum": ["mine", "all", "unassigned", "spam"]}},
+                    {"name": "status", "in": "query", "schema": {"enum": ["open", "snoozed", "closed"]}},
+                    {"name": "next", "in": "query", "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                ],
+                "responses": {"200": _answer("a page", {"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
+                    "next": {"type": ["string", "null"]}}}), **_ERRORS},
+            }},
+            "/api/tickets/{ticket_id}": {
+                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "A ticket with its latest 50 messages, oldest first", "security": bearer,
+                        "responses": {"200": _answer("the ticket", {"allOf": [
+                            {"$ref": "#/components/schemas/Ticket"},
+                            {"type": "object", "properties": {"messages": {
+                                "type": "array", "items": {"$ref": "#/components/schemas/Message"}}}}]}),
+                            "404": _answer("no such ticket", _ERROR), **_ERRORS}},
+                "patch": {"summary": "Change status, assignee, snooze or tags", "security": bearer,
+                          "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                              "status": {"enum": ["open", "snoozed", "closed"]},
+                              "assignee_id": {"type": ["string", "null"]},
+                              "snooze_until": {"type": ["string", "null"], "format": "date-time"},
+                              "tags": {"type": "array", "items": {"type": "string"}}}}}}},
+                          "responses": {"200": _answer("the ticket", {"$ref": "#/components/schemas/Ticket"}),
+                                        "404": _answer("no such ticket", _ERROR),
+                                        "409": _answer("changed meanwhile", _ERROR), **_ERRORS}},
+            },
+            "/api/agents/me/presence": {"put": {
+                "summary": "Go online or offline (round robin only assigns to online agents)",
+                "security": bearer,
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"status": {"enum": ["online", "offline"]}}}}}},
+                "responses": {"200": _answer("presence set"), **_ERRORS}}},
+            "/webhooks/sms": {"post": {
+                "summary": "Twilio Messaging inbound webhook (form; X-Twilio-Signature)",
+                "responses": {"200": {"description": "TwiML", "content": {"text/xml": {}}},
+                              "401": _answer("missing signature"), "403": _answer("bad signature"),
+                              "404": _answer("number of no account")}}},
+            "/webhooks/whatsapp": {
+                "get": {"summary": "Meta subscription verification (hub.challenge echoed)",
+                        "responses": {"200": {"description": "the challenge"}, "403": _answer("bad token")}},
+                "post": {"summary": "WhatsApp Cloud API notifications (X-Hub-Signature-256)",
+                         "responses": {"200": _answer("taken"), "401": _answer("missing signature"),
+                                       "403": _answer("bad signature"), "404": _answer("number of no account")}}},
+        },
+    }

@@ -1,0 +1,40 @@
+"""Phone numbers normalised to E.164, the one form a contact's address takes on SMS and WhatsApp."""
+from __future__ import annotations
+
+import phonenumbers
+
+from helpdesk.errors import BadRequest
+
+
+def to_e164(raw: str, default_region: str | None = None) -> str:
+    """E.164 form of a phone number as a provider sends it (`+15551234567`, `whatsapp:+1...`, `1555...`).
+
+    Meta sends WhatsApp ids as digits without `+`; they always carry the country code, so a bare
+    digit string is read as international.
+    """
+    text = raw.strip()
+    if text.lower().startswith("whatsapp:"):
+        text = text[len("whatsapp:"):]
+    if text and text[0].isdigit() and default_region is None:
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise BadRequest("not a phone number") from exc
+    if not phonenumbers.is_possible_number(number):
+        raise BadRequest("not a phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_alphanumeric_sender(address: str) -> bool:
+    """A brand sender id such as `ACMESHOP`: one-way, it can never receive a customer's reply."""
+    text = address.strip()
+    return any(ch.isalpha() for ch in text.removeprefix("whatsapp:"))
+
+
+def our_address(raw: str) -> str:
+    """One of our own SMS addresses: E.164 for a long code, the bare digits for a short code."""
+    text = raw.strip().removeprefix("whatsapp:")
+    if text.isdigit() and len(text) <= 8:
+        return text
+    return to_e164(text)

@@ -1,0 +1,39 @@
+"""Settings: read once per container, checked on first use; secrets from the environment locally and
+from SSM Parameter Store when deployed (`<NAME>_PARAM` names the parameter)."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the function needs is missing: the deployment is wrong, not the request."""
+
+
+def _secret(name: str) -> str | None:
+    value = os.environ.get(name)
+    if value:
+        return value
+    parameter = os.environ.get(f"{name}_PARAM")
+    if not parameter:
+        return None
+    from aws_lambda_powertools.utilities import parameters
+
+    return str(parameters.get_parameter(parameter, decrypt=True, max_age=300))
+
+
+@lru_cache(maxsize=None)
+def secret(name: str) -> str:
+    """A provider secret; raises ConfigurationError naming it when it is not configured."""
+    value = _secret(name)
+    if not value:
+        raise ConfigurationError(f"{name} is not configured (set {name} or {name}_PARAM)")
+    return value
+
+
+def optional(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name) or default
+
+
+def reset() -> None:
+    secret.cache_clear()

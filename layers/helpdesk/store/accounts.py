@@ -1,0 +1,127 @@
+"""Accounts, their inbound addresses, and customers' consent."""
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from helpdesk.clock import now_iso
+from helpdesk.conversation import Channel, profile_id_for
+from helpdesk.errors import BadRequest, UnknownAddress
+from helpdesk.store.failures import read_cancellation, transient
+from helpdesk.store.models import Account, ChannelAddress, Contact, Item, MessageRef, Profile, account_pk
+from helpdesk.store.tickets import contact_pk, profile_pk, ref_pk
+
+# Inbound address -> account changes when a brand reconfigures a number: minutes of staleness are
+# fine, and the cache keeps the lookup off the hot path (one GSI Query per address per container).
+_ADDRESS_TTL_SECONDS = 300.0
+_address_cache: dict[tuple[str, str], tuple[float, ChannelAddress]] = {}
+
+
+def address_key(channel: Channel, address: str) -> str:
+    return f"ADDR#{channel.value}#{address}"
+
+
+def channel_address(channel: Channel, address: str) -> ChannelAddress:
+    """The account and settings behind one of our inbound addresses, or UnknownAddress."""
+    key = (channel.value, address)
+    hit = _address_cache.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        found = [i for i in Item.gsi1.query(address_key(channel, address), limit=2)
+                 if isinstance(i, ChannelAddress)]
+    except PynamoDBException as error:
+        raise transient(error) from error
+    if not found:
+        raise UnknownAddress(f"no account receives {channel.value} at this address")
+    _address_cache[key] = (time.monotonic() + _ADDRESS_TTL_SECONDS, found[0])
+    return found[0]
+
+
+def forget_addresses() -> None:
+    _address_cache.clear()
+
+
+def put_account(account_id: str, name: str, plan: str = "helpdesk", help_text: str | None = None) -> Account:
+    account = Account(account_pk(account_id), "ACCOUNT", account_id=account_id, name=name, plan=plan,
+                      help_text=help_text)
+    account.save()
+    return account
+
+
+def add_channel_address(account_id: str, channel: Channel, address: str,
+                        display_address: str | None = None) -> ChannelAddress:
+    """Configure an inbound address. An alphanumeric sender id cannot receive SMS: refused."""
+    from helpdesk.phone import is_alphanumeric_sender
+
+    if channel in (Channel.SMS,) and is_alphanumeric_sender(address):
+        raise BadRequest("an alphanumeric sender id is one-way: customers cannot reply to it; "
+                         "configure the helpdesk on a phone number instead")
+    item = ChannelAddress(account_pk(account_id), f"CHANNEL#{channel.value}#{address}",
+                          account_id=account_id, channel=channel.value, address=address,
+                          display_address=display_address,
+                          gsi1pk=address_key(channel, address), gsi1sk=account_pk(account_id))
+    item.save()
+    return item
+
+
+def set_consent(account_id: str, channel: Channel, address: str, provider_message_id: str,
+                consent: str, contact_name: str | None = None) -> bool:
+    """Record a keyword's consent change once per provider message id; False for a replay.
+
+    The keyword's message id is claimed in the same transaction, so a STOP replayed after a later
+    START cannot undo the START.
+    """
+    now = now_iso()
+    try:
+        contact = Contact.get(contact_pk(account_id, channel, address), "CONTACT", consistent_read=True)
+        profile_id = contact.profile_id
+    except Contact.DoesNotExist:
+        contact, profile_id = None, profile_id_for(account_id, channel, address)
+    except PynamoDBException as error:
+        raise transient(error) from error
+    field = {Channel.SMS: Profile.consent_sms, Channel.WHATSAPP: Profile.consent_whatsapp}[channel]
+    t = TransactWrite(connection=Item._get_connection().connection)
+    t.save(MessageRef(ref_pk(account_id, channel, provider_message_id), "REF", event="keyword",
+                      created_at=now), condition=MessageRef.pk.does_not_exist())
+    t.update(Profile(profile_pk(account_id, profile_id), "PROFILE"), actions=[
+        Profile.type.set(Profile), Profile.account_id.set(account_id), Profile.profile_id.set(profile_id),
+        Profile.created_at.set(Profile.created_at | now), field.set(consent),
+        Profile.consent_updated_at.set(now), Profile.phone.set(Profile.phone | address),
+    ])
+    if contact is None:
+        t.update(Contact(contact_pk(account_id, channel, address), "CONTACT"), actions=[
+            Contact.type.set(Contact), Contact.account_id.set(account_id), Contact.channel.set(channel.value),
+            Contact.address.set(address), Contact.profile_id.set(Contact.profile_id | profile_id),
+            Contact.first_seen_at.set(Contact.first_seen_at | now),
+            *([Contact.name.set(contact_name)] if contact_name else []),
+        ])
+    for attempt in range(5):
+        try:
+            with t:
+                pass
+            return True
+        except TransactWriteError as error:
+            cancelled = read_cancellation(error)
+            if cancelled.failed(0):
+                return False
+            if not cancelled.retryable:
+                raise transient(error) from error
+            time.sleep(0.02 * (attempt + 1))
+    raise transient(PynamoDBException("consent update kept conflicting"))
+
+
+def get_profile(account_id: str, profile_id: str) -> Profile | None:
+    try:
+        return Profile.get(profile_pk(account_id, profile_id), "PROFILE", consistent_read=True)
+    except Profile.DoesNotExist:
+        return None
+
+
+def get_contact(account_id: str, channel: Channel, address: str) -> Contact | None:
+    try:
+        return Contact.get(contact_pk(account_id, channel, address), "CONTACT", consistent_read=True)
+    except Contact.DoesNotExist:
+        return None

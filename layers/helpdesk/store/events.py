@@ -1,0 +1,36 @@
+"""Ticket events onto the assignment queue (SQS)."""
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+from helpdesk.errors import Transient
+
+
+@lru_cache(maxsize=1)
+def _sqs() -> Any:
+    import boto3  # lazily: a client made at import would escape moto in tests and slow cold starts
+
+    return boto3.client("sqs")
+
+
+def queue_url() -> str:
+    url = os.environ.get("ASSIGNMENT_QUEUE_URL")
+    if not url:
+        raise RuntimeError("ASSIGNMENT_QUEUE_URL is not set")
+    return url
+
+
+def publish(event: dict[str, Any]) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        _sqs().send_message(QueueUrl=queue_url(), MessageBody=json.dumps(event, separators=(",", ":")))
+    except (BotoCoreError, ClientError) as error:
+        raise Transient("queue unavailable") from error
+
+
+def reset_clients() -> None:
+    _sqs.cache_clear()

@@ -1,0 +1,43 @@
+"""The one place that reads DynamoDB failures: cancellation reasons, throttling, conflicts."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+
+from helpdesk.errors import Transient
+
+# Reasons a retry of the same transaction can cure; anything else is a real condition failure.
+_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
+              "ThrottlingException", "ProvisionedThroughputExceededException",
+              "RequestLimitExceeded", "InternalServerError", "ServiceUnavailable"}
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A transaction cancelled by conditions: per item (in request order), its code and old image."""
+
+    codes: list[str | None]
+    old_images: list[dict[str, Any] | None]
+
+    @property
+    def retryable(self) -> bool:
+        return any(code in _RETRYABLE for code in self.codes)
+
+    def failed(self, index: int) -> bool:
+        return self.codes[index] == "ConditionalCheckFailed"
+
+
+def read_cancellation(error: TransactWriteError) -> Cancelled:
+    """Turn a failed TransactWriteItems into its reasons; raise Transient when nothing says why."""
+    if error.cause_response_code != "TransactionCanceledException":
+        raise transient(error) from error
+    reasons = error.cancellation_reasons
+    codes = [r.code if r and r.code != "None" else None for r in reasons]
+    images = [r.raw_item if r else None for r in reasons]
+    return Cancelled(codes, images)
+
+
+def transient(error: PynamoDBException) -> Transient:
+    return Transient(f"storage unavailable ({error.cause_response_code or 'no response'})")

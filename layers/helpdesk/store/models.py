@@ -1,0 +1,202 @@
+"""The single table: one pynamodb model per entity, told apart by the `type` discriminator.
+
+Every key begins with the account (`A#<account>`), so no query can cross brands. Partition keys are
+per entity instance (ticket, contact, profile), not per account, so one busy brand spreads over
+many partitions. The access patterns are listed in README.md ("Data model").
+"""
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class _Index(GlobalSecondaryIndex):
+    """Base of the three overloaded indexes; each names its own key attributes."""
+
+
+class Gsi1(_Index):
+    """Tickets by status (`A#a#ST#<status>` / `A#a#SPAM`), newest first; also inbound address -> account."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi2(_Index):
+    """Tickets by assignee and status (`A#a#AS#<agent or ->#<status>`), newest first."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Gsi3(_Index):
+    """Every ticket of an account that is not spam (`A#a#ALL`), newest first."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Base of every entity: generic keys, the discriminator and the index attributes."""
+
+    class Meta:
+        table_name = os.environ.get("TABLE_NAME", "helpdesk")
+        region = _region()
+        billing_mode = "PAY_PER_REQUEST"
+        stream_view_type = "NEW_AND_OLD_IMAGES"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+
+    gsi1 = Gsi1()
+    gsi2 = Gsi2()
+    gsi3 = Gsi3()
+
+
+def account_pk(account_id: str) -> str:
+    return f"A#{account_id}"
+
+
+class Account(Item, discriminator="account"):
+    """A brand. pk=`A#<account>`, sk=`ACCOUNT`."""
+
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    plan = UnicodeAttribute(default="helpdesk")  # "inbox" (free) or "helpdesk" (paid)
+    help_text = UnicodeAttribute(null=True)
+
+
+class ChannelAddress(Item, discriminator="channel_address"):
+    """One of a brand's inbound addresses. pk=`A#<account>`, sk=`CHANNEL#<channel>#<address>`;
+    gsi1pk=`ADDR#<channel>#<address>` finds the account of an inbound message (the one key that
+    cannot start with the account: it is how a message finds its account)."""
+
+    account_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    address = UnicodeAttribute()
+    display_address = UnicodeAttribute(null=True)  # WhatsApp: the number behind phone_number_id
+
+
+class Agent(Item, discriminator="agent"):
+    """A helpdesk user. pk=`A#<account>`, sk=`AGENT#<agent id = Cognito sub>`."""
+
+    agent_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    online = BooleanAttribute(default=False)
+    presence_at = UnicodeAttribute(null=True)
+
+
+class Rota(Item, discriminator="rota"):
+    """The round-robin cursor of an account. pk=`A#<account>`, sk=`AGENT~ROTA`: it sorts after
+    every `AGENT#` item, so one Query reads the agents and the cursor together."""
+
+    last_agent_id = UnicodeAttribute(null=True)
+    turns = NumberAttribute(default=0)
+
+
+class Contact(Item, discriminator="contact"):
+    """A customer's address on a channel. pk=`A#<account>#C#<channel>#<address>`, sk=`CONTACT`."""
+
+    account_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    address = UnicodeAttribute()
+    profile_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    first_seen_at = UnicodeAttribute(null=True)
+
+
+class Profile(Item, discriminator="profile"):
+    """A customer. pk=`A#<account>#P#<profile>`, sk=`PROFILE`. Consent is per channel:
+    `subscribed`, `unsubscribed` or absent (never asked)."""
+
+    account_id = UnicodeAttribute()
+    profile_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    consent_sms = UnicodeAttribute(null=True)
+    consent_whatsapp = UnicodeAttribute(null=True)
+    consent_email = UnicodeAttribute(null=True)
+    consent_updated_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+class Ticket(Item, discriminator="ticket"):
+    """A ticket. pk=`A#<account>#T#<ticket>`, sk=`TICKET`; its messages share the partition.
+    Views: gsi1 (status), gsi2 (assignee + status), gsi3 (all but spam), sorted by `<updated_at>#<id>`."""
+
+    account_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    contact = UnicodeAttribute()
+    profile_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    assignee_id = UnicodeAttribute(null=True)
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    spam = BooleanAttribute(default=False)
+    snooze_until = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    last_inbound_at = UnicodeAttribute(null=True)
+    message_count = NumberAttribute(default=0)
+    reopen_count = NumberAttribute(default=0)
+
+
+class Message(Item, discriminator="message"):
+    """A message of a ticket. pk=`A#<account>#T#<ticket>`, sk=`M#<created_at>#<message id>`."""
+
+    message_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    direction = UnicodeAttribute()  # inbound / outbound / note
+    body = UnicodeAttribute(default="")
+    created_at = UnicodeAttribute()
+    sender = UnicodeAttribute(null=True)
+    media = ListAttribute(of=MapAttribute, default=list)
+    extra = MapAttribute(default=dict)  # provider extras: reply context, provider timestamp, ...
+    story = MapAttribute(null=True)  # Instagram story reply or mention: {id, url}
+
+
+class MessageRef(Item, discriminator="message_ref"):
+    """The provider's message id, claimed once. pk=`A#<account>#REF#<channel>#<provider id>`,
+    sk=`REF`. Its conditional put is what makes intake exactly once; it also remembers where the
+    message went and which ticket event it caused, so a replay can re-send that event."""
+
+    ticket_id = UnicodeAttribute(null=True)
+    message_sk = UnicodeAttribute(null=True)
+    event = UnicodeAttribute()  # created / reopened / message / keyword
+    created_at = UnicodeAttribute()

@@ -1,0 +1,311 @@
+"""Ticket and message reads and writes: the intake transactions, the agent views, agent edits."""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from pynamodb.exceptions import GetError, PynamoDBException, QueryError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from helpdesk.clock import now_iso
+from helpdesk.conversation import Channel, CurrentTicket, InboundMessage, Status
+from helpdesk.errors import BadRequest, Conflict, NotFound
+from helpdesk.store.failures import read_cancellation, transient
+from helpdesk.store.models import Contact, Item, Message, MessageRef, Profile, Ticket, account_pk
+
+ALL_OLD = "ALL_OLD"
+UNASSIGNED = "-"
+
+
+def ticket_pk(account_id: str, ticket_id: str) -> str:
+    return f"A#{account_id}#T#{ticket_id}"
+
+
+def ref_pk(account_id: str, channel: Channel, provider_message_id: str) -> str:
+    return f"A#{account_id}#REF#{channel.value}#{provider_message_id}"
+
+
+def contact_pk(account_id: str, channel: Channel | str, address: str) -> str:
+    return f"A#{account_id}#C#{Channel(channel).value}#{address}"
+
+
+def profile_pk(account_id: str, profile_id: str) -> str:
+    return f"A#{account_id}#P#{profile_id}"
+
+
+def index_keys(account_id: str, ticket_id: str, status: str, assignee_id: str | None, spam: bool,
+               updated_at: str) -> dict[str, str | None]:
+    """Where a ticket appears in the views. Spam leaves My inbox, Unassigned and All."""
+    order = f"{updated_at}#{ticket_id}"
+    a = account_pk(account_id)
+    if spam:
+        return {"gsi1pk": f"{a}#SPAM", "gsi1sk": order, "gsi2pk": None, "gsi2sk": None,
+                "gsi3pk": None, "gsi3sk": None}
+    return {"gsi1pk": f"{a}#ST#{status}", "gsi1sk": order,
+            "gsi2pk": f"{a}#AS#{assignee_id or UNASSIGNED}#{status}", "gsi2sk": order,
+            "gsi3pk": f"{a}#ALL", "gsi3sk": order}
+
+
+def _set_index_keys(keys: dict[str, str | None]) -> list[Any]:
+    actions = []
+    for name, value in keys.items():
+        attr = getattr(Ticket, name)
+        actions.append(attr.set(value) if value is not None else attr.remove())
+    return actions
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stored:
+    event: str  # created / reopened / message
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    ticket_id: str | None
+    event: str
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The ticket was not in the state the write assumed; `current` says what it is (None: absent)."""
+
+    current: CurrentTicket | None
+
+
+@dataclass(frozen=True)
+class Contended:
+    """Another writer touched the same items at the same moment: try the same write again."""
+
+
+Outcome = Stored | Duplicate | Mismatch | Contended
+
+
+def _current(raw: dict[str, Any] | None) -> CurrentTicket | None:
+    if not raw:
+        return None
+    t = Ticket.from_raw_data(raw)
+    return CurrentTicket(t.ticket_id, Status(t.status), t.contact, t.assignee_id, bool(t.spam))
+
+
+def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Message:
+    return Message(
+        ticket_pk(account_id, ticket_id), f"M#{msg.received_at}#{msg.provider_message_id}",
+        message_id=msg.provider_message_id, ticket_id=ticket_id, channel=msg.channel.value,
+        direction="inbound", body=msg.body, created_at=msg.received_at, sender=msg.contact,
+        media=[{"url": m.url, "content_type": m.content_type} for m in msg.media],
+        extra=dict(msg.extra),
+    )
+
+
+def _ref_item(account_id: str, ticket_id: str | None, msg: InboundMessage, event: str,
+              message_sk: str | None) -> MessageRef:
+    return MessageRef(ref_pk(account_id, msg.channel, msg.provider_message_id), "REF",
+                      ticket_id=ticket_id, message_sk=message_sk, event=event, created_at=now_iso())
+
+
+def _commit(transaction: TransactWrite, ref_index: int, ticket_index: int | None) -> Outcome:
+    try:
+        with transaction:
+            pass
+    except TransactWriteError as error:
+        cancelled = read_cancellation(error)
+        if cancelled.failed(ref_index):
+            old = MessageRef.from_raw_data(cancelled.old_images[ref_index]) if cancelled.old_images[ref_index] else None
+            return Duplicate(old.ticket_id if old else None, old.event if old else "message")
+        if cancelled.retryable:
+            return Contended()
+        if ticket_index is not None and cancelled.failed(ticket_index):
+            return Mismatch(_current(cancelled.old_images[ticket_index]))
+        raise transient(error) from error
+    return Stored("")
+
+
+class TicketStore:
+    """Writes of the intake path. Each method is one TransactWriteItems request."""
+
+    @staticmethod
+    def _transaction() -> TransactWrite:
+        return TransactWrite(connection=Item._get_connection().connection)
+
+    def append(self, account_id: str, ticket_id: str, msg: InboundMessage, *,
+               current: CurrentTicket | None, wake: bool) -> Outcome:
+        """Add `msg` to an existing ticket. Without `current` (the optimistic first try) the ticket
+        must be open; with it, the ticket must still be as observed, and `wake` makes it open."""
+        message = _message_item(account_id, ticket_id, msg)
+        event = "reopened" if wake else "message"
+        now = msg.received_at
+        t = self._transaction()
+        t.save(_ref_item(account_id, ticket_id, msg, event, message.sk),
+               condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
+        t.save(message)
+        actions = [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now),
+                   Ticket.message_count.add(1)]
+        if wake and current is not None:
+            actions += [Ticket.status.set(Status.OPEN.value), Ticket.snooze_until.remove(),
+                        Ticket.reopen_count.add(1)]
+            actions += _set_index_keys(index_keys(account_id, ticket_id, Status.OPEN.value,
+                                                  current.assignee_id, current.spam, now))
+            condition = (Ticket.status == current.status.value)
+        else:
+            # Status and assignee are unchanged, so only the sort keys of the views move.
+            order = f"{now}#{ticket_id}"
+            actions += [Ticket.gsi1sk.set(order), Ticket.gsi2sk.set(order), Ticket.gsi3sk.set(order)]
+            condition = (Ticket.status == (current.status.value if current else Status.OPEN.value))
+        t.update(Ticket(ticket_pk(account_id, ticket_id), "TICKET"), actions=actions,
+                 condition=condition, return_values=ALL_OLD)
+        outcome = _commit(t, ref_index=0, ticket_index=2)
+        return Stored(event) if isinstance(outcome, Stored) else outcome
+
+    def open(self, account_id: str, ticket_id: str, msg: InboundMessage) -> Outcome:
+        """Start ticket `ticket_id` with `msg`; the customer's contact and profile come into being
+        with it when they are new."""
+        contact = self._contact(account_id, msg.channel, msg.contact)
+        message = _message_item(account_id, ticket_id, msg)
+        now = msg.received_at
+        from helpdesk.conversation import profile_id_for
+
+        profile_id = contact.profile_id if contact else profile_id_for(account_id, msg.channel, msg.contact)
+        ticket = Ticket(ticket_pk(account_id, ticket_id), "TICKET", account_id=account_id,
+                        ticket_id=ticket_id, channel=msg.channel.value, contact=msg.contact,
+                        profile_id=profile_id, status=Status.OPEN.value, assignee_id=None, tags=[],
+                        spam=False, created_at=now, updated_at=now, last_inbound_at=now,
+                        message_count=1, reopen_count=0,
+                        **index_keys(account_id, ticket_id, Status.OPEN.value, None, False, now))
+        t = self._transaction()
+        t.save(_ref_item(account_id, ticket_id, msg, "created", message.sk),
+               condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
+        t.save(message)
+        t.save(ticket, condition=Ticket.pk.does_not_exist(), return_values=ALL_OLD)
+        if contact is None:
+            t.update(Contact(contact_pk(account_id, msg.channel, msg.contact), "CONTACT"), actions=[
+                Contact.type.set(Contact), Contact.account_id.set(account_id),
+                Contact.channel.set(msg.channel.value), Contact.address.set(msg.contact),
+                Contact.profile_id.set(Contact.profile_id | profile_id),
+                Contact.first_seen_at.set(Contact.first_seen_at | now),
+                *([Contact.name.set(msg.contact_name)] if msg.contact_name else []),
+            ])
+            phone = msg.contact if msg.channel in (Channel.SMS, Channel.WHATSAPP) else None
+            t.update(Profile(profile_pk(account_id, profile_id), "PROFILE"), actions=[
+                Profile.type.set(Profile), Profile.account_id.set(account_id),
+                Profile.profile_id.set(profile_id), Profile.created_at.set(Profile.created_at | now),
+                *([Profile.phone.set(Profile.phone | phone)] if phone else []),
+                *([Profile.name.set(Profile.name | msg.contact_name)] if msg.contact_name else []),
+            ])
+        outcome = _commit(t, ref_index=0, ticket_index=2)
+        return Stored("created") if isinstance(outcome, Stored) else outcome
+
+    @staticmethod
+    def _contact(account_id: str, channel: Channel, address: str) -> Contact | None:
+        try:
+            return Contact.get(contact_pk(account_id, channel, address), "CONTACT", consistent_read=True)
+        except Contact.DoesNotExist:
+            return None
+        except GetError as error:
+            raise transient(error) from error
+
+
+# --- agent workspace --------------------------------------------------------------------------------
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("bad cursor") from exc
+    if not isinstance(key, dict):
+        raise BadRequest("bad cursor")
+    return key
+
+
+def view_query(account_id: str, view: str, status: str | None, agent_id: str,
+               cursor: str | None, limit: int) -> tuple[list[Ticket], str | None]:
+    """One page of a view, most recently updated first."""
+    a = account_pk(account_id)
+    if view == "mine":
+        index, key = Ticket.gsi2, f"{a}#AS#{agent_id}#{status or Status.OPEN.value}"
+    elif view == "unassigned":
+        index, key = Ticket.gsi2, f"{a}#AS#{UNASSIGNED}#{status or Status.OPEN.value}"
+    elif view == "all":
+        index, key = (Ticket.gsi1, f"{a}#ST#{status}") if status else (Ticket.gsi3, f"{a}#ALL")
+    elif view == "spam":
+        index, key = Ticket.gsi1, f"{a}#SPAM"
+    else:
+        raise BadRequest("view must be one of mine, all, unassigned, spam")
+    start = decode_cursor(cursor)
+    if start is not None and not str(next(iter(start.values()), "")).startswith(a):
+        raise BadRequest("bad cursor")
+    condition = (Ticket.status == status) if (view == "spam" and status) else None
+    try:
+        result = index.query(key, scan_index_forward=False, limit=limit, last_evaluated_key=start,
+                             filter_condition=condition)
+        items = list(result)
+    except QueryError as error:
+        if error.cause_response_code == "ValidationException":
+            raise BadRequest("bad cursor") from error
+        raise transient(error) from error
+    return [t for t in items if isinstance(t, Ticket)], encode_cursor(result.last_evaluated_key)
+
+
+def get_ticket(account_id: str, ticket_id: str) -> Ticket:
+    try:
+        return Ticket.get(ticket_pk(account_id, ticket_id), "TICKET", consistent_read=True)
+    except Ticket.DoesNotExist as exc:
+        raise NotFound("no such ticket") from exc
+    except GetError as error:
+        raise transient(error) from error
+
+
+def latest_messages(account_id: str, ticket_id: str, limit: int = 50) -> list[Message]:
+    """The latest `limit` messages of a ticket, oldest first."""
+    try:
+        newest_first = list(Message.query(ticket_pk(account_id, ticket_id), Message.sk.startswith("M#"),
+                                          scan_index_forward=False, limit=limit))
+    except QueryError as error:
+        raise transient(error) from error
+    return list(reversed(newest_first))
+
+
+def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: str | None | object = ...,
+                  snooze_until: str | None | object = ..., tags: list[str] | None = None) -> Ticket:
+    """Apply an agent's edit, on condition that nobody changed the ticket since it was read."""
+    new_status = status or ticket.status
+    new_assignee = ticket.assignee_id if assignee_id is ... else assignee_id
+    now = now_iso()
+    actions = [Ticket.updated_at.set(now), Ticket.status.set(new_status)]
+    actions.append(Ticket.assignee_id.set(new_assignee) if new_assignee else Ticket.assignee_id.remove())
+    if snooze_until is not ...:
+        actions.append(Ticket.snooze_until.set(snooze_until) if snooze_until else Ticket.snooze_until.remove())
+    elif new_status != Status.SNOOZED.value and ticket.snooze_until:
+        actions.append(Ticket.snooze_until.remove())
+    if tags is not None:
+        actions.append(Ticket.tags.set(tags))
+    if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
+        actions.append(Ticket.reopen_count.add(1))
+    actions += _set_index_keys(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
+                                          bool(ticket.spam), now))
+    try:
+        ticket.update(actions=actions, condition=(Ticket.updated_at == ticket.updated_at))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Conflict("the ticket changed meanwhile; read it again") from error
+        raise transient(error) from error
+    return ticket
+
+
+def iter_all_tickets(account_id: str) -> Iterator[Ticket]:
+    """Every non-spam ticket of an account (tests and tools; never on a request path)."""
+    try:
+        yield from Ticket.gsi3.query(f"{account_pk(account_id)}#ALL")
+    except PynamoDBException as error:
+        raise transient(error) from error

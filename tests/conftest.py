@@ -1,0 +1,91 @@
+"""Shared fixtures: one moto server per test session; every test gets its own account (every key
+starts with the account, so tests never see each other's data) and its own queue."""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pytest
+
+# The code under test reads these at import or first use; set them before anything imports it.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1", "TABLE_NAME": "helpdesk-test", "TWILIO_AUTH_TOKEN": "twilio-test-token",
+    "META_APP_SECRET": "meta-test-secret", "META_VERIFY_TOKEN": "meta-verify", "HELPDESK_METRICS": "off",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+})
+for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+
+
+@dataclass
+class Aws:
+    endpoint: str
+    table_name: str
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def new_queue(self) -> str:
+        sqs = self.client("sqs")
+        name = "q-" + uuid.uuid4().hex[:12]
+        dlq = sqs.create_queue(QueueName=name + "-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        import json
+
+        return sqs.create_queue(QueueName=name, Attributes={
+            "VisibilityTimeout": "2",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})["QueueUrl"]
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[Aws]:
+    from infra.local.moto_server import MotoServer
+
+    server = MotoServer().start()
+    os.environ["AWS_ENDPOINT_URL"] = server.url
+    from helpdesk.store.schema import create_table
+
+    aws = Aws(server.url, os.environ["TABLE_NAME"])
+    create_table(aws.client("dynamodb"), aws.table_name)
+    try:
+        yield aws
+    finally:
+        server.stop()
+
+
+@dataclass
+class Brand:
+    account_id: str
+    sms_number: str
+    wa_phone_number_id: str
+    wa_display_number: str
+    queue_url: str
+
+
+def _number() -> str:
+    return "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+
+
+@pytest.fixture
+def brand(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Brand:
+    from helpdesk.conversation import Channel
+    from helpdesk.store import accounts
+
+    account_id = "acct-" + uuid.uuid4().hex[:10]
+    accounts.put_account(account_id, "Test Brand")
+    sms, wa_display = _number(), _number()
+    wa_id = str(uuid.uuid4().int % 10**15)
+    accounts.add_channel_address(account_id, Channel.SMS, sms)
+    accounts.add_channel_address(account_id, Channel.WHATSAPP, wa_id, display_address=wa_display)
+    queue = aws.new_queue()
+    monkeypatch.setenv("ASSIGNMENT_QUEUE_URL", queue)
+    return Brand(account_id, sms, wa_id, wa_display, queue)
+
+
+def customer_number() -> str:
+    return "+1650" + str(uuid.uuid4().int % 10**7).zfill(7)
