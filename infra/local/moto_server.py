@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Iterable
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 
 class _OneAtATime:
@@ -24,6 +24,11 @@ class _OneAtATime:
             return list(self.app(environ, start_response))
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class MotoServer:
     """moto in this process on 127.0.0.1, started and stopped explicitly."""
 
@@ -31,7 +36,8 @@ class MotoServer:
         from moto.server import DomainDispatcherApplication, create_backend_app
 
         self._server: BaseWSGIServer = make_server(
-            host, port, _OneAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True)
+            host, port, _OneAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True,
+            request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 
     @property
