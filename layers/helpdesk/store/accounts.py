@@ -125,3 +125,23 @@ def get_contact(account_id: str, channel: Channel, address: str) -> Contact | No
         return Contact.get(contact_pk(account_id, channel, address), "CONTACT", consistent_read=True)
     except Contact.DoesNotExist:
         return None
+
+
+def put_customer(account_id: str, channel: Channel, address: str, name: str | None = None,
+                 consent: str | None = None) -> Profile:
+    """A customer known before they write in (imported, or subscribed through a sign-up form)."""
+    now = now_iso()
+    profile_id = profile_id_for(account_id, channel, address)
+    consent_field = {Channel.SMS: "consent_sms", Channel.WHATSAPP: "consent_whatsapp",
+                     Channel.EMAIL: "consent_email"}.get(channel)
+    profile = Profile(profile_pk(account_id, profile_id), "PROFILE", account_id=account_id, profile_id=profile_id,
+                      name=name, created_at=now,
+                      phone=address if channel in (Channel.SMS, Channel.WHATSAPP) else None,
+                      email=address if channel is Channel.EMAIL else None)
+    if consent and consent_field:
+        setattr(profile, consent_field, consent)
+        profile.consent_updated_at = now
+    profile.save()
+    Contact(contact_pk(account_id, channel, address), "CONTACT", account_id=account_id, channel=channel.value,
+            address=address, profile_id=profile_id, name=name, first_seen_at=now).save()
+    return profile

@@ -1,0 +1,58 @@
+"""Demo data of the local stack: one brand, its addresses and secrets, agents, customers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACCOUNT_ID = "demo"
+ACCOUNT_NAME = "Demo Store"
+SMS_NUMBER = "+14155550100"
+WHATSAPP_PHONE_NUMBER_ID = "109876543210987"
+WHATSAPP_DISPLAY_NUMBER = "+14155550101"
+INSTAGRAM_ACCOUNT_ID = "17841400000000001"
+SUPPORT_EMAIL = "support@demo-store.example"
+TABLE_NAME = "helpdesk"
+QUEUE_NAME = "helpdesk-ticket-events"
+HELP_TEXT = "Demo Store: reply STOP to opt out. For help email support@demo-store.example"
+
+# Local-only secrets: the sample events in events/ are signed with these.
+SECRETS = {
+    "twilio_auth_token": "local-twilio-auth-token",
+    "meta_app_secret": "local-meta-app-secret",
+    "meta_verify_token": "local-meta-verify-token",
+    "mailgun_signing_key": "local-mailgun-signing-key",
+    "webchat_secret": "local-webchat-secret",
+}
+
+
+@dataclass(frozen=True)
+class DemoAgent:
+    username: str
+    name: str
+    role: str
+    online: bool
+    helpdesk: bool = True
+
+
+AGENTS = (
+    DemoAgent("olivia", "Olivia Owner", "owner", online=True),
+    DemoAgent("adam", "Adam Admin", "admin", online=False),
+    DemoAgent("maya", "Maya Manager", "manager", online=True),
+    DemoAgent("sam", "Sam Support", "support", online=True),
+    DemoAgent("andy", "Andy Analyst", "analyst", online=False, helpdesk=False),
+)
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    phone: str
+    name: str
+    sms_consent: str | None
+    messages: tuple[str, ...] = field(default=())
+
+
+CUSTOMERS = (
+    DemoCustomer("+14155550123", "Jiwoo Kim", "subscribed",
+                 ("Hi! Where is my order #1001?", "It was supposed to arrive yesterday.")),
+    DemoCustomer("+14155550124", "Alex Lee", None, ("Can I change the size on order #1002?",)),
+    DemoCustomer("+14155550125", "Sam Park", "unsubscribed", ()),
+)

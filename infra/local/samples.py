@@ -1,0 +1,135 @@
+"""Writes the sample events of events/ (real shapes, signed with the local stack's demo secrets).
+
+    python -m infra.local.samples
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+from infra.local import demo
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+STAGE = "api"
+CUSTOMER = demo.CUSTOMERS[0].phone
+
+
+def gateway(method: str, path: str, body: str | None, headers: dict[str, str],
+            query: dict[str, str] | None = None, path_params: dict[str, str] | None = None,
+            resource: str | None = None) -> dict[str, Any]:
+    return {
+        "resource": resource or path, "path": path, "httpMethod": method,
+        "headers": {"Host": HOST, "X-Forwarded-Proto": "https", "X-Forwarded-Port": "443", **headers},
+        "multiValueHeaders": None,
+        "queryStringParameters": query, "multiValueQueryStringParameters": {k: [v] for k, v in query.items()}
+        if query else None,
+        "pathParameters": path_params, "stageVariables": None,
+        "requestContext": {"resourcePath": resource or path, "httpMethod": method, "path": f"/{STAGE}{path}",
+                           "stage": STAGE, "domainName": HOST, "accountId": "123456789012",
+                           "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "protocol": "HTTP/1.1",
+                           "identity": {"sourceIp": "54.172.60.0", "userAgent": "TwilioProxy/1.1"},
+                           "requestTimeEpoch": 1795000000000},
+        "body": body, "isBase64Encoded": False,
+    }
+
+
+def twilio(params: dict[str, str]) -> dict[str, Any]:
+    url = f"https://{HOST}/{STAGE}/webhooks/sms"
+    signed = url + "".join(k + params[k] for k in sorted(params))
+    sig = base64.b64encode(hmac.new(demo.SECRETS["twilio_auth_token"].encode(), signed.encode(),
+                                    hashlib.sha1).digest()).decode()
+    return gateway("POST", "/webhooks/sms", urllib.parse.urlencode(params),
+                   {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig,
+                    "User-Agent": "TwilioProxy/1.1"})
+
+
+def sms(sid: str, body: str, **extra: str) -> dict[str, str]:
+    return {"ToCountry": "US", "ToState": "CA", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "SAN FRANCISCO",
+            "FromZip": "94105", "SmsSid": sid, "FromState": "CA", "SmsStatus": "received", "FromCity": "SAN FRANCISCO",
+            "Body": body, "FromCountry": "US", "To": demo.SMS_NUMBER, "ToZip": "94105", "NumSegments": "1",
+            "MessageSid": sid, "AccountSid": "AC" + "5" * 32, "From": CUSTOMER, "ApiVersion": "2010-04-01", **extra}
+
+
+def meta(payload: dict[str, Any]) -> dict[str, Any]:
+    raw = json.dumps(payload, separators=(",", ":"))
+    sig = "sha256=" + hmac.new(demo.SECRETS["meta_app_secret"].encode(), raw.encode(), hashlib.sha256).hexdigest()
+    return gateway("POST", "/webhooks/whatsapp", raw, {"Content-Type": "application/json",
+                                                       "X-Hub-Signature-256": sig, "User-Agent": "facebookexternalua"})
+
+
+def whatsapp(value: dict[str, Any]) -> dict[str, Any]:
+    return {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {
+            "display_phone_number": demo.WHATSAPP_DISPLAY_NUMBER.lstrip("+"),
+            "phone_number_id": demo.WHATSAPP_PHONE_NUMBER_ID}, **value}}]}]}
+
+
+def wa_message(mid: str, kind: str, part: dict[str, Any]) -> dict[str, Any]:
+    wa_id = CUSTOMER.lstrip("+")
+    return {"contacts": [{"profile": {"name": "Jiwoo Kim"}, "wa_id": wa_id}],
+            "messages": [{"from": wa_id, "id": mid, "timestamp": "1795000000", "type": kind, kind: part}]}
+
+
+def samples() -> dict[str, Any]:
+    from helpdesk.conversation import Channel, customer_ticket_id
+
+    ticket_id = customer_ticket_id(demo.ACCOUNT_ID, Channel.SMS, CUSTOMER)
+    sqs_body = json.dumps({"type": "ticket.created", "account_id": demo.ACCOUNT_ID, "ticket_id": ticket_id,
+                           "channel": "sms", "message_id": "SMsample0000000000000000000000001"})
+    return {
+        "sms/inbound.json": twilio(sms("SMsample0000000000000000000000001", "Hi, where is my order #1001?")),
+        "sms/inbound-media.json": twilio(sms("SMsample0000000000000000000000002", "This arrived damaged",
+                                             NumMedia="1", MediaContentType0="image/jpeg",
+                                             MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC5555/Messages/"
+                                                       "MM0001/Media/ME0001")),
+        "sms/keyword-stop.json": twilio(sms("SMsample0000000000000000000000003", "STOP")),
+        "sms/status-callback.json": twilio({"MessageSid": "SMsample0000000000000000000000099",
+                                            "SmsSid": "SMsample0000000000000000000000099", "MessageStatus": "delivered",
+                                            "SmsStatus": "delivered", "AccountSid": "AC" + "5" * 32,
+                                            "From": demo.SMS_NUMBER, "To": CUSTOMER, "ApiVersion": "2010-04-01"}),
+        "whatsapp/verify.json": gateway("GET", "/webhooks/whatsapp", None, {}, query={
+            "hub.mode": "subscribe", "hub.verify_token": demo.SECRETS["meta_verify_token"],
+            "hub.challenge": "1158201444"}),
+        "whatsapp/text.json": meta(whatsapp(wa_message("wamid.HBgLMTQxNTU1NTAxMjMVAgASGBQzQUFBQUFBQUFBQUFBQUFBQUEA",
+                                                       "text", {"body": "Can I change my order?"}))),
+        "whatsapp/image.json": meta(whatsapp(wa_message("wamid.HBgLMTQxNTU1NTAxMjMVAgASGBQzQkJCQkJCQkJCQkJCQkJCQkIA",
+                                                        "image", {"id": "1479537139650973", "mime_type": "image/jpeg",
+                                                                  "sha256": "abc", "caption": "the box"}))),
+        "whatsapp/status.json": meta(whatsapp({"statuses": [{
+            "id": "wamid.HBgLMTQxNTU1NTAxMjMVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "status": "delivered",
+            "timestamp": "1795000100", "recipient_id": CUSTOMER.lstrip("+")}]})),
+        "assignment/ticket-created.json": {"Records": [{
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+            "body": sqs_body, "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000",
+                                             "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                                             "ApproximateFirstReceiveTimestamp": "1795000000001"},
+            "messageAttributes": {}, "md5OfBody": hashlib.md5(sqs_body.encode()).hexdigest(),
+            "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{demo.QUEUE_NAME}",
+            "awsRegion": "us-east-1"}]},
+        "api/list-tickets.json": gateway("GET", "/api/tickets", None, {"Authorization": "Bearer {{token:owner}}"},
+                                         query={"view": "all"}),
+        "api/presence-online.json": gateway("PUT", "/api/agents/me/presence", json.dumps({"status": "online"}),
+                                            {"Authorization": "Bearer {{token:support}}",
+                                             "Content-Type": "application/json"}),
+        "api/get-ticket.json": gateway("GET", f"/api/tickets/{ticket_id}", None,
+                                       {"Authorization": "Bearer {{token:owner}}"},
+                                       path_params={"ticket_id": ticket_id}, resource="/api/tickets/{ticket_id}"),
+    }
+
+
+def main() -> None:
+    for name, event in samples().items():
+        path = ROOT / "events" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(event, indent=2) + "\n")
+        print(path.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()

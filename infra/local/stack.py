@@ -1,0 +1,197 @@
+"""`make run`: the whole stack on this machine, with demo data (ARCHITECTURE §5).
+
+moto serves DynamoDB, SQS, SES and Cognito; the same table and queues the stack deploys are created;
+a gateway on 127.0.0.1:8000 plays API Gateway; a poller plays the SQS event-source mapping.
+.local/stack.json says where everything is while it runs. Ctrl-C stops it all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+from infra.local import cognito, demo
+from infra.local.moto_server import MotoServer
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+
+
+def _environment(endpoint: str) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "TABLE_NAME": demo.TABLE_NAME,
+        "TWILIO_AUTH_TOKEN": demo.SECRETS["twilio_auth_token"],
+        "META_APP_SECRET": demo.SECRETS["meta_app_secret"],
+        "META_VERIFY_TOKEN": demo.SECRETS["meta_verify_token"],
+        "MAILGUN_SIGNING_KEY": demo.SECRETS["mailgun_signing_key"],
+        "WEBCHAT_SECRET": demo.SECRETS["webchat_secret"],
+        "SUPPORT_EMAIL": demo.SUPPORT_EMAIL,
+        "POWERTOOLS_SERVICE_NAME": "helpdesk-local",
+        "HELPDESK_METRICS": os.environ.get("HELPDESK_METRICS", "off"),
+    }
+
+
+class LocalStack:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8000, state_file: Path = ROOT / ".local" / "stack.json"):
+        self.host, self.port, self.state_file = host, port, state_file
+        self.moto: MotoServer | None = None
+        self.http: Any = None
+        self.mappings: list[Any] = []
+        self.info: dict[str, Any] = {}
+
+    def start(self) -> dict[str, Any]:
+        self.moto = MotoServer().start()
+        os.environ.update(_environment(self.moto.url))
+        for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(var, None)
+        import boto3
+
+        def client(service: str) -> Any:
+            return boto3.client(service, endpoint_url=self.moto.url, region_name=REGION)  # type: ignore[union-attr]
+
+        from helpdesk.store.schema import create_table
+
+        create_table(client("dynamodb"), demo.TABLE_NAME)
+        queues = self._queues(client("sqs"))
+        os.environ["ASSIGNMENT_QUEUE_URL"] = queues[demo.QUEUE_NAME]
+        client("ses").verify_email_identity(EmailAddress=demo.SUPPORT_EMAIL)
+        pool = cognito.create_pool(client("cognito-idp"), self.moto.url)
+        os.environ.update(cognito.auth_environment(pool))
+        tokens = self._seed(client("cognito-idp"), pool)
+
+        from app import app  # only now: the functions read their settings from the environment above
+        from infra.local.gateway import Gateway, function_handlers, serve
+        from infra.local.sqs_mapping import SqsMapping
+
+        self.http = serve(Gateway(app), self.host, self.port)
+        self.port = self.http.server_address[1]
+        threading.Thread(target=self.http.serve_forever, name="gateway", daemon=True).start()
+        sqs = client("sqs")
+        for source in app.event_sources:
+            url = queues[demo.QUEUE_NAME]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            handler = function_handlers(app)[source.name][1]
+            self.mappings.append(SqsMapping(sqs, url, arn, source.name, handler, source.batch_size).start())
+        self.info = self._describe(queues, tokens, pool)
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.info, indent=2))
+        tmp.replace(self.state_file)
+        return self.info
+
+    def _queues(self, sqs: Any) -> dict[str, str]:
+        dlq_name = demo.QUEUE_NAME + "-dlq"
+        dlq = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        main = sqs.create_queue(QueueName=demo.QUEUE_NAME, Attributes={
+            "VisibilityTimeout": "5",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+        })["QueueUrl"]
+        return {demo.QUEUE_NAME: main, dlq_name: dlq}
+
+    def _seed(self, idp: Any, pool: cognito.Pool) -> dict[str, str]:
+        from helpdesk import clock, intake
+        from helpdesk.conversation import Channel, InboundMessage
+        from helpdesk.store import accounts, agents
+
+        accounts.put_account(demo.ACCOUNT_ID, demo.ACCOUNT_NAME, help_text=demo.HELP_TEXT)
+        accounts.add_channel_address(demo.ACCOUNT_ID, Channel.SMS, demo.SMS_NUMBER)
+        accounts.add_channel_address(demo.ACCOUNT_ID, Channel.WHATSAPP, demo.WHATSAPP_PHONE_NUMBER_ID,
+                                     display_address=demo.WHATSAPP_DISPLAY_NUMBER)
+        tokens: dict[str, str] = {}
+        for person in demo.AGENTS:
+            user = cognito.add_user(idp, pool, person.username, f"{person.username}@demo-store.example",
+                                    person.role, demo.ACCOUNT_ID)
+            tokens[person.role] = user.token
+            if person.helpdesk:
+                agents.put_agent(demo.ACCOUNT_ID, user.sub, name=person.name, role=person.role,
+                                 email=f"{person.username}@demo-store.example", online=person.online)
+        for customer in demo.CUSTOMERS:
+            accounts.put_customer(demo.ACCOUNT_ID, Channel.SMS, customer.phone, customer.name, customer.sms_consent)
+            for text in customer.messages:
+                intake.receive(InboundMessage(Channel.SMS, demo.SMS_NUMBER, customer.phone, "SMdemo" + uuid.uuid4().hex,
+                                              text, clock.now_iso(), contact_name=customer.name))
+        return tokens
+
+    def _describe(self, queues: dict[str, str], tokens: dict[str, str], pool: cognito.Pool) -> dict[str, Any]:
+        assert self.moto is not None
+        return {
+            "api_url": f"http://{self.host}:{self.port}", "aws_endpoint_url": self.moto.url, "region": REGION,
+            "table_name": demo.TABLE_NAME, **demo.SECRETS, "queues": queues, "account_id": demo.ACCOUNT_ID,
+            "channels": {
+                "sms": demo.SMS_NUMBER,
+                "whatsapp": {"phone_number_id": demo.WHATSAPP_PHONE_NUMBER_ID,
+                             "display_phone_number": demo.WHATSAPP_DISPLAY_NUMBER},
+                "instagram": {"account_id": demo.INSTAGRAM_ACCOUNT_ID},
+                "email": demo.SUPPORT_EMAIL,
+            },
+            "tokens": tokens,
+            "cognito": {"user_pool_id": pool.pool_id, "client_id": pool.client_id, "jwks_url": pool.jwks_url},
+            "pid": os.getpid(),
+        }
+
+    def stop(self) -> None:
+        for mapping in self.mappings:
+            mapping.stop()
+        if self.http is not None:
+            self.http.shutdown()
+            self.http.server_close()
+        if self.moto is not None:
+            self.moto.stop()
+        if self.state_file.exists() and json.loads(self.state_file.read_text() or "{}").get("pid") == os.getpid():
+            self.state_file.unlink()
+
+
+def _banner(info: dict[str, Any]) -> str:
+    api = info["api_url"]
+    return f"""
+Helpdesk local stack is up.
+  API (agents, webhooks)  {api}   OpenAPI: {api}/api/openapi.json
+  AWS (moto)              {info['aws_endpoint_url']}  table {info['table_name']}
+  State for tools         .local/stack.json
+  Demo account            {info['account_id']}: SMS {info['channels']['sms']}, \
+WhatsApp phone_number_id {info['channels']['whatsapp']['phone_number_id']}
+
+Demo agent token (owner):
+  {info['tokens']['owner']}
+
+Try:
+  curl -s -H "Authorization: Bearer $(python3 -c "import json;print(json.load(open('.local/stack.json'))['tokens']['owner'])")" \\
+       '{api}/api/tickets?view=all'
+  make invoke FN=sms_webhook EVENT=events/sms/inbound.json
+Ctrl-C stops everything.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default=os.environ.get("HELPDESK_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("HELPDESK_PORT", "8000")))
+    parser.add_argument("--state-file", type=Path, default=ROOT / ".local" / "stack.json")
+    args = parser.parse_args(argv)
+    stack = LocalStack(args.host, args.port, args.state_file)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    try:
+        info = stack.start()
+        print(_banner(info), flush=True)
+        stopped.wait()
+    except OSError as error:
+        print(f"cannot start the local stack: {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
