@@ -1,0 +1,158 @@
+"""End to end: `python -m infra.local.stack` as a process, driven over HTTP with real signatures."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.providers import meta_signature, twilio_signature
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "contract_check.py"
+pytestmark = pytest.mark.e2e
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    workdir = tmp_path_factory.mktemp("stack")
+    state = workdir / ".local" / "stack.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_NAME", "ASSIGNMENT_", "COGNITO_"))}
+    env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'layers'}"
+    proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack", "--port", "0", "--state-file", str(state)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 90
+        while not state.exists():
+            if proc.poll() is not None or time.time() > deadline:
+                out = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"local stack did not start:\n{out[-3000:]}")
+            time.sleep(0.2)
+        info = json.loads(state.read_text())
+        info["_workdir"] = workdir
+        yield info
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            code = proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+            pytest.fail("local stack did not stop on SIGINT")
+        assert code == 0
+        assert not state.exists(), "stack.json outlived the stack"
+
+
+def api(info: dict[str, Any], method: str, path: str, role: str = "owner", body: Any = None) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bearer {info['tokens'][role]}"}
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    status, _, text = http(method, info["api_url"] + path, data, headers)
+    return status, json.loads(text) if text else None
+
+
+def send_sms(info: dict[str, Any], frm: str, text: str, sid: str | None = None) -> tuple[int, dict[str, str], str]:
+    url = info["api_url"] + "/webhooks/sms"
+    sid = sid or "SM" + uuid.uuid4().hex
+    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": frm, "To": info["channels"]["sms"],
+              "Body": text, "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    return http("POST", url, urllib.parse.urlencode(params).encode(),
+                {"Content-Type": "application/x-www-form-urlencoded",
+                 "X-Twilio-Signature": twilio_signature(info["twilio_auth_token"], url, params)})
+
+
+def ticket_of(info: dict[str, Any], contact: str, timeout: float = 15) -> dict[str, Any]:
+    end = time.time() + timeout
+    while time.time() < end:
+        status, page = api(info, "GET", "/api/tickets?view=all&limit=100")
+        assert status == 200
+        found = [t for t in page["items"] if t["contact"] == contact]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no ticket for {contact}")
+
+
+def wait_for(predicate: Any, timeout: float = 20) -> Any:
+    end = time.time() + timeout
+    while time.time() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError("condition not met in time")
+
+
+def test_contract_check_passes_for_built_surfaces(stack: dict[str, Any]) -> None:
+    # The shared checker reads .local/stack.json from its working directory.
+    out = subprocess.run([sys.executable, str(CONTRACT_CHECK), "sms", "whatsapp"], cwd=stack["_workdir"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "0 failed" in out.stdout
+
+
+def test_sms_ticket_is_assigned_closed_and_reopened_over_http(stack: dict[str, Any]) -> None:
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    status, headers, body = send_sms(stack, frm, "Where is my parcel?")
+    assert status == 200 and headers["content-type"].startswith("text/xml") and "<Response" in body
+
+    ticket = ticket_of(stack, frm)
+    assigned = wait_for(lambda: api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]["assignee_id"])
+    assert assigned  # the SQS mapping ran the assignment Lambda
+
+    assert api(stack, "PATCH", f"/api/tickets/{ticket['id']}", body={"status": "closed"})[0] == 200
+    send_sms(stack, frm, "Still nothing, sorry")
+    detail = wait_for(lambda: (lambda d: d if d["status"] == "open" else None)(
+        api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]))
+    assert [m["body"] for m in detail["messages"]] == ["Where is my parcel?", "Still nothing, sorry"]
+
+
+def test_replayed_sms_is_stored_once_over_http(stack: dict[str, Any]) -> None:
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    sid = "SM" + uuid.uuid4().hex
+    for _ in range(3):
+        assert send_sms(stack, frm, "only once", sid)[0] == 200
+    ticket = ticket_of(stack, frm)
+    assert [m["body"] for m in api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]["messages"]] == ["only once"]
+
+
+def test_forged_webhooks_are_refused(stack: dict[str, Any]) -> None:
+    url = stack["api_url"] + "/webhooks/sms"
+    params = {"MessageSid": "SMforged", "From": "+14155550999", "To": stack["channels"]["sms"], "Body": "hi"}
+    status, _, _ = http("POST", url, urllib.parse.urlencode(params).encode(),
+                        {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "Zm9yZ2Vk"})
+    assert status == 403
+    raw = b'{"object":"whatsapp_business_account","entry":[]}'
+    status, _, _ = http("POST", stack["api_url"] + "/webhooks/whatsapp", raw,
+                        {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature("wrong", raw)})
+    assert status == 403
+
+
+def test_presence_and_roles(stack: dict[str, Any]) -> None:
+    status, body = api(stack, "PUT", "/api/agents/me/presence", "support", {"status": "offline"})
+    assert status == 200 and body["status"] == "offline"
+    status, body = api(stack, "PUT", "/api/agents/me/presence", "support", {"status": "online"})
+    assert status == 200 and body["status"] == "online"
+    assert api(stack, "GET", "/api/tickets?view=all", "analyst")[0] == 403
+    assert api(stack, "PUT", "/api/agents/me/presence", "support", {"status": "away"})[0] == 400
