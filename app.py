@@ -1,16 +1,18 @@
 """The Chalice app: registers the function blueprints and holds the agent-facing REST API."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Chalice, Response
-
-from functions import assignment
-from functions.webhooks import sms, whatsapp
+from chalice.app import Request
 from helpdesk import auth, openapi, workspace
 from helpdesk.errors import HelpdeskError
 from helpdesk.settings import ConfigurationError
+
+from functions import assignment
+from functions.webhooks import sms, whatsapp
 
 app = Chalice(app_name="helpdesk")
 for blueprint in (sms.bp, whatsapp.bp, assignment.bp):
@@ -24,7 +26,7 @@ def agent_route(path: str, methods: list[str]) -> Callable[[Callable[..., Any]],
         @wraps(view)
         def guarded(**params: Any) -> Any:
             try:
-                who = auth.authenticate(app.current_request.headers.get("authorization"))
+                who = auth.authenticate(_request().headers.get("authorization"))
                 return view(who, **params)
             except HelpdeskError as error:
                 return Response({"error": error.reason}, status_code=error.status)
@@ -36,8 +38,14 @@ def agent_route(path: str, methods: list[str]) -> Callable[[Callable[..., Any]],
     return register
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while Chalice serves a request"
+    return request
+
+
 def _query() -> dict[str, str]:
-    return dict(app.current_request.query_params or {})
+    return dict(_request().query_params or {})
 
 
 @agent_route("/api/tickets", ["GET"])
@@ -52,12 +60,12 @@ def get_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
 
 @agent_route("/api/tickets/{ticket_id}", ["PATCH"])
 def patch_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
-    return workspace.patch_ticket(who, ticket_id, app.current_request.json_body)
+    return workspace.patch_ticket(who, ticket_id, _request().json_body)
 
 
 @agent_route("/api/agents/me/presence", ["PUT"])
 def put_presence(who: auth.AgentIdentity) -> Any:
-    return workspace.set_presence(who, app.current_request.json_body)
+    return workspace.set_presence(who, _request().json_body)
 
 
 @app.route("/api/openapi.json", methods=["GET"])

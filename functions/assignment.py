@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
-
 from helpdesk import assignment
 
 bp = Blueprint(__name__)
@@ -24,6 +23,6 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @bp.on_sqs_message(queue_arn=QUEUE_ARN_PLACEHOLDER, batch_size=10, name="assignment")
-def handler(event: Any) -> dict[str, Any]:
+def handler(event: Any) -> Any:
     raw = event.to_dict() if hasattr(event, "to_dict") else event
     return process_partial_response(event=raw, record_handler=record_handler, processor=processor)

@@ -12,10 +12,11 @@ import json
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from chalice.local import RouteMatcher
 from chalice.utils import to_cfn_resource_name
@@ -117,7 +118,8 @@ class Gateway:
             "isBase64Encoded": bool(body),
         }
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(self, method: str, raw_path: str, headers: dict[str, str],
+               body: bytes) -> tuple[int, dict[str, str], bytes]:
         target = self.target(method, urllib.parse.urlsplit(raw_path).path)
         if isinstance(target, int):
             message = "Not Found" if target == 404 else "Method Not Allowed"

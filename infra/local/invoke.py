@@ -31,7 +31,7 @@ def environment(info: dict[str, Any]) -> dict[str, str]:
 
 def fill_tokens(text: str, tokens: dict[str, str]) -> str:
     for role, token in tokens.items():
-        text = text.replace("{{token:%s}}" % role, token)
+        text = text.replace("{{token:" + role + "}}", token)
     return text
 
 

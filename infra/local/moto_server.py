@@ -9,7 +9,8 @@ concurrency tests then test our code, not moto's races.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -43,9 +44,9 @@ class MotoServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         self._thread.start()
         return self
 

@@ -4,7 +4,8 @@ queue's maxReceiveCount, which moto enforces)."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from infra.local.gateway import LambdaContext
 
@@ -17,7 +18,7 @@ class SqsMapping:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sqs-{function_name}", daemon=True)
 
-    def start(self) -> "SqsMapping":
+    def start(self) -> SqsMapping:
         self._thread.start()
         return self
 

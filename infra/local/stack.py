@@ -78,7 +78,8 @@ class LocalStack:
             url = queues[demo.QUEUE_NAME]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             handler = function_handlers(app)[source.name][1]
-            self.mappings.append(SqsMapping(sqs, url, arn, source.name, handler, source.batch_size).start())
+            batch = getattr(source, "batch_size", 10)
+            self.mappings.append(SqsMapping(sqs, url, arn, source.name, handler, batch).start())
         self.info = self._describe(queues, tokens, pool)
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(".tmp")
@@ -116,8 +117,9 @@ class LocalStack:
         for customer in demo.CUSTOMERS:
             accounts.put_customer(demo.ACCOUNT_ID, Channel.SMS, customer.phone, customer.name, customer.sms_consent)
             for text in customer.messages:
-                intake.receive(InboundMessage(Channel.SMS, demo.SMS_NUMBER, customer.phone, "SMdemo" + uuid.uuid4().hex,
-                                              text, clock.now_iso(), contact_name=customer.name))
+                sid = "SMdemo" + uuid.uuid4().hex
+                intake.receive(InboundMessage(Channel.SMS, demo.SMS_NUMBER, customer.phone, sid, text,
+                                              clock.now_iso(), contact_name=customer.name))
         return tokens
 
     def _describe(self, queues: dict[str, str], tokens: dict[str, str], pool: cognito.Pool) -> dict[str, Any]:
@@ -163,8 +165,8 @@ Demo agent token (owner):
   {info['tokens']['owner']}
 
 Try:
-  curl -s -H "Authorization: Bearer $(python3 -c "import json;print(json.load(open('.local/stack.json'))['tokens']['owner'])")" \\
-       '{api}/api/tickets?view=all'
+  TOKEN=$(python3 -c "import json; print(json.load(open('.local/stack.json'))['tokens']['owner'])")
+  curl -s -H "Authorization: Bearer $TOKEN" '{api}/api/tickets?view=all'
   make invoke FN=sms_webhook EVENT=events/sms/inbound.json
 Ctrl-C stops everything.
 """

@@ -5,11 +5,11 @@ import datetime as dt
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def from_epoch_seconds(seconds: int | float) -> str:
-    return dt.datetime.fromtimestamp(float(seconds), dt.timezone.utc).isoformat(
+    return dt.datetime.fromtimestamp(float(seconds), dt.UTC).isoformat(
         timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 
 
-class Channel(str, enum.Enum):
+class Channel(enum.StrEnum):
     SMS = "sms"
     WHATSAPP = "whatsapp"
     EMAIL = "email"
@@ -20,13 +20,13 @@ class Channel(str, enum.Enum):
     WEBCHAT = "webchat"
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     OPEN = "open"
     SNOOZED = "snoozed"
     CLOSED = "closed"
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     JOIN = "join"          # add to the ticket, which stays as it is (open)
     REOPEN = "reopen"      # add to the ticket and make it open again (closed or snoozed before)
     OPEN_NEW = "open_new"  # start a new ticket

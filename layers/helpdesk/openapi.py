@@ -47,7 +47,7 @@ _ERRORS = {"400": _answer("bad input", _ERROR), "401": _answer("missing or bad t
 
 
 def document() -> dict[str, Any]:
-    bearer = [{"cognito": []}]
+    bearer: list[dict[str, list[str]]] = [{"cognito": []}]
     return {
         "openapi": "3.0.3",
         "info": {"title": "Helpdesk", "version": "1"},

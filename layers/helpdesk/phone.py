@@ -29,7 +29,9 @@ def to_e164(raw: str, default_region: str | None = None) -> str:
 def is_alphanumeric_sender(address: str) -> bool:
     """A brand sender id such as `ACMESHOP`: one-way, it can never receive a customer's reply."""
     text = address.strip()
-    return any(ch.isalpha() for ch in text.removeprefix("whatsapp:"))
+    if text.lower().startswith("whatsapp:"):
+        text = text[len("whatsapp:"):]
+    return any(ch.isalpha() for ch in text)
 
 
 def our_address(raw: str) -> str:

@@ -3,7 +3,7 @@ from SSM Parameter Store when deployed (`<NAME>_PARAM` names the parameter)."""
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 
 
 class ConfigurationError(RuntimeError):
@@ -22,7 +22,7 @@ def _secret(name: str) -> str | None:
     return str(parameters.get_parameter(parameter, decrypt=True, max_age=300))
 
 
-@lru_cache(maxsize=None)
+@cache
 def secret(name: str) -> str:
     """A provider secret; raises ConfigurationError naming it when it is not configured."""
     value = _secret(name)

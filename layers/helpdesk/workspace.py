@@ -76,27 +76,35 @@ def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
                                      or agent_store.get_agent(who.account_id, agent_id) is None):
             raise BadRequest("assignee_id is not an agent of this account")
         values["assignee_id"] = agent_id
-    if "snooze_until" in body and body["snooze_until"] is not None:
-        try:
-            until = parse_iso(str(body["snooze_until"]))
-        except ValueError as exc:
-            raise BadRequest("snooze_until must be an ISO 8601 time") from exc
-        if until.tzinfo is None or until <= parse_iso(now_iso()):
-            raise BadRequest("snooze_until must be a future time with a timezone")
-        values["snooze_until"] = until.astimezone(parse_iso(now_iso()).tzinfo).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z")
-        values.setdefault("status", Status.SNOOZED.value)
-    elif "snooze_until" in body:
-        values["snooze_until"] = None
-    if values.get("status") == Status.SNOOZED.value and "snooze_until" not in values:
+    if "snooze_until" in body:
+        values["snooze_until"] = _snooze_until(body["snooze_until"])
+        if values["snooze_until"]:
+            values.setdefault("status", Status.SNOOZED.value)
+    if values.get("status") == Status.SNOOZED.value and not values.get("snooze_until"):
         raise BadRequest("snoozing needs snooze_until")
     if "tags" in body:
-        tags = body["tags"]
-        if (not isinstance(tags, list) or len(tags) > MAX_TAGS
-                or not all(isinstance(t, str) and 0 < len(t.strip()) <= MAX_TAG_LENGTH for t in tags)):
-            raise BadRequest(f"tags must be a list of at most {MAX_TAGS} short strings")
-        values["tags"] = sorted({t.strip().lower() for t in tags})
+        values["tags"] = _tags(body["tags"])
     return values
+
+
+def _snooze_until(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        until = parse_iso(str(value))
+    except ValueError as exc:
+        raise BadRequest("snooze_until must be an ISO 8601 time") from exc
+    now = parse_iso(now_iso())
+    if until.tzinfo is None or until <= now:
+        raise BadRequest("snooze_until must be a future time with a timezone")
+    return until.astimezone(now.tzinfo).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _tags(tags: Any) -> list[str]:
+    if (not isinstance(tags, list) or len(tags) > MAX_TAGS
+            or not all(isinstance(t, str) and 0 < len(t.strip()) <= MAX_TAG_LENGTH for t in tags)):
+        raise BadRequest(f"tags must be a list of at most {MAX_TAGS} short strings")
+    return sorted({t.strip().lower() for t in tags})
 
 
 def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any) -> dict[str, Any]:

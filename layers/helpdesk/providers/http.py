@@ -4,8 +4,9 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
+from collections.abc import Callable
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from helpdesk.errors import BadRequest, HelpdeskError, PayloadTooLarge, UnsupportedMediaType
 

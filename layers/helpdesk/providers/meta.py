@@ -18,7 +18,7 @@ def verify_subscription(params: dict[str, str], verify_token: str) -> str:
     """The GET handshake: the challenge to echo, or Forbidden."""
     if params.get("hub.mode") != "subscribe" or "hub.challenge" not in params:
         raise Forbidden("not a subscription request")
-    if not hmac.compare_digest(params.get("hub.verify_token", ""), verify_token):
+    if not hmac.compare_digest(params.get("hub.verify_token", "").encode("utf-8"), verify_token.encode("utf-8")):
         raise Forbidden("bad verify token")
     return params["hub.challenge"]
 
@@ -28,7 +28,7 @@ def verify_signature(app_secret: str, raw: bytes, header: str | None) -> None:
     if not header:
         raise Unauthorized("missing X-Hub-Signature-256")
     expected = "sha256=" + hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, header.strip().lower()):
+    if not hmac.compare_digest(expected.encode(), header.strip().lower().encode("utf-8")):
         raise Forbidden("bad X-Hub-Signature-256")
 
 
@@ -71,6 +71,15 @@ def _body_and_media(message: dict[str, Any]) -> tuple[str, tuple[Media, ...], di
 
 
 def parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
+    """The customer messages of a notification. Any shape other than Meta's is a BadRequest (400),
+    so a malformed delivery is refused rather than retried for days."""
+    try:
+        return _parse_whatsapp(payload, received_at)
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise BadRequest("malformed WhatsApp notification") from exc
+
+
+def _parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
     if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
         raise BadRequest("not a WhatsApp Business Account notification")
     entries = payload.get("entry")

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from helpdesk.conversation import Channel, InboundMessage, Media
-
 from helpdesk.errors import BadRequest, Forbidden, Unauthorized
 from helpdesk.phone import our_address, to_e164
 
@@ -42,8 +41,9 @@ def verify(auth_token: str, url: str, pairs: list[tuple[str, str]], signature: s
     """Raise unless `signature` signs this URL and every received parameter."""
     if not signature:
         raise Unauthorized("missing X-Twilio-Signature")
+    given = signature.encode("utf-8")  # bytes: compare_digest refuses non-ASCII str with a TypeError
     for candidate in _with_and_without_port(url):
-        if hmac.compare_digest(_signature(auth_token, candidate, pairs), signature):
+        if hmac.compare_digest(_signature(auth_token, candidate, pairs).encode(), given):
             return
     raise Forbidden("bad X-Twilio-Signature")
 

@@ -7,6 +7,7 @@ many partitions. The access patterns are listed in README.md ("Data model").
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -187,8 +188,9 @@ class Message(Item, discriminator="message"):
     created_at = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)
     media = ListAttribute(of=MapAttribute, default=list)
-    extra = MapAttribute(default=dict)  # provider extras: reply context, provider timestamp, ...
-    story = MapAttribute(null=True)  # Instagram story reply or mention: {id, url}
+    # provider extras: reply context, provider timestamp, ...
+    extra: MapAttribute[str, Any] = MapAttribute(default=dict)
+    story: MapAttribute[str, Any] = MapAttribute(null=True)  # Instagram story reply or mention: {id, url}
 
 
 class MessageRef(Item, discriminator="message_ref"):

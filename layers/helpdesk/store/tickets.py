@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, cast
 
 from pynamodb.exceptions import GetError, PynamoDBException, QueryError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.clock import now_iso
@@ -48,8 +50,8 @@ def index_keys(account_id: str, ticket_id: str, status: str, assignee_id: str | 
             "gsi3pk": f"{a}#ALL", "gsi3sk": order}
 
 
-def _set_index_keys(keys: dict[str, str | None]) -> list[Any]:
-    actions = []
+def _set_index_keys(keys: dict[str, str | None]) -> list[Action]:
+    actions: list[Action] = []
     for name, value in keys.items():
         attr = getattr(Ticket, name)
         actions.append(attr.set(value) if value is not None else attr.remove())
@@ -114,7 +116,8 @@ def _commit(transaction: TransactWrite, ref_index: int, ticket_index: int | None
     except TransactWriteError as error:
         cancelled = read_cancellation(error)
         if cancelled.failed(ref_index):
-            old = MessageRef.from_raw_data(cancelled.old_images[ref_index]) if cancelled.old_images[ref_index] else None
+            image = cancelled.old_images[ref_index]
+            old = MessageRef.from_raw_data(image) if image else None
             return Duplicate(old.ticket_id if old else None, old.event if old else "message")
         if cancelled.retryable:
             return Contended()
@@ -142,8 +145,8 @@ class TicketStore:
         t.save(_ref_item(account_id, ticket_id, msg, event, message.sk),
                condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
         t.save(message)
-        actions = [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now),
-                   Ticket.message_count.add(1)]
+        actions: list[Action] = [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now),
+                                 Ticket.message_count.add(1)]
         if wake and current is not None:
             actions += [Ticket.status.set(Status.OPEN.value), Ticket.snooze_until.remove(),
                         Ticket.reopen_count.add(1)]
@@ -174,7 +177,7 @@ class TicketStore:
                         profile_id=profile_id, status=Status.OPEN.value, assignee_id=None, tags=[],
                         spam=False, created_at=now, updated_at=now, last_inbound_at=now,
                         message_count=1, reopen_count=0,
-                        **index_keys(account_id, ticket_id, Status.OPEN.value, None, False, now))
+                        **cast(dict[str, Any], index_keys(account_id, ticket_id, Status.OPEN.value, None, False, now)))
         t = self._transaction()
         t.save(_ref_item(account_id, ticket_id, msg, "created", message.sk),
                condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
@@ -232,6 +235,7 @@ def view_query(account_id: str, view: str, status: str | None, agent_id: str,
                cursor: str | None, limit: int) -> tuple[list[Ticket], str | None]:
     """One page of a view, most recently updated first."""
     a = account_pk(account_id)
+    index: Any
     if view == "mine":
         index, key = Ticket.gsi2, f"{a}#AS#{agent_id}#{status or Status.OPEN.value}"
     elif view == "unassigned":
@@ -280,16 +284,16 @@ def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: str
                   snooze_until: str | None | object = ..., tags: list[str] | None = None) -> Ticket:
     """Apply an agent's edit, on condition that nobody changed the ticket since it was read."""
     new_status = status or ticket.status
-    new_assignee = ticket.assignee_id if assignee_id is ... else assignee_id
+    new_assignee = cast("str | None", ticket.assignee_id if assignee_id is ... else assignee_id)
     now = now_iso()
-    actions = [Ticket.updated_at.set(now), Ticket.status.set(new_status)]
+    actions: list[Action] = [Ticket.updated_at.set(now), Ticket.status.set(new_status)]
     actions.append(Ticket.assignee_id.set(new_assignee) if new_assignee else Ticket.assignee_id.remove())
     if snooze_until is not ...:
-        actions.append(Ticket.snooze_until.set(snooze_until) if snooze_until else Ticket.snooze_until.remove())
+        actions.append(Ticket.snooze_until.set(str(snooze_until)) if snooze_until else Ticket.snooze_until.remove())
     elif new_status != Status.SNOOZED.value and ticket.snooze_until:
         actions.append(Ticket.snooze_until.remove())
     if tags is not None:
-        actions.append(Ticket.tags.set(tags))
+        actions.append(Ticket.tags.set(cast(Any, tags)))
     if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
         actions.append(Ticket.reopen_count.add(1))
     actions += _set_index_keys(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
