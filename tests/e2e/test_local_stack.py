@@ -11,8 +11,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,8 @@ CONTRACT_CHECK = ROOT.parent / "shared" / "tools" / "contract_check.py"
 pytestmark = pytest.mark.e2e
 
 
-def http(method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def http(method: str, url: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -75,8 +77,9 @@ def api(info: dict[str, Any], method: str, path: str, role: str = "owner", body:
 def send_sms(info: dict[str, Any], frm: str, text: str, sid: str | None = None) -> tuple[int, dict[str, str], str]:
     url = info["api_url"] + "/webhooks/sms"
     sid = sid or "SM" + uuid.uuid4().hex
-    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": frm, "To": info["channels"]["sms"],
-              "Body": text, "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01"}
+    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": "AC" + "0" * 32, "From": frm,
+              "To": info["channels"]["sms"], "Body": text, "NumMedia": "0",
+              "SmsStatus": "received", "ApiVersion": "2010-04-01"}
     return http("POST", url, urllib.parse.urlencode(params).encode(),
                 {"Content-Type": "application/x-www-form-urlencoded",
                  "X-Twilio-Signature": twilio_signature(info["twilio_auth_token"], url, params)})
