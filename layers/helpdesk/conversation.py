@@ -53,6 +53,13 @@ class InboundMessage:
     contact_name: str | None = None
     automatic: bool = False  # auto-reply, bounce or list mail: stored, never wakes a ticket
     extra: dict[str, str] = field(default_factory=dict)  # provider extras worth keeping
+    direction: str = "inbound"  # "outbound" for the brand's own messages echoed back (Instagram)
+    spam: bool = False  # the provider's spam verdict (SES); a new ticket starts in the Spam view
+    story: dict[str, str] | None = None  # Instagram story reply or mention: {"id", "url"}
+    subject: str | None = None  # email
+    thread_ids: tuple[str, ...] = ()  # email: Message-IDs this one answers, most specific first
+    thread_token: str | None = None  # email: the ticket token of a plus-addressed reply address
+    conversation_id: str | None = None  # web chat
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,21 @@ def customer_ticket_id(account_id: str, channel: Channel, contact: str) -> str:
 
 def new_ticket_id() -> str:
     return _short_id(secrets.token_bytes(10))
+
+
+def derived_ticket_id(*parts: str) -> str:
+    """A ticket id that every delivery of the same first message computes alike, so racing
+    deliveries meet on one conditional put (Instagram generation, web-chat conversation, email
+    thread)."""
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=10, person=b"ticket").digest()
+    return _short_id(digest)
+
+
+def next_conversation_id(conversation_id: str) -> str:
+    """The conversation a message to a closed web-chat conversation starts: derived, so every
+    message racing into the closed one lands in the same new one."""
+    digest = hashlib.blake2b(conversation_id.encode(), digest_size=8, person=b"next-conv").digest()
+    return "c" + base64.b32encode(digest).decode().lower().rstrip("=")
 
 
 def profile_id_for(account_id: str, channel: Channel, contact: str) -> str:

@@ -1,76 +1,215 @@
 """The intake service: one inbound message stored exactly once in the ticket the rules choose,
-then a ticket event for assignment. Retries, replays and racing deliveries all end the same way."""
+then a ticket event for assignment. Retries, replays and racing deliveries all end the same way.
+
+Each channel has a plan: which ticket to try first, and where to go when the table says otherwise.
+Every try is one conditional transaction; a failed try's cancellation reasons carry the ticket as
+it is, which `conversation.decide` turns into the next try. Ticket ids of new tickets are derived
+from what every racing delivery knows alike, so racers meet on one conditional put.
+"""
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from helpdesk import keywords
 from helpdesk.conversation import (
     PER_CUSTOMER_CHANNELS,
     Action,
-    Decision,
+    Channel,
+    CurrentTicket,
     InboundMessage,
     customer_ticket_id,
     decide,
+    derived_ticket_id,
+    next_conversation_id,
 )
-from helpdesk.errors import Transient
+from helpdesk.errors import BadRequest, Transient
 from helpdesk.observability import count, logger
 from helpdesk.store import accounts, events
-from helpdesk.store.tickets import Contended, Duplicate, Mismatch, Stored, TicketStore
+from helpdesk.store.tickets import (
+    Contended,
+    Duplicate,
+    Mismatch,
+    NewTicket,
+    Outcome,
+    PointerMoved,
+    Stored,
+    TicketStore,
+)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
 class Ingested:
     ticket_id: str | None
-    event: str  # created / reopened / message / keyword
+    event: str  # created / reopened / message / stored / keyword / dropped
     duplicate: bool = False
+    conversation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Try:
+    """One write to attempt: which ticket, how, and what a new ticket would start with."""
+
+    action: Action
+    ticket_id: str
+    current: CurrentTicket | None = None
+    new: NewTicket | None = None
+
+
+class Plan:
+    """Per-customer channels (SMS, WhatsApp): one ticket per customer, reopened by every message."""
+
+    def __init__(self, store: TicketStore, account_id: str, msg: InboundMessage):
+        self.store, self.account_id, self.msg = store, account_id, msg
+
+    def first(self) -> Try:
+        tid = customer_ticket_id(self.account_id, self.msg.channel, self.msg.contact)
+        return Try(Action.JOIN, tid, new=NewTicket(tid))
+
+    def next(self, tried: Try, current: CurrentTicket | None) -> Try:
+        decision = decide(self.msg.channel, self.msg.contact, current, automatic=self.msg.automatic)
+        if decision.action is Action.OPEN_NEW:
+            assert tried.new is not None
+            return Try(Action.OPEN_NEW, tried.new.ticket_id, new=tried.new)
+        return Try(decision.action, tried.ticket_id, current=current, new=tried.new)
+
+    def open(self, attempt: Try) -> Outcome:
+        assert attempt.new is not None
+        return self.store.open(self.account_id, attempt.new, self.msg)
+
+
+class InstagramPlan(Plan):
+    """A new ticket per DM while none is open; once closed, the next message opens the next one.
+    The contact item counts the customer's tickets (`generation`), so the current one is derived."""
+
+    def first(self) -> Try:
+        self.contact = self.store.contact(self.account_id, Channel.INSTAGRAM, self.msg.contact)
+        generation = int(self.contact.generation or 0) if self.contact else 0
+        return Try(Action.JOIN, self._tid(generation), new=NewTicket(self._tid(generation), generation=generation))
+
+    def _tid(self, generation: int) -> str:
+        return derived_ticket_id(self.account_id, "instagram", self.msg.contact, str(generation))
+
+    def next(self, tried: Try, current: CurrentTicket | None) -> Try:
+        assert tried.new is not None and tried.new.generation is not None
+        decision = decide(Channel.INSTAGRAM, self.msg.contact, current)
+        if decision.action is not Action.OPEN_NEW:
+            return Try(decision.action, tried.ticket_id, current=current, new=tried.new)
+        if current is None:  # the current generation's ticket does not exist yet
+            return Try(Action.OPEN_NEW, tried.ticket_id, new=tried.new)
+        following = tried.new.generation + 1
+        return Try(Action.OPEN_NEW, self._tid(following),
+                   new=NewTicket(self._tid(following), generation=tried.new.generation, bump=1))
+
+    def open(self, attempt: Try) -> Outcome:
+        assert attempt.new is not None
+        return self.store.open(self.account_id, attempt.new, self.msg, contact=self.contact)
+
+
+class WebchatPlan(Plan):
+    """Every conversation is its own ticket; a message to a closed one starts the next conversation."""
+
+    def first(self) -> Try:
+        conversation = self.msg.conversation_id
+        if not conversation:
+            raise BadRequest("a web-chat message needs its conversation")
+        return self._join(conversation)
+
+    def _join(self, conversation: str) -> Try:
+        tid = derived_ticket_id(self.account_id, "webchat", self.msg.contact, conversation)
+        return Try(Action.JOIN, tid, new=NewTicket(tid, conversation_id=conversation))
+
+    def next(self, tried: Try, current: CurrentTicket | None) -> Try:
+        assert tried.new is not None and tried.new.conversation_id is not None
+        decision = decide(Channel.WEBCHAT, self.msg.contact, current)
+        if decision.action is not Action.OPEN_NEW:
+            return Try(decision.action, tried.ticket_id, current=current, new=tried.new)
+        if current is None:
+            return Try(Action.OPEN_NEW, tried.ticket_id, new=tried.new)
+        return self._join(next_conversation_id(tried.new.conversation_id))
+
+
+class EmailPlan(Plan):
+    """Every thread is a ticket; a reply (by Message-ID or our plus-addressed reply token) from the
+    ticket's own customer joins it and reopens it however old; automatic mail wakes nothing."""
+
+    def first(self) -> Try:
+        ids = list(self.msg.thread_ids)
+        refs = self.store.refs(self.account_id, Channel.EMAIL, ids) if ids else {}
+        known = next((refs[i].ticket_id for i in ids if i in refs and refs[i].ticket_id), None)
+        root = self.msg.thread_ids[-1] if self.msg.thread_ids else self.msg.provider_message_id
+        # A new thread's ticket is derived from its root and its sender: everyone replying to one
+        # newsletter gets a ticket of their own.
+        tid = derived_ticket_id(self.account_id, "email", self.msg.contact, root)
+        new = NewTicket(tid, subject=self.msg.subject)
+        target = known or self.msg.thread_token
+        if target:
+            return Try(Action.JOIN, target, new=new)
+        return Try(Action.OPEN_NEW, tid, new=new)
+
+    def next(self, tried: Try, current: CurrentTicket | None) -> Try:
+        assert tried.new is not None
+        decision = decide(Channel.EMAIL, self.msg.contact, current, automatic=self.msg.automatic)
+        if decision.action is Action.OPEN_NEW or current is None:
+            return Try(Action.OPEN_NEW, tried.new.ticket_id, new=tried.new)
+        return Try(decision.action, tried.ticket_id, current=current, new=tried.new)
+
+
+PLANS: dict[Channel, type[Plan]] = {
+    Channel.SMS: Plan, Channel.WHATSAPP: Plan, Channel.INSTAGRAM: InstagramPlan,
+    Channel.WEBCHAT: WebchatPlan, Channel.EMAIL: EmailPlan,
+}
+
+
+def _write(plan: Plan, attempt: Try) -> Outcome:
+    msg = plan.msg
+    if attempt.action is Action.OPEN_NEW:
+        return plan.open(attempt)
+    return plan.store.append(plan.account_id, attempt.ticket_id, msg, current=attempt.current,
+                             wake=attempt.action is Action.REOPEN,
+                             quiet=attempt.action is Action.STORE_ONLY or msg.direction != "inbound")
 
 
 def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = None) -> Ingested:
     """Store `msg` once and send its ticket event. Safe to call again with the same message."""
-    store = store or TicketStore()
-    if msg.channel not in PER_CUSTOMER_CHANNELS:
-        raise NotImplementedError(f"{msg.channel.value} intake")
-    ticket_id = customer_ticket_id(account_id, msg.channel, msg.contact)
-    # Optimistic first try: most messages follow up an open ticket, and that costs one request.
-    decision = Decision(Action.JOIN, ticket_id)
-    current = None
-    for attempt in range(MAX_ATTEMPTS):
-        if decision.action is Action.OPEN_NEW:
-            outcome = store.open(account_id, ticket_id, msg)
-        else:
-            outcome = store.append(account_id, ticket_id, msg, current=current,
-                                   wake=decision.action is Action.REOPEN)
+    plan = PLANS[msg.channel](store or TicketStore(), account_id, msg)
+    attempt = plan.first()
+    for round_ in range(MAX_ATTEMPTS):
+        outcome = _write(plan, attempt)
         if isinstance(outcome, Stored):
-            return _announce(account_id, ticket_id, outcome.event, msg, duplicate=False)
+            return _announce(account_id, attempt, outcome.event, msg, duplicate=False)
         if isinstance(outcome, Duplicate):
-            # The message is stored already; its event may not have been sent (a crash between the
-            # two), so send it again: assignment is idempotent.
-            return _announce(account_id, outcome.ticket_id or ticket_id, outcome.event, msg, duplicate=True)
+            # Stored already; its event may not have been sent (a crash between the two), so send
+            # it again: assignment is idempotent.
+            return _announce(account_id, replace(attempt, ticket_id=outcome.ticket_id or attempt.ticket_id),
+                             outcome.event, msg, duplicate=True)
         if isinstance(outcome, Mismatch):
-            current = outcome.current
-            decision = decide(msg.channel, msg.contact, current, automatic=msg.automatic)
-            if decision.action is Action.OPEN_NEW:
-                current = None
+            attempt = plan.next(attempt, outcome.current)
+            continue
+        if isinstance(outcome, PointerMoved):
+            attempt = plan.first()
             continue
         assert isinstance(outcome, Contended)
-        time.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        time.sleep(random.uniform(0, 0.01 * 2 ** round_))
     raise Transient("ticket kept changing; retry the delivery")
 
 
-def _announce(account_id: str, ticket_id: str, event: str, msg: InboundMessage, *, duplicate: bool) -> Ingested:
-    events.publish({"type": f"ticket.{event}", "account_id": account_id, "ticket_id": ticket_id,
-                    "channel": msg.channel.value, "message_id": msg.provider_message_id})
-    logger.info("inbound message stored", extra={"account_id": account_id, "ticket_id": ticket_id,
-                                                 "channel": msg.channel.value, "event": event,
-                                                 "duplicate": duplicate})
+def _announce(account_id: str, attempt: Try, event: str, msg: InboundMessage, *, duplicate: bool) -> Ingested:
+    ticket_id = attempt.ticket_id
+    if event != "stored":
+        events.publish({"type": f"ticket.{event}", "account_id": account_id, "ticket_id": ticket_id,
+                        "channel": msg.channel.value, "message_id": msg.provider_message_id,
+                        "automatic": msg.automatic})
+    logger.info("message stored", extra={"account_id": account_id, "ticket_id": ticket_id,
+                                         "channel": msg.channel.value, "event": event,
+                                         "direction": msg.direction, "duplicate": duplicate})
     if not duplicate and event in ("created", "reopened"):
         count(f"ticket_{event}")
-    return Ingested(ticket_id, event, duplicate)
+    conversation = attempt.new.conversation_id if attempt.new else None
+    return Ingested(ticket_id, event, duplicate, conversation)
 
 
 def handle_keyword(account_id: str, msg: InboundMessage, keyword: keywords.Keyword) -> Ingested:
@@ -91,7 +230,7 @@ def handle_keyword(account_id: str, msg: InboundMessage, keyword: keywords.Keywo
 def receive(msg: InboundMessage) -> Ingested:
     """Entry point of the webhooks: find the account, then keyword or ticket message."""
     address = accounts.channel_address(msg.channel, msg.account_address)
-    keyword = keywords.classify(msg.body) if not msg.media else None
+    keyword = keywords.classify(msg.body) if msg.channel in PER_CUSTOMER_CHANNELS and not msg.media else None
     if keyword is not None:
         return handle_keyword(address.account_id, msg, keyword)
     return ingest(address.account_id, msg)

@@ -138,6 +138,8 @@ class Contact(Item, discriminator="contact"):
     profile_id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
     first_seen_at = UnicodeAttribute(null=True)
+    # Instagram: which of the customer's tickets is current (a new one after each close).
+    generation = NumberAttribute(null=True)
 
 
 class Profile(Item, discriminator="profile"):
@@ -175,6 +177,8 @@ class Ticket(Item, discriminator="ticket"):
     last_inbound_at = UnicodeAttribute(null=True)
     message_count = NumberAttribute(default=0)
     reopen_count = NumberAttribute(default=0)
+    subject = UnicodeAttribute(null=True)  # email
+    conversation_id = UnicodeAttribute(null=True)  # web chat
 
 
 class Message(Item, discriminator="message"):
@@ -185,6 +189,8 @@ class Message(Item, discriminator="message"):
     channel = UnicodeAttribute()
     direction = UnicodeAttribute()  # inbound / outbound / note
     body = UnicodeAttribute(default="")
+    deleted = BooleanAttribute(default=False)
+    automatic = BooleanAttribute(default=False)
     created_at = UnicodeAttribute()
     sender = UnicodeAttribute(null=True)
     media = ListAttribute(of=MapAttribute, default=list)

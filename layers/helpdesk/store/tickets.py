@@ -12,7 +12,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.clock import now_iso
-from helpdesk.conversation import Channel, CurrentTicket, InboundMessage, Status
+from helpdesk.conversation import Channel, CurrentTicket, InboundMessage, Status, profile_id_for
 from helpdesk.errors import BadRequest, Conflict, NotFound
 from helpdesk.store.failures import read_cancellation, transient
 from helpdesk.store.models import Contact, Item, Message, MessageRef, Profile, Ticket, account_pk
@@ -62,7 +62,7 @@ def _set_index_keys(keys: dict[str, str | None]) -> list[Action]:
 
 @dataclass(frozen=True)
 class Stored:
-    event: str  # created / reopened / message
+    event: str  # created / reopened / message / stored (kept without waking the ticket)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,24 @@ class Contended:
     """Another writer touched the same items at the same moment: try the same write again."""
 
 
-Outcome = Stored | Duplicate | Mismatch | Contended
+@dataclass(frozen=True)
+class PointerMoved:
+    """The customer's current-ticket pointer moved meanwhile: plan again from a fresh read."""
+
+
+Outcome = Stored | Duplicate | Mismatch | Contended | PointerMoved
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """What a new ticket starts with besides its first message."""
+
+    ticket_id: str
+    subject: str | None = None
+    conversation_id: str | None = None
+    # Instagram: the contact's generation must still be `expected`; it becomes `expected + bump`.
+    generation: int | None = None
+    bump: int = 0
 
 
 def _current(raw: dict[str, Any] | None) -> CurrentTicket | None:
@@ -97,9 +114,9 @@ def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Messa
     return Message(
         ticket_pk(account_id, ticket_id), f"M#{msg.received_at}#{msg.provider_message_id}",
         message_id=msg.provider_message_id, ticket_id=ticket_id, channel=msg.channel.value,
-        direction="inbound", body=msg.body, created_at=msg.received_at, sender=msg.contact,
+        direction=msg.direction, body=msg.body, created_at=msg.received_at, sender=msg.contact,
         media=[{"url": m.url, "content_type": m.content_type} for m in msg.media],
-        extra=dict(msg.extra),
+        extra=dict(msg.extra), story=dict(msg.story) if msg.story else None, automatic=msg.automatic,
     )
 
 
@@ -109,106 +126,177 @@ def _ref_item(account_id: str, ticket_id: str | None, msg: InboundMessage, event
                       ticket_id=ticket_id, message_sk=message_sk, event=event, created_at=now_iso())
 
 
-def _commit(transaction: TransactWrite, ref_index: int, ticket_index: int | None) -> Outcome:
+def _commit(transaction: TransactWrite, ref: int, ticket: int, pointer: int | None = None) -> Outcome | None:
+    """Commit; None when it went through, else what the cancellation reasons say (indexes are the
+    items' positions: pynamodb sends condition checks, deletes, puts, then updates)."""
     try:
         with transaction:
             pass
     except TransactWriteError as error:
         cancelled = read_cancellation(error)
-        if cancelled.failed(ref_index):
-            image = cancelled.old_images[ref_index]
+        if cancelled.failed(ref):
+            image = cancelled.old_images[ref]
             old = MessageRef.from_raw_data(image) if image else None
             return Duplicate(old.ticket_id if old else None, old.event if old else "message")
         if cancelled.retryable:
             return Contended()
-        if ticket_index is not None and cancelled.failed(ticket_index):
-            return Mismatch(_current(cancelled.old_images[ticket_index]))
+        if pointer is not None and cancelled.failed(pointer):
+            return PointerMoved()
+        if cancelled.failed(ticket):
+            return Mismatch(_current(cancelled.old_images[ticket]))
         raise transient(error) from error
-    return Stored("")
+    return None
 
 
 class TicketStore:
-    """Writes of the intake path. Each method is one TransactWriteItems request."""
+    """Writes of the intake path. Each method is one TransactWriteItems request (plus, when a
+    ticket opens and the customer is not known yet, one read of the contact)."""
 
     @staticmethod
     def _transaction() -> TransactWrite:
         return TransactWrite(connection=Item._get_connection().connection)
 
     def append(self, account_id: str, ticket_id: str, msg: InboundMessage, *,
-               current: CurrentTicket | None, wake: bool) -> Outcome:
-        """Add `msg` to an existing ticket. Without `current` (the optimistic first try) the ticket
-        must be open; with it, the ticket must still be as observed, and `wake` makes it open."""
+               current: CurrentTicket | None, wake: bool = False, quiet: bool = False) -> Outcome:
+        """Add `msg` to ticket `ticket_id`, which must belong to the message's contact.
+
+        Without `current` (the optimistic first try) the ticket must be open. With it, the ticket
+        must still be as observed; `wake` makes it open again; `quiet` keeps the message without
+        touching the ticket's status or place in the views (automatic mail, the brand's echoes).
+        """
         message = _message_item(account_id, ticket_id, msg)
-        event = "reopened" if wake else "message"
+        event = "reopened" if wake else ("stored" if quiet else "message")
         now = msg.received_at
         t = self._transaction()
         t.save(_ref_item(account_id, ticket_id, msg, event, message.sk),
                condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
         t.save(message)
-        actions: list[Action] = [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now),
-                                 Ticket.message_count.add(1)]
+        actions: list[Action] = [Ticket.message_count.add(1)]
+        if not quiet:
+            actions += [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now)]
         if wake and current is not None:
             actions += [Ticket.status.set(Status.OPEN.value), Ticket.snooze_until.remove(),
                         Ticket.reopen_count.add(1)]
             actions += _set_index_keys(index_keys(account_id, ticket_id, Status.OPEN.value,
                                                   current.assignee_id, current.spam, now))
-            condition = (Ticket.status == current.status.value)
-        else:
+        elif not quiet:
             # Status and assignee are unchanged, so only the sort keys of the views move.
             order = f"{now}#{ticket_id}"
             actions += [Ticket.gsi1sk.set(order), Ticket.gsi2sk.set(order), Ticket.gsi3sk.set(order)]
-            condition = (Ticket.status == (current.status.value if current else Status.OPEN.value))
+        expected = current.status.value if current else Status.OPEN.value
         t.update(Ticket(ticket_pk(account_id, ticket_id), "TICKET"), actions=actions,
-                 condition=condition, return_values=ALL_OLD)
-        outcome = _commit(t, ref_index=0, ticket_index=2)
-        return Stored(event) if isinstance(outcome, Stored) else outcome
+                 condition=(Ticket.status == expected) & (Ticket.contact == msg.contact), return_values=ALL_OLD)
+        outcome = _commit(t, ref=0, ticket=2)
+        return outcome or Stored(event)
 
-    def open(self, account_id: str, ticket_id: str, msg: InboundMessage) -> Outcome:
-        """Start ticket `ticket_id` with `msg`; the customer's contact and profile come into being
-        with it when they are new."""
-        contact = self._contact(account_id, msg.channel, msg.contact)
-        message = _message_item(account_id, ticket_id, msg)
+    def open(self, account_id: str, new: NewTicket, msg: InboundMessage,
+             contact: Contact | None | bool = True) -> Outcome:
+        """Start ticket `new.ticket_id` with `msg`. The customer's contact and profile come into
+        being with it when they are new. `contact` is the contact item when the caller has read it
+        already (None: known to be absent), True to read it here."""
+        if contact is True:
+            contact = self.contact(account_id, msg.channel, msg.contact)
+        assert contact is None or isinstance(contact, Contact)
+        message = _message_item(account_id, new.ticket_id, msg)
         now = msg.received_at
-        from helpdesk.conversation import profile_id_for
-
         profile_id = contact.profile_id if contact else profile_id_for(account_id, msg.channel, msg.contact)
-        ticket = Ticket(ticket_pk(account_id, ticket_id), "TICKET", account_id=account_id,
-                        ticket_id=ticket_id, channel=msg.channel.value, contact=msg.contact,
+        keys = index_keys(account_id, new.ticket_id, Status.OPEN.value, None, msg.spam, now)
+        ticket = Ticket(ticket_pk(account_id, new.ticket_id), "TICKET", account_id=account_id,
+                        ticket_id=new.ticket_id, channel=msg.channel.value, contact=msg.contact,
                         profile_id=profile_id, status=Status.OPEN.value, assignee_id=None, tags=[],
-                        spam=False, created_at=now, updated_at=now, last_inbound_at=now,
-                        message_count=1, reopen_count=0,
-                        **cast(dict[str, Any], index_keys(account_id, ticket_id, Status.OPEN.value, None, False, now)))
+                        spam=msg.spam, created_at=now, updated_at=now, last_inbound_at=now,
+                        message_count=1, reopen_count=0, subject=new.subject,
+                        conversation_id=new.conversation_id, **cast(dict[str, Any], keys))
         t = self._transaction()
-        t.save(_ref_item(account_id, ticket_id, msg, "created", message.sk),
+        t.save(_ref_item(account_id, new.ticket_id, msg, "created", message.sk),
                condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
         t.save(message)
         t.save(ticket, condition=Ticket.pk.does_not_exist(), return_values=ALL_OLD)
+        pointer = None
+        if contact is None or new.generation is not None:
+            pointer = 3
+            self._upsert_contact(t, account_id, msg, profile_id, new, contact)
         if contact is None:
-            t.update(Contact(contact_pk(account_id, msg.channel, msg.contact), "CONTACT"), actions=[
-                Contact.type.set(Contact), Contact.account_id.set(account_id),
-                Contact.channel.set(msg.channel.value), Contact.address.set(msg.contact),
-                Contact.profile_id.set(Contact.profile_id | profile_id),
-                Contact.first_seen_at.set(Contact.first_seen_at | now),
-                *([Contact.name.set(msg.contact_name)] if msg.contact_name else []),
-            ])
-            phone = msg.contact if msg.channel in (Channel.SMS, Channel.WHATSAPP) else None
-            t.update(Profile(profile_pk(account_id, profile_id), "PROFILE"), actions=[
-                Profile.type.set(Profile), Profile.account_id.set(account_id),
-                Profile.profile_id.set(profile_id), Profile.created_at.set(Profile.created_at | now),
-                *([Profile.phone.set(Profile.phone | phone)] if phone else []),
-                *([Profile.name.set(Profile.name | msg.contact_name)] if msg.contact_name else []),
-            ])
-        outcome = _commit(t, ref_index=0, ticket_index=2)
-        return Stored("created") if isinstance(outcome, Stored) else outcome
+            self._upsert_profile(t, account_id, msg, profile_id)
+        outcome = _commit(t, ref=0, ticket=2, pointer=pointer if new.generation is not None else None)
+        return outcome or Stored("created")
 
     @staticmethod
-    def _contact(account_id: str, channel: Channel, address: str) -> Contact | None:
+    def _upsert_contact(t: TransactWrite, account_id: str, msg: InboundMessage, profile_id: str,
+                        new: NewTicket, contact: Contact | None) -> None:
+        now = msg.received_at
+        actions: list[Action] = [
+            Contact.type.set(Contact), Contact.account_id.set(account_id),
+            Contact.channel.set(msg.channel.value), Contact.address.set(msg.contact),
+            Contact.profile_id.set(Contact.profile_id | profile_id),
+            Contact.first_seen_at.set(Contact.first_seen_at | now),
+        ]
+        if msg.contact_name:
+            actions.append(Contact.name.set(msg.contact_name))
+        condition = None
+        if new.generation is not None:
+            actions.append(Contact.generation.set(new.generation + new.bump))
+            condition = (Contact.generation == new.generation)
+            if new.generation == 0:
+                condition = condition | Contact.generation.does_not_exist()
+        t.update(Contact(contact_pk(account_id, msg.channel, msg.contact), "CONTACT"), actions=actions,
+                 condition=condition)
+
+    @staticmethod
+    def _upsert_profile(t: TransactWrite, account_id: str, msg: InboundMessage, profile_id: str) -> None:
+        now = msg.received_at
+        phone = msg.contact if msg.channel in (Channel.SMS, Channel.WHATSAPP) else None
+        email = msg.contact if msg.channel is Channel.EMAIL else None
+        t.update(Profile(profile_pk(account_id, profile_id), "PROFILE"), actions=[
+            Profile.type.set(Profile), Profile.account_id.set(account_id),
+            Profile.profile_id.set(profile_id), Profile.created_at.set(Profile.created_at | now),
+            *([Profile.phone.set(Profile.phone | phone)] if phone else []),
+            *([Profile.email.set(Profile.email | email)] if email else []),
+            *([Profile.name.set(Profile.name | msg.contact_name)] if msg.contact_name else []),
+        ])
+
+    @staticmethod
+    def contact(account_id: str, channel: Channel, address: str) -> Contact | None:
         try:
             return Contact.get(contact_pk(account_id, channel, address), "CONTACT", consistent_read=True)
         except Contact.DoesNotExist:
             return None
         except GetError as error:
             raise transient(error) from error
+
+    @staticmethod
+    def refs(account_id: str, channel: Channel, provider_ids: list[str]) -> dict[str, MessageRef]:
+        """The stored refs among `provider_ids` (one BatchGetItem)."""
+        if not provider_ids:
+            return {}
+        keys = [(ref_pk(account_id, channel, pid), "REF") for pid in dict.fromkeys(provider_ids)][:100]
+        try:
+            found = list(MessageRef.batch_get(keys, consistent_read=True))
+        except PynamoDBException as error:
+            raise transient(error) from error
+        prefix = ref_pk(account_id, channel, "")
+        return {ref.pk[len(prefix):]: ref for ref in found}
+
+    @staticmethod
+    def mark_deleted(account_id: str, channel: Channel, provider_message_id: str) -> bool:
+        """The customer deleted a message: blank it and mark it deleted. False when unknown."""
+        try:
+            ref = MessageRef.get(ref_pk(account_id, channel, provider_message_id), "REF", consistent_read=True)
+        except MessageRef.DoesNotExist:
+            return False
+        except PynamoDBException as error:
+            raise transient(error) from error
+        if not ref.ticket_id or not ref.message_sk:
+            return False
+        message = Message(ticket_pk(account_id, ref.ticket_id), ref.message_sk)
+        try:
+            message.update(actions=[Message.deleted.set(True), Message.body.set(""), Message.media.set([])],
+                           condition=Message.pk.exists())
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise transient(error) from error
+        return True
 
 
 # --- agent workspace --------------------------------------------------------------------------------
