@@ -7,15 +7,15 @@ from typing import Any
 
 from chalice import Chalice, Response
 from chalice.app import Request
+
+from functions import assignment
+from functions.webhooks import instagram, sms, whatsapp
 from helpdesk import auth, openapi, workspace
 from helpdesk.errors import HelpdeskError
 from helpdesk.settings import ConfigurationError
 
-from functions import assignment
-from functions.webhooks import sms, whatsapp
-
 app = Chalice(app_name="helpdesk")
-for blueprint in (sms.bp, whatsapp.bp, assignment.bp):
+for blueprint in (sms.bp, whatsapp.bp, instagram.bp, assignment.bp):
     app.register_blueprint(blueprint)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalice import Blueprint
+
 from helpdesk import clock, intake, settings
 from helpdesk.providers import http, twilio
 

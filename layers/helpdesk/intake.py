@@ -188,6 +188,14 @@ def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = Non
                              outcome.event, msg, duplicate=True)
         if isinstance(outcome, Mismatch):
             attempt = plan.next(attempt, outcome.current)
+            if msg.direction != "inbound":
+                # The brand's own echoed message: kept on the customer's ticket as it is, never
+                # reopening it and never starting one.
+                if attempt.action is Action.OPEN_NEW:
+                    logger.info("echo without a ticket dropped", extra={"account_id": account_id,
+                                                                      "channel": msg.channel.value})
+                    return Ingested(None, "dropped")
+                attempt = replace(attempt, action=Action.STORE_ONLY)
             continue
         if isinstance(outcome, PointerMoved):
             attempt = plan.first()

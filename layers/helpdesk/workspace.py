@@ -30,6 +30,10 @@ def message_json(m: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"id": m.message_id, "direction": m.direction, "body": m.body,
                            "created_at": m.created_at, "channel": m.channel,
                            "media": [dict(x.as_dict() if hasattr(x, "as_dict") else x) for x in m.media or []]}
+    if m.deleted:
+        out["deleted"] = True
+    if m.automatic:
+        out["automatic"] = True
     if m.story:
         out["story"] = m.story.as_dict() if hasattr(m.story, "as_dict") else dict(m.story)
     return out

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from helpdesk.conversation import (
     Action,
     Channel,

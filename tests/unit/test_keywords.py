@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from helpdesk.keywords import Keyword, classify
 
 OPT_OUT = ["STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT",

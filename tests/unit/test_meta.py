@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+
 from helpdesk.conversation import Channel, Media
 from helpdesk.errors import BadRequest, Forbidden, Unauthorized
 from helpdesk.providers import meta

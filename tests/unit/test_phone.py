@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from helpdesk.errors import BadRequest
 from helpdesk.phone import is_alphanumeric_sender, our_address, to_e164
 

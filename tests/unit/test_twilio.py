@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
 import pytest
+
 from helpdesk.conversation import Channel, InboundMessage, Media
 from helpdesk.errors import BadRequest, Forbidden, Unauthorized
 from helpdesk.providers import twilio

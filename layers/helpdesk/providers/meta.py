@@ -121,3 +121,83 @@ def _whatsapp_message(message: Any, phone_number_id: str, names: dict[str, Any],
         provider_message_id=str(message["id"]), body=body, received_at=received_at, media=media,
         contact_name=names.get(sender), extra=extra,
     )
+
+
+@dataclass(frozen=True)
+class InstagramDelete:
+    """The customer unsent a message."""
+
+    account_address: str
+    contact: str
+    provider_message_id: str
+
+
+@dataclass(frozen=True)
+class InstagramBatch:
+    messages: list[InboundMessage]
+    deletes: list[InstagramDelete]
+    ignored: int  # reads, reactions, postbacks, ...: not messages
+
+
+def parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
+    """DMs, story replies and mentions, the brand's own echoes, and deletes of a notification."""
+    try:
+        return _parse_instagram(payload, received_at)
+    except (AttributeError, TypeError, KeyError) as exc:
+        raise BadRequest("malformed Instagram notification") from exc
+
+
+def _parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
+    if not isinstance(payload, dict) or payload.get("object") != "instagram":
+        raise BadRequest("not an Instagram notification")
+    entries = payload.get("entry")
+    if not isinstance(entries, list):
+        raise BadRequest("missing entry")
+    batch = InstagramBatch([], [], 0)
+    for entry in entries:
+        for event in entry.get("messaging") or []:
+            message = event.get("message")
+            if not isinstance(message, dict):
+                batch = InstagramBatch(batch.messages, batch.deletes, batch.ignored + 1)
+                continue
+            sender, recipient = str(event["sender"]["id"]), str(event["recipient"]["id"])
+            mid = message.get("mid")
+            if not mid:
+                raise BadRequest("message without mid")
+            echo = bool(message.get("is_echo"))
+            # An echo is the brand's own message: our account sent it, the customer received it.
+            ours, customer = (sender, recipient) if echo else (recipient, sender)
+            if message.get("is_deleted"):
+                batch.deletes.append(InstagramDelete(ours, customer, str(mid)))
+                continue
+            batch.messages.append(_instagram_message(message, ours, customer, echo, event, received_at))
+    return batch
+
+
+def _instagram_message(message: dict[str, Any], ours: str, customer: str, echo: bool, event: dict[str, Any],
+                       received_at: str) -> InboundMessage:
+    media: list[Media] = []
+    story: dict[str, str] | None = None
+    extra: dict[str, str] = {}
+    for attachment in message.get("attachments") or []:
+        kind = str(attachment.get("type", ""))
+        url = str((attachment.get("payload") or {}).get("url", ""))
+        if kind == "story_mention":
+            story = {"id": str((attachment.get("payload") or {}).get("id", "")), "url": url}
+            extra["kind"] = "story_mention"
+        elif url:
+            media.append(Media(url, kind or None))
+    reply_story = (message.get("reply_to") or {}).get("story")
+    if isinstance(reply_story, dict):
+        story = {"id": str(reply_story.get("id", "")), "url": str(reply_story.get("url", ""))}
+        extra["kind"] = "story_reply"
+    reply_mid = (message.get("reply_to") or {}).get("mid")
+    if reply_mid:
+        extra["reply_to"] = str(reply_mid)
+    if event.get("timestamp"):
+        extra["sent_at"] = from_epoch_seconds(int(event["timestamp"]) / 1000)
+    return InboundMessage(
+        channel=Channel.INSTAGRAM, account_address=ours, contact=customer, provider_message_id=str(message["mid"]),
+        body=str(message.get("text", "")), received_at=received_at, media=tuple(media), extra=extra,
+        direction="outbound" if echo else "inbound", story=story,
+    )

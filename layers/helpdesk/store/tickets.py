@@ -114,7 +114,8 @@ def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Messa
     return Message(
         ticket_pk(account_id, ticket_id), f"M#{msg.received_at}#{msg.provider_message_id}",
         message_id=msg.provider_message_id, ticket_id=ticket_id, channel=msg.channel.value,
-        direction=msg.direction, body=msg.body, created_at=msg.received_at, sender=msg.contact,
+        direction=msg.direction, body=msg.body, created_at=msg.received_at,
+        sender=msg.contact if msg.direction == "inbound" else msg.account_address,
         media=[{"url": m.url, "content_type": m.content_type} for m in msg.media],
         extra=dict(msg.extra), story=dict(msg.story) if msg.story else None, automatic=msg.automatic,
     )
