@@ -9,13 +9,13 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from functions import assignment
-from functions.webhooks import instagram, sms, whatsapp
-from helpdesk import auth, openapi, workspace
+from functions.webhooks import instagram, sms, webchat, whatsapp
+from helpdesk import auth, openapi, replies, workspace
 from helpdesk.errors import HelpdeskError
 from helpdesk.settings import ConfigurationError
 
 app = Chalice(app_name="helpdesk")
-for blueprint in (sms.bp, whatsapp.bp, instagram.bp, assignment.bp):
+for blueprint in (sms.bp, whatsapp.bp, instagram.bp, webchat.bp, assignment.bp):
     app.register_blueprint(blueprint)
 
 
@@ -61,6 +61,11 @@ def get_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
 @agent_route("/api/tickets/{ticket_id}", ["PATCH"])
 def patch_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
     return workspace.patch_ticket(who, ticket_id, _request().json_body)
+
+
+@agent_route("/api/tickets/{ticket_id}/messages", ["POST"])
+def post_message(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    return Response(replies.post(who, ticket_id, _request().json_body), status_code=201)
 
 
 @agent_route("/api/agents/me/presence", ["PUT"])

@@ -20,7 +20,7 @@ QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:helpdesk-ticket-even
 def record_handler(record: SQSRecord) -> None:
     body = json.loads(record.body)
     assignment.handle(assignment.TicketEvent(type=body["type"], account_id=body["account_id"],
-                                             ticket_id=body["ticket_id"]))
+                                             ticket_id=body["ticket_id"], automatic=bool(body.get("automatic"))))
 
 
 @bp.on_sqs_message(queue_arn=QUEUE_ARN_PLACEHOLDER, batch_size=10, name="assignment")

@@ -5,6 +5,7 @@ import random
 import time
 from dataclasses import dataclass
 
+from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
 from helpdesk.errors import Transient
 from helpdesk.observability import count, logger
@@ -19,6 +20,7 @@ class TicketEvent:
     type: str
     account_id: str
     ticket_id: str
+    automatic: bool = False
 
 
 def next_agent(online_ids: list[str], last_agent_id: str | None) -> str:
@@ -40,7 +42,10 @@ def needs_agent(ticket: ticket_store.Ticket, event_type: str, roster: agent_stor
 
 
 def handle(event: TicketEvent) -> str | None:
-    """Assign the ticket if it needs an agent; returns the agent id, or None. Idempotent."""
+    """Autorespond to a new ticket, then assign it if it needs an agent; returns the agent id, or
+    None. Idempotent: a redelivered event changes nothing more."""
+    if event.type == "ticket.created" and not event.automatic:
+        autorespond(event)
     for attempt in range(MAX_ATTEMPTS):
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
         roster = agent_store.roster(event.account_id)
@@ -60,3 +65,35 @@ def handle(event: TicketEvent) -> str | None:
             return agent_id
         time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
     raise Transient("assignment kept conflicting")
+
+
+def autorespond(event: TicketEvent) -> bool:
+    """The account's web-chat autoresponder by availability (office hours), once per ticket."""
+    import datetime as dt
+
+    from helpdesk import office_hours
+    from helpdesk.store import accounts
+    from helpdesk.store.models import Message
+
+    ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+    account = accounts.get_account(event.account_id)
+    settings = (account.autoresponder.as_dict() if account.autoresponder else {}).get(ticket.channel) or {}
+    hours = account.office_hours.as_dict() if account.office_hours else None
+    text = settings.get("open" if office_hours.is_open(hours, dt.datetime.now(dt.UTC)) else "closed")
+    if ticket.channel != "webchat" or not text:
+        return False
+    now = now_iso()
+    message_id = f"auto-{ticket.ticket_id}"
+    message = Message(ticket_store.ticket_pk(event.account_id, ticket.ticket_id), f"M#{now}#{message_id}",
+                      message_id=message_id, ticket_id=ticket.ticket_id, channel=ticket.channel,
+                      direction="outbound", body=str(text), created_at=now, sender="autoresponder",
+                      automatic=True)
+    # The ref `auto-<ticket>` is claimed with the message: a redelivered event cannot answer twice.
+    for _ in range(5):
+        if ticket_store.add_outbound(ticket, message, [message_id], last_outbound_at=now):
+            count("autoresponse_sent")
+            return True
+        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+        if ticket_store.ref_exists(event.account_id, ticket.channel, message_id):
+            return False
+    raise Transient("autoresponder kept conflicting")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -42,13 +43,44 @@ def channel_address(channel: Channel, address: str) -> ChannelAddress:
 
 def forget_addresses() -> None:
     _address_cache.clear()
+    _account_cache.clear()
 
 
-def put_account(account_id: str, name: str, plan: str = "helpdesk", help_text: str | None = None) -> Account:
+def put_account(account_id: str, name: str, plan: str = "helpdesk", help_text: str | None = None,
+                support_email: str | None = None, office_hours: dict[str, Any] | None = None,
+                autoresponder: dict[str, Any] | None = None) -> Account:
     account = Account(account_pk(account_id), "ACCOUNT", account_id=account_id, name=name, plan=plan,
-                      help_text=help_text)
+                      help_text=help_text, support_email=support_email, office_hours=office_hours,
+                      autoresponder=autoresponder, gsi1pk="ACCOUNTS", gsi1sk=account_pk(account_id))
     account.save()
+    _account_cache.pop(account_id, None)
     return account
+
+
+_ACCOUNT_TTL_SECONDS = 60.0
+_account_cache: dict[str, tuple[float, Account]] = {}
+
+
+def get_account(account_id: str) -> Account:
+    """An account's settings (cached a minute per container)."""
+    hit = _account_cache.get(account_id)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        account = Account.get(account_pk(account_id), "ACCOUNT")
+    except Account.DoesNotExist as exc:
+        raise UnknownAddress("no such account") from exc
+    except PynamoDBException as error:
+        raise transient(error) from error
+    _account_cache[account_id] = (time.monotonic() + _ACCOUNT_TTL_SECONDS, account)
+    return account
+
+
+def all_accounts() -> list[Account]:
+    try:
+        return [a for a in Item.gsi1.query("ACCOUNTS") if isinstance(a, Account)]
+    except PynamoDBException as error:
+        raise transient(error) from error
 
 
 def add_channel_address(account_id: str, channel: Channel, address: str,

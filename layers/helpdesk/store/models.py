@@ -62,6 +62,18 @@ class Gsi3(_Index):
     gsi3sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi4(_Index):
+    """Work due at a time (`A#a#DUE`, sorted by `<due_at>#<kind>#<ticket>`): snooze wake-ups and
+    web-chat follow-up emails, found by the scheduled sweep with one Query per account."""
+
+    class Meta:
+        index_name = "gsi4"
+        projection = AllProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Base of every entity: generic keys, the discriminator and the index attributes."""
 
@@ -80,10 +92,13 @@ class Item(Model):
     gsi2sk = UnicodeAttribute(null=True)
     gsi3pk = UnicodeAttribute(null=True)
     gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
     gsi3 = Gsi3()
+    gsi4 = Gsi4()
 
 
 def account_pk(account_id: str) -> str:
@@ -91,12 +106,18 @@ def account_pk(account_id: str) -> str:
 
 
 class Account(Item, discriminator="account"):
-    """A brand. pk=`A#<account>`, sk=`ACCOUNT`."""
+    """A brand. pk=`A#<account>`, sk=`ACCOUNT`; gsi1pk=`ACCOUNTS` lists the brands of the deployment
+    for the scheduled sweep (its one way in that does not start from an account)."""
 
     account_id = UnicodeAttribute()
     name = UnicodeAttribute()
     plan = UnicodeAttribute(default="helpdesk")  # "inbox" (free) or "helpdesk" (paid)
     help_text = UnicodeAttribute(null=True)
+    support_email = UnicodeAttribute(null=True)  # web chat follow-ups and email replies come from it
+    # Office hours: {"timezone": "Asia/Seoul", "weekly": {"mon": [["09:00", "18:00"]], ...},
+    # "holidays": ["2026-12-25"]}; autoresponder: {"webchat": {"open": "...", "closed": "..."}}
+    office_hours: MapAttribute[str, Any] = MapAttribute(null=True)
+    autoresponder: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 class ChannelAddress(Item, discriminator="channel_address"):
@@ -179,6 +200,14 @@ class Ticket(Item, discriminator="ticket"):
     reopen_count = NumberAttribute(default=0)
     subject = UnicodeAttribute(null=True)  # email
     conversation_id = UnicodeAttribute(null=True)  # web chat
+    last_outbound_at = UnicodeAttribute(null=True)  # the latest agent reply
+    # Web chat: the customer's presence and reading, for the one follow-up email.
+    customer_email = UnicodeAttribute(null=True)
+    authenticated = BooleanAttribute(null=True)
+    customer_online = BooleanAttribute(null=True)
+    customer_read_at = UnicodeAttribute(null=True)
+    followup_sent_for = UnicodeAttribute(null=True)
+    rev = NumberAttribute(null=True)  # bumped by every read-then-write change (not by intake)
 
 
 class Message(Item, discriminator="message"):

@@ -14,6 +14,7 @@ from pynamodb.transactions import TransactWrite
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel, CurrentTicket, InboundMessage, Status, profile_id_for
 from helpdesk.errors import BadRequest, Conflict, NotFound
+from helpdesk.followup import TicketTimes, next_due
 from helpdesk.store.failures import read_cancellation, transient
 from helpdesk.store.models import Contact, Item, Message, MessageRef, Profile, Ticket, account_pk
 
@@ -369,30 +370,27 @@ def latest_messages(account_id: str, ticket_id: str, limit: int = 50) -> list[Me
     return list(reversed(newest_first))
 
 
-def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: str | None | object = ...,
-                  snooze_until: str | None | object = ..., tags: list[str] | None = None) -> Ticket:
-    """Apply an agent's edit, on condition that nobody changed the ticket since it was read."""
+def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: Any = ...,
+                  snooze_until: Any = ..., tags: list[str] | None = None) -> Ticket:
+    """Apply an agent's edit, on condition that nothing changed the ticket since it was read."""
     new_status = status or ticket.status
-    new_assignee = cast("str | None", ticket.assignee_id if assignee_id is ... else assignee_id)
     now = now_iso()
-    actions: list[Action] = [Ticket.updated_at.set(now), Ticket.status.set(new_status)]
-    actions.append(Ticket.assignee_id.set(new_assignee) if new_assignee else Ticket.assignee_id.remove())
+    fields: dict[str, Any] = {"status": new_status, "updated_at": now}
+    if assignee_id is not ...:
+        fields["assignee_id"] = assignee_id
     if snooze_until is not ...:
-        actions.append(Ticket.snooze_until.set(str(snooze_until)) if snooze_until else Ticket.snooze_until.remove())
+        fields["snooze_until"] = snooze_until
     elif new_status != Status.SNOOZED.value and ticket.snooze_until:
-        actions.append(Ticket.snooze_until.remove())
+        fields["snooze_until"] = None
     if tags is not None:
-        actions.append(Ticket.tags.set(cast(Any, tags)))
+        fields["tags"] = tags
+    new_assignee = fields.get("assignee_id", ticket.assignee_id)
+    actions = _set_index_keys(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
+                                         bool(ticket.spam), now))
     if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
         actions.append(Ticket.reopen_count.add(1))
-    actions += _set_index_keys(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
-                                          bool(ticket.spam), now))
-    try:
-        ticket.update(actions=actions, condition=(Ticket.updated_at == ticket.updated_at))
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict("the ticket changed meanwhile; read it again") from error
-        raise transient(error) from error
+    if change(ticket, actions, **fields) is None:
+        raise Conflict("the ticket changed meanwhile; read it again")
     return ticket
 
 
@@ -400,5 +398,104 @@ def iter_all_tickets(account_id: str) -> Iterator[Ticket]:
     """Every non-spam ticket of an account (tests and tools; never on a request path)."""
     try:
         yield from Ticket.gsi3.query(f"{account_pk(account_id)}#ALL")
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
+def times_of(ticket: Ticket) -> TicketTimes:
+    return TicketTimes(ticket.channel, ticket.status, ticket.snooze_until, ticket.customer_email,
+                       ticket.customer_online, ticket.customer_read_at, ticket.last_outbound_at,
+                       ticket.last_inbound_at, ticket.followup_sent_for)
+
+
+def due_actions(ticket: Ticket) -> list[Action]:
+    """Put the ticket where the sweep finds it when it next needs one (or take it out)."""
+    due = next_due(times_of(ticket))
+    if due is None:
+        return [Ticket.gsi4pk.remove(), Ticket.gsi4sk.remove()]
+    return [Ticket.gsi4pk.set(f"{account_pk(ticket.account_id)}#DUE"),
+            Ticket.gsi4sk.set(f"{due}#{ticket.ticket_id}")]
+
+
+def due_tickets(account_id: str, now: str, limit: int = 200) -> list[Ticket]:
+    try:
+        return [t for t in Ticket.gsi4.query(f"{account_pk(account_id)}#DUE", Ticket.gsi4sk <= f"{now}#~",
+                                             limit=limit) if isinstance(t, Ticket)]
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
+def change(ticket: Ticket, actions: list[Action] | None = None, **fields: Any) -> Ticket | None:
+    """Apply `fields` (None removes) and `actions` to `ticket` if no other `change` touched it since
+    it was read (its `rev`), keeping its due-work index right; None when it changed meanwhile."""
+    seen, seen_updated = ticket.rev, ticket.updated_at
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    all_actions = list(actions or [])
+    for name, value in fields.items():
+        attr = getattr(Ticket, name)
+        all_actions.append(attr.set(value) if value is not None else attr.remove())
+    all_actions += due_actions(ticket)
+    all_actions.append(Ticket.rev.add(1))
+    condition = (Ticket.rev == seen) if seen is not None else Ticket.rev.does_not_exist()
+    try:
+        ticket.update(actions=all_actions, condition=condition & (Ticket.updated_at == seen_updated))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise transient(error) from error
+    return ticket
+
+
+def add_outbound(ticket: Ticket, message: Message, refs: list[str] | None = None,
+                 **fields: Any) -> bool:
+    """Store an agent's reply or note and move the ticket (`fields`), all or nothing, if nothing
+    changed the ticket since it was read. `refs` are provider ids to claim for the message (our own
+    email Message-ID, so the customer's answer threads). False when the ticket changed meanwhile."""
+    seen, seen_updated = ticket.rev, ticket.updated_at
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    actions: list[Action] = [Ticket.rev.add(1), Ticket.message_count.add(1), *due_actions(ticket)]
+    for name, value in fields.items():
+        attr = getattr(Ticket, name)
+        actions.append(attr.set(value) if value is not None else attr.remove())
+    order = f"{ticket.updated_at}#{ticket.ticket_id}"
+    actions += [Ticket.gsi1sk.set(order), Ticket.gsi2sk.set(order), Ticket.gsi3sk.set(order)]
+    t = TransactWrite(connection=Item._get_connection().connection)
+    t.save(message)
+    for ref in refs or []:
+        t.save(MessageRef(ref_pk(ticket.account_id, Channel(ticket.channel), ref), "REF", ticket_id=ticket.ticket_id,
+                          message_sk=message.sk, event="outbound", created_at=message.created_at),
+               condition=MessageRef.pk.does_not_exist())
+    condition = (Ticket.rev == seen) if seen is not None else Ticket.rev.does_not_exist()
+    t.update(Ticket(ticket_pk(ticket.account_id, ticket.ticket_id), "TICKET"), actions=actions,
+             condition=condition & (Ticket.updated_at == seen_updated))
+    try:
+        with t:
+            pass
+    except TransactWriteError as error:
+        cancelled = read_cancellation(error)
+        if cancelled.retryable or any(cancelled.failed(i) for i in range(len(cancelled.codes))):
+            return False
+        raise transient(error) from error
+    return True
+
+
+def messages_after(account_id: str, ticket_id: str, after: str | None, limit: int = 50) -> list[Message]:
+    """Messages of a ticket after the sort key `after` (exclusive), oldest first."""
+    condition = Message.sk > after if after else Message.sk.startswith("M#")
+    try:
+        items = list(Message.query(ticket_pk(account_id, ticket_id), condition, limit=limit))
+    except QueryError as error:
+        raise transient(error) from error
+    return [m for m in items if isinstance(m, Message)]
+
+
+def ref_exists(account_id: str, channel: str, provider_id: str) -> bool:
+    try:
+        MessageRef.get(ref_pk(account_id, Channel(channel), provider_id), "REF", consistent_read=True)
+        return True
+    except MessageRef.DoesNotExist:
+        return False
     except PynamoDBException as error:
         raise transient(error) from error

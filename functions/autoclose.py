@@ -1,0 +1,16 @@
+"""Scheduled sweep Lambda (every minute): snoozed tickets whose time has come, and the web-chat
+follow-up email. Idempotent: every step is a conditional write, so overlapping runs agree."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Rate
+
+from helpdesk import sweep
+
+bp = Blueprint(__name__)
+
+
+@bp.schedule(Rate(1, unit=Rate.MINUTES), name="autoclose")
+def handler(event: Any) -> dict[str, int]:
+    return sweep.run()

@@ -1,0 +1,46 @@
+"""Outbound email through SES (raw MIME, so our Message-ID, threading headers and Reply-To hold)."""
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from functools import lru_cache
+from typing import Any
+
+from helpdesk.errors import Transient
+
+
+@lru_cache(maxsize=1)
+def _ses() -> Any:
+    import boto3
+
+    return boto3.client("ses")
+
+
+def send(source: str, to: str, subject: str, text: str, *, reply_to: str | None = None,
+         in_reply_to: str | None = None, references: list[str] | None = None,
+         message_id: str | None = None) -> str:
+    """Send one email; returns its Message-ID (without angle brackets)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    domain = source.rsplit("@", 1)[-1]
+    mid = message_id or make_msgid(domain=domain)[1:-1]
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = source, to, subject
+    msg["Date"], msg["Message-ID"] = formatdate(usegmt=True), f"<{mid}>"
+    msg["Auto-Submitted"] = "no"
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    if in_reply_to:
+        msg["In-Reply-To"] = f"<{in_reply_to}>"
+    if references:
+        msg["References"] = " ".join(f"<{r}>" for r in references)
+    msg.set_content(text)
+    try:
+        _ses().send_raw_email(Source=source, Destinations=[to], RawMessage={"Data": msg.as_bytes()})
+    except (BotoCoreError, ClientError) as error:
+        raise Transient("mail service unavailable") from error
+    return mid
+
+
+def reset_clients() -> None:
+    _ses.cache_clear()
