@@ -28,7 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)  ## one `name: value` line per figure
 	$(PY) -m tests.bench.bench
 
-package: $(STAMP)  ## build/template.json + build/packaged.yaml: chalice package, merge, cfn-lint, SAM translate, cfn-lint
+package: $(STAMP)  ## build/template.json (SAM) and build/translated.json: chalice package, merge, cfn-lint, SAM translate, cfn-lint
 	$(PY) -m infra.build
 
 invoke: $(STAMP)  ## make invoke FN=sms_webhook EVENT=events/sms/inbound.json (against a running `make run`)

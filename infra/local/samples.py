@@ -16,7 +16,7 @@ from infra.local import demo
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
-STAGE = "api"
+STAGE = "v1"
 CUSTOMER = demo.CUSTOMERS[0].phone
 
 

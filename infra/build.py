@@ -1,0 +1,599 @@
+"""Build and validate the deployable stack: `python -m infra.build [--no-layer-deps] [--build-dir DIR]`.
+
+1. stage      build/stage: app.py, chalice.json (+ .chalice/config.json), functions/ as vendor/functions/
+              (vendor lands at the zip root, so `functions.webhooks.sms.handler` resolves) and an EMPTY
+              requirements.txt: every dependency ships in the layer, none in the function zips.
+2. layer      build/layer/python: the third-party packages of requirements.txt for the Lambda platform
+              (unless --no-layer-deps) and layers/helpdesk, all compiled to bytecode.
+3. package    `chalice package --merge-template infra/merge-template.json --stage dev build/out`,
+              then build/template.json: the SAM template, with paths relative to build/.
+4. translate  build/translated.json: the SAM transform done offline (what CloudFormation deploys).
+5. validate   cfn-lint on both templates, plus the structural checks cfn-lint cannot make (webhook routes
+              reachable, table == models, one least-privilege role per function, index grants cover every
+              index, partial batch failures and a DLQ on every SQS mapping, the domain layer on every
+              function). Any problem: exit 1.
+`--sync-models` first rewrites the merge template's table (and the roles' index ARNs) from the models,
+for when the table check reports drift.
+
+infra/merge-template.json, deep-merged over Chalice's output (objects merge, lists and scalars replace):
+- Chalice emits plain-string placeholders the merge replaces: each function's Role (chalice.json's
+  per-function `iam_role_arn`, with `manage_iam_role: false`) becomes Fn::GetAtt of its own role, and the
+  assignment queue ARN (functions/assignment.py) becomes the stack's queue, with ReportBatchItemFailures.
+- Webhooks get their routes from Api events on their own WebhookApi (stage v1): an event on Chalice's
+  RestAPI would translate cleanly and add no path.
+- Functions are named `<stack>-<function>` and their log groups are named statically, so each function
+  can depend on its log group (it exists before the first invocation) and each role writes only to its own.
+  This also repairs Chalice's ApiHandlerLogGroup, whose name refers to a nonexistent `${ApiHandler}`.
+- There is no IAM action `dynamodb:TransactWriteItems`: a transaction is authorised item by item (PutItem,
+  UpdateItem, ConditionCheckItem). The table's StreamSpecification has no StreamEnabled (a CreateTable
+  field that CloudFormation rejects); `table_properties` maps one form onto the other.
+
+Deploy: `sam deploy --template-file build/template.json --stack-name helpdesk --capabilities CAPABILITY_IAM
+--resolve-s3 --parameter-overrides CognitoUserPoolId=... CognitoAppClientId=...` (uploads the zip and
+the layer, then runs the same transform).
+"""
+from __future__ import annotations
+
+import argparse
+import compileall
+import contextlib
+import copy
+import json
+import logging
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
+BUILD_DIR = ROOT / "build"
+CHALICE_STAGE = "dev"
+REGION = "us-east-1"
+LAYER_URI = "build/layer"  # the merge template's ContentUri of the domain layer: this build's layer dir
+LAMBDA_PYTHON = (3, 11)
+_LAMBDA_VERSION = ".".join(map(str, LAMBDA_PYTHON))
+LAMBDA_PLATFORM = "manylinux2014_x86_64"  # python3.11 runs on Amazon Linux 2 (glibc 2.26)
+S3_PLACEHOLDER = "s3://helpdesk-artifacts-placeholder"
+
+
+class BuildError(RuntimeError):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+# --------------------------------------------------------------------------------------------- build
+
+
+def stage(build_dir: Path) -> Path:
+    """What Chalice packages: it only looks at app.py, chalicelib/, vendor/ and requirements.txt."""
+    stage_dir = _fresh(build_dir / "stage")
+    shutil.copy2(ROOT / "app.py", stage_dir / "app.py")
+    config = (ROOT / "chalice.json").read_text()
+    (stage_dir / "chalice.json").write_text(config)
+    (stage_dir / ".chalice").mkdir()
+    (stage_dir / ".chalice" / "config.json").write_text(config)
+    shutil.copytree(ROOT / "functions", stage_dir / "vendor" / "functions",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (stage_dir / "requirements.txt").write_text("")  # dependencies go to the layer
+    return stage_dir
+
+
+def build_layer(build_dir: Path, deps: bool = True) -> Path:
+    """build/layer/python: importable as /opt/python on Lambda, so `import helpdesk` works."""
+    layer_python = _fresh(build_dir / "layer") / "python"
+    layer_python.mkdir()
+    if deps:
+        _run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+              "--target", str(layer_python), "--platform", LAMBDA_PLATFORM, "--only-binary=:all:",
+              "--python-version", _LAMBDA_VERSION, "--implementation", "cp",
+              "-r", str(ROOT / "requirements.txt"), "-c", str(ROOT / "constraints.txt")], "pip install")
+        shutil.rmtree(layer_python / "bin", ignore_errors=True)  # console scripts: useless in a layer
+    shutil.copytree(ROOT / "layers" / "helpdesk", layer_python / "helpdesk",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # Ship bytecode: a Lambda zip has no .pyc and /opt is read-only, so without this every cold start
+    # compiles boto3, pynamodb, powertools and helpdesk from source (2-3x the import time).
+    # unchecked-hash .pyc files are used without comparing the source's mtime, which the zip and its
+    # extraction do not preserve reliably; the artifact is immutable, so they cannot go stale.
+    _require_lambda_python()
+    ok = compileall.compile_dir(str(layer_python), quiet=1, workers=0, stripdir=str(layer_python),
+                                prependdir="/opt/python",
+                                invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    if not ok:
+        raise BuildError(["compileall failed on the layer"])
+    return layer_python.parent
+
+
+def chalice_package(stage_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """`chalice package` with the merge template; returns the merged SAM template (out/sam.json)."""
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_SESSION_TOKEN")}
+    env.update({  # chalice needs a region, never credentials or the network
+        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "offline", "AWS_SECRET_ACCESS_KEY": "offline",
+        "PYTHONPATH": os.pathsep.join([str(stage_dir / "vendor"), str(ROOT / "layers")]),
+    })
+    _run([sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())",
+          "package", "--merge-template", str(MERGE_TEMPLATE), "--stage", CHALICE_STAGE, str(out_dir)],
+         "chalice package", cwd=stage_dir, env=env)
+    return json.loads((out_dir / "sam.json").read_text())
+
+
+def add_bytecode(zip_path: Path, runtime_root: str = "/var/task") -> None:
+    """Add unchecked-hash .pyc files next to every module of a function zip (see build_layer)."""
+    _require_lambda_python()
+    rebuilt = zip_path.with_suffix(".tmp")
+    with tempfile.TemporaryDirectory() as scratch, zipfile.ZipFile(zip_path) as src, \
+            zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = set(src.namelist())
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, data)
+            if not info.filename.endswith(".py"):
+                continue
+            module = Path(info.filename)
+            pyc = (module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc").as_posix()
+            if pyc in names:
+                continue
+            source = Path(scratch) / info.filename
+            source.parent.mkdir(parents=True, exist_ok=True)
+            source.write_bytes(data)
+            compiled = Path(str(source) + "c")
+            py_compile.compile(str(source), cfile=str(compiled), dfile=f"{runtime_root}/{module}", doraise=True,
+                               invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            entry = zipfile.ZipInfo(pyc, date_time=info.date_time)
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, compiled.read_bytes(), zipfile.ZIP_DEFLATED)
+    rebuilt.replace(zip_path)
+
+
+def deployable_template(sam: dict[str, Any], build_dir: Path, out_dir: Path) -> dict[str, Any]:
+    """The SAM template with its local artifact paths relative to build/, where it is written."""
+    template = copy.deepcopy(sam)
+    for resource in template.get("Resources", {}).values():
+        props = resource.get("Properties") or {}
+        code = props.get("CodeUri")
+        if resource.get("Type") == "AWS::Serverless::Function" and isinstance(code, str) and "://" not in code:
+            props["CodeUri"] = os.path.relpath(out_dir / code, build_dir)
+        if resource.get("Type") == "AWS::Serverless::LayerVersion" and props.get("ContentUri") == LAYER_URI:
+            props["ContentUri"] = os.path.relpath(build_dir / "layer", build_dir)
+    return template
+
+
+class _OfflineManagedPolicies:
+    """Stands in for samtranslator's ManagedPolicyLoader, which lists policies through IAM: the bundled
+    map of AWS managed policies instead (the stack names none; its roles are explicit)."""
+
+    def load(self) -> dict[str, str]:
+        from samtranslator.internal.managed_policies import get_bundled_managed_policy_map
+
+        return dict(get_bundled_managed_policy_map("aws") or {})
+
+
+def translate(template: dict[str, Any]) -> dict[str, Any]:
+    """The SAM transform, offline. Local artifact paths become S3 placeholders, as `sam deploy` uploads
+    them before CloudFormation runs the same transform."""
+    from samtranslator.translator.transform import transform
+
+    fragment = copy.deepcopy(template)
+    for name, resource in fragment.get("Resources", {}).items():
+        props = resource.get("Properties") or {}
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str) and not props[key].startswith("s3://"):
+                props[key] = f"{S3_PLACEHOLDER}/{name}.zip"
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)  # not its notes on feature toggles
+    with _environment(AWS_DEFAULT_REGION=REGION):  # the translator takes the region from a boto3 session
+        return transform(fragment, {}, _OfflineManagedPolicies())  # type: ignore[arg-type]
+
+
+def package(layer_deps: bool = True, build_dir: Path = BUILD_DIR) -> Path:
+    """Steps 1-4; returns the build dir holding template.json and translated.json (not yet validated)."""
+    build_dir = Path(build_dir).resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    stage_dir = stage(build_dir)
+    build_layer(build_dir, deps=layer_deps)
+    out_dir = build_dir / "out"
+    sam = chalice_package(stage_dir, out_dir)
+    add_bytecode(out_dir / "deployment.zip")
+    template = deployable_template(sam, build_dir, out_dir)
+    _write_json(build_dir / "template.json", template)
+    _write_json(build_dir / "translated.json", translate(template))
+    return build_dir
+
+
+def validate(build_dir: Path = BUILD_DIR) -> list[str]:
+    """Step 5: every problem found, as printable lines (empty: deployable)."""
+    problems = [f"{name}: {error}" for name in ("template.json", "translated.json")
+                for error in lint(build_dir / name)]
+    template = json.loads((build_dir / "template.json").read_text())
+    translated = json.loads((build_dir / "translated.json").read_text())
+    return problems + structural_problems(template, translated)
+
+
+def build(layer_deps: bool = True, build_dir: Path = BUILD_DIR) -> Path:
+    """Package and validate; raises BuildError listing every problem. Returns the build dir."""
+    build_dir = package(layer_deps, build_dir)
+    problems = validate(build_dir)
+    if problems:
+        raise BuildError(problems)
+    return build_dir
+
+
+# ---------------------------------------------------------------------------------------- validation
+
+
+def lint(path: Path) -> list[str]:
+    """cfn-lint errors and warnings of a template file (cfn-lint's CLI fails on both)."""
+    from cfnlint.api import ManualArgs, lint_file
+
+    return [str(match) for match in lint_file(Path(path), config=ManualArgs(regions=[REGION]))]
+
+
+def structural_problems(template: dict[str, Any], translated: dict[str, Any]) -> list[str]:
+    return [*webhook_route_problems(translated), *table_problems(translated), *role_problems(translated),
+            *index_grant_problems(translated), *queue_mapping_problems(translated), *layer_problems(translated),
+            *environment_problems(template)]
+
+
+def webhook_modules() -> list[str]:
+    """The webhook Lambdas: one module each under functions/webhooks."""
+    return sorted(p.stem for p in (ROOT / "functions" / "webhooks").glob("*.py") if p.stem != "__init__")
+
+
+# Every webhook answers POST /webhooks/<module>; these answer more (ARCHITECTURE.md section 6).
+EXTRA_WEBHOOK_ROUTES: dict[str, list[tuple[str, str]]] = {
+    "whatsapp": [("/webhooks/whatsapp", "get")],
+    "instagram": [("/webhooks/instagram", "get")],
+    "webchat": [("/webchat/sessions", "post"), ("/webhooks/webchat/{conversation_id}/messages", "get")],
+}
+
+
+def expected_webhook_routes(module: str) -> list[tuple[str, str]]:
+    return [(f"/webhooks/{module}", "post"), *EXTRA_WEBHOOK_ROUTES.get(module, [])]
+
+
+def webhook_route_problems(translated: dict[str, Any], modules: list[str] | None = None) -> list[str]:
+    """Each webhook function is reachable: a REST API with a stage whose body routes its path and method
+    to an integration invoking that function, and a permission letting API Gateway invoke it."""
+    resources = translated.get("Resources", {})
+    problems = []
+    for module in webhook_modules() if modules is None else modules:
+        handler_prefix = f"functions.webhooks.{module}."
+        functions = [name for name, r in _of_type(resources, "AWS::Lambda::Function")
+                     if str(r["Properties"].get("Handler", "")).startswith(handler_prefix)]
+        if len(functions) != 1:
+            problems.append(f"webhook {module}: expected one function with handler {handler_prefix}*, "
+                            f"found {functions}")
+            continue
+        function = functions[0]
+        for path, method in expected_webhook_routes(module):
+            apis = [api for api, r in _of_type(resources, "AWS::ApiGateway::RestApi")
+                    if _references(((r["Properties"].get("Body") or {}).get("paths") or {}).get(path, {})
+                                   .get(method, {}).get("x-amazon-apigateway-integration", {}).get("uri"),
+                                   function)]
+            if not apis:
+                problems.append(f"webhook {module}: no REST API routes {method.upper()} {path} to {function}")
+                continue
+            if not any(_references(r["Properties"].get("RestApiId"), api)
+                       for api in apis for _, r in _of_type(resources, "AWS::ApiGateway::Stage")):
+                problems.append(f"webhook {module}: REST API {apis} has no stage")
+            if not any(_references(r["Properties"].get("FunctionName"), function)
+                       and r["Properties"].get("Principal") == "apigateway.amazonaws.com"
+                       and any(_references(r["Properties"].get("SourceArn"), api) for api in apis)
+                       for _, r in _of_type(resources, "AWS::Lambda::Permission")):
+                problems.append(f"webhook {module}: API Gateway may not invoke {function}")
+    return problems
+
+
+def table_properties(definition: dict[str, Any]) -> dict[str, Any]:
+    """`table_definition()` (CreateTable's shape) as AWS::DynamoDB::Table properties. The one difference:
+    CloudFormation has no StreamEnabled (it rejects it); a StreamSpecification enables the stream."""
+    props: dict[str, Any] = {key: copy.deepcopy(definition[key]) for key in
+             ("BillingMode", "KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes") if key in definition}
+    stream = dict(definition.get("StreamSpecification") or {})
+    if stream.pop("StreamEnabled", True) and stream:
+        props["StreamSpecification"] = stream
+    return props
+
+
+def cloudformation_table(props: dict[str, Any]) -> dict[str, Any]:
+    """Table properties (CloudFormation's or CreateTable's shape) normalised for comparison."""
+    stream = dict(props.get("StreamSpecification") or {})
+    enabled = stream.pop("StreamEnabled", True)
+    return {
+        "AttributeDefinitions": sorted(props.get("AttributeDefinitions", []), key=lambda d: d["AttributeName"]),
+        "KeySchema": props.get("KeySchema"),
+        "GlobalSecondaryIndexes": sorted(props.get("GlobalSecondaryIndexes", []), key=lambda g: g["IndexName"]),
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        "StreamSpecification": stream if enabled else {},
+    }
+
+
+def table_problems(translated: dict[str, Any]) -> list[str]:
+    """The deployed table is the models' table (helpdesk.store.schema.table_definition) with PITR on."""
+    from helpdesk.store.schema import table_definition
+
+    tables = list(_of_type(translated.get("Resources", {}), "AWS::DynamoDB::Table"))
+    if len(tables) != 1:
+        return [f"expected one DynamoDB table, found {[name for name, _ in tables]}"]
+    name, table = tables[0]
+    props = table["Properties"]
+    deployed, models = cloudformation_table(props), cloudformation_table(table_definition())
+    problems = [f"table {name}: {key} differs from the models: deployed {deployed[key]!r}, models {models[key]!r}"
+                for key in models if deployed[key] != models[key]]
+    if not (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
+        problems.append(f"table {name}: point-in-time recovery is off")
+    return problems
+
+
+def role_problems(translated: dict[str, Any]) -> list[str]:
+    """One role per function, each an explicit role of the template, no `*` action, no `*` resource
+    except on the function's own log group (logs:... `:*` streams), no managed policies."""
+    resources = translated.get("Resources", {})
+    problems: list[str] = []
+    owners: dict[str, list[str]] = {}
+    for function, r in _of_type(resources, "AWS::Lambda::Function"):
+        role = r["Properties"].get("Role")
+        if not (isinstance(role, dict) and isinstance(role.get("Fn::GetAtt"), list)
+                and (resources.get(role["Fn::GetAtt"][0]) or {}).get("Type") == "AWS::IAM::Role"):
+            problems.append(f"{function}: role {role!r} is not a role of this template")
+            continue
+        owners.setdefault(role["Fn::GetAtt"][0], []).append(function)
+    for role_name, functions in owners.items():
+        if len(functions) > 1:
+            problems.append(f"role {role_name} is shared by {functions}")
+        props = resources[role_name]["Properties"]
+        if props.get("ManagedPolicyArns"):
+            problems.append(f"role {role_name}: managed policies {props['ManagedPolicyArns']} (grant inline)")
+        for statement in _statements(props):
+            problems += [f"role {role_name}: {p}" for p in _statement_problems(statement)]
+    return problems
+
+
+def _statement_problems(statement: dict[str, Any]) -> list[str]:
+    if statement.get("Effect") != "Allow":
+        return []
+    if "NotAction" in statement or "NotResource" in statement:
+        return [f"statement {statement.get('Sid')}: NotAction/NotResource"]
+    actions = _as_list(statement.get("Action"))
+    problems = [f"statement {statement.get('Sid')}: wildcard action {a!r}" for a in actions
+                if not isinstance(a, str) or "*" in a]
+    for resource in _as_list(statement.get("Resource")):
+        text = json.dumps(resource)
+        if resource == "*" or (isinstance(resource, str) and resource.endswith(":*") and "log-group" not in text):
+            problems.append(f"statement {statement.get('Sid')}: {actions} on every resource ({resource!r})")
+        elif "*" in text and not (all(str(a).startswith("logs:") for a in actions) and "log-group:" in text):
+            problems.append(f"statement {statement.get('Sid')}: wildcard resource {resource!r}")
+    return problems
+
+
+def index_grant_problems(translated: dict[str, Any]) -> list[str]:
+    """A role that may Query an index of the table may Query all of them (no wildcard allowed): a new
+    index must reach the roles, or its first Query in production is AccessDenied."""
+    resources = translated.get("Resources", {})
+    problems = []
+    for table, r in _of_type(resources, "AWS::DynamoDB::Table"):
+        indexes = {g["IndexName"] for g in r["Properties"].get("GlobalSecondaryIndexes") or []}
+        for role, role_resource in _of_type(resources, "AWS::IAM::Role"):
+            for statement in _statements(role_resource["Properties"]):
+                granted = {name for v in _as_list(statement.get("Resource")) if (name := _index_name(v, table))}
+                if granted and granted != indexes:
+                    problems.append(f"role {role}: statement {statement.get('Sid')} reaches indexes {sorted(granted)} "
+                                    f"of {table}, which has {sorted(indexes)} (python -m infra.build --sync-models)")
+    return problems
+
+
+def sync_models(merge_template: Path = MERGE_TEMPLATE) -> bool:
+    """Rewrite the merge template's table and its roles' index grants from the models; True if it changed.
+    The merge template stays readable and reviewable; this keeps it equal to the models in one step."""
+    from helpdesk.store.schema import table_definition
+
+    text = merge_template.read_text()
+    template = json.loads(text)
+    resources = template["Resources"]
+    [table] = [name for name, _ in _of_type(resources, "AWS::DynamoDB::Table")]
+    definition = table_definition()
+    resources[table]["Properties"].update(table_properties(definition))
+    indexes = [{"Fn::Sub": "${" + table + ".Arn}/index/" + g["IndexName"]}
+               for g in definition.get("GlobalSecondaryIndexes", [])]
+    for _, role in _of_type(resources, "AWS::IAM::Role"):
+        for statement in _statements(role["Properties"]):
+            current = _as_list(statement.get("Resource"))
+            if any(_index_name(v, table) for v in current):
+                statement["Resource"] = [v for v in current if not _index_name(v, table)] + indexes
+    synced = json.dumps(template, indent=2) + "\n"
+    if synced != text:
+        merge_template.write_text(synced)
+    return synced != text
+
+
+def _index_name(resource: Any, table: str) -> str | None:
+    sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    prefix = "${" + table + ".Arn}/index/"
+    return sub[len(prefix):] if isinstance(sub, str) and sub.startswith(prefix) else None
+
+
+def queue_mapping_problems(translated: dict[str, Any]) -> list[str]:
+    """Every SQS mapping reports batch item failures and reads a queue of this stack that has a DLQ and a
+    visibility timeout of at least 6x the function's timeout (AWS's advice for Lambda consumers)."""
+    resources = translated.get("Resources", {})
+    problems = []
+    mappings = [(n, r) for n, r in _of_type(resources, "AWS::Lambda::EventSourceMapping")
+                if "sqs" in json.dumps(r["Properties"].get("EventSourceArn")).lower()
+                or _queue_of(resources, r) is not None]
+    if not mappings:
+        problems.append("no SQS event source mapping (the assignment function reads the ticket events queue)")
+    for name, mapping in mappings:
+        props = mapping["Properties"]
+        if props.get("FunctionResponseTypes") != ["ReportBatchItemFailures"]:
+            problems.append(f"{name}: FunctionResponseTypes is {props.get('FunctionResponseTypes')!r}, "
+                            "not ['ReportBatchItemFailures']")
+        queue = _queue_of(resources, mapping)
+        if queue is None:
+            problems.append(f"{name}: EventSourceArn {props.get('EventSourceArn')!r} is not a queue of this stack")
+            continue
+        queue_props = resources[queue].get("Properties") or {}
+        redrive = queue_props.get("RedrivePolicy") or {}
+        dlq = redrive.get("deadLetterTargetArn")
+        if not (isinstance(dlq, dict) and (resources.get((dlq.get("Fn::GetAtt") or [None])[0]) or {}).get("Type")
+                == "AWS::SQS::Queue") or not 1 <= int(redrive.get("maxReceiveCount") or 0) <= 10:
+            problems.append(f"{queue}: no dead-letter queue redrive (RedrivePolicy {redrive!r})")
+        function = (resources.get(_ref_name(props.get("FunctionName")) or "") or {}).get("Properties") or {}
+        timeout = int(function.get("Timeout") or 3)
+        if int(queue_props.get("VisibilityTimeout") or 30) < 6 * timeout:
+            problems.append(f"{queue}: VisibilityTimeout {queue_props.get('VisibilityTimeout')} < 6 x {timeout} s")
+    return problems
+
+
+def layer_problems(translated: dict[str, Any]) -> list[str]:
+    """Every function uses the domain layer (the one layer version of this stack)."""
+    resources = translated.get("Resources", {})
+    layers = [name for name, _ in _of_type(resources, "AWS::Lambda::LayerVersion")]
+    if len(layers) != 1:
+        return [f"expected one layer version (the domain layer), found {layers}"]
+    return [f"{function}: Layers {r['Properties'].get('Layers')!r} lack the domain layer {layers[0]}"
+            for function, r in _of_type(resources, "AWS::Lambda::Function")
+            if not any(_references(layer, layers[0]) for layer in r["Properties"].get("Layers") or [])]
+
+
+REQUIRED_ENVIRONMENT = {"TABLE_NAME": "AWS::DynamoDB::Table", "ASSIGNMENT_QUEUE_URL": "AWS::SQS::Queue",
+                        "POWERTOOLS_SERVICE_NAME": None}
+
+
+def environment_problems(template: dict[str, Any]) -> list[str]:
+    """Every function finds the table and the queue through references, not names typed twice."""
+    resources = template.get("Resources", {})
+    problems = []
+    for function, r in _of_type(resources, "AWS::Serverless::Function"):
+        variables = ((r["Properties"].get("Environment") or {}).get("Variables")) or {}
+        for variable, target_type in REQUIRED_ENVIRONMENT.items():
+            value = variables.get(variable)
+            if value in (None, ""):
+                problems.append(f"{function}: environment lacks {variable}")
+            elif target_type and (resources.get(_ref_name(value) or "") or {}).get("Type") != target_type:
+                problems.append(f"{function}: {variable} is {value!r}, not a Ref to the {target_type}")
+    return problems
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def _of_type(resources: dict[str, Any], type_name: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, resource in resources.items():
+        if isinstance(resource, dict) and resource.get("Type") == type_name:
+            resource.setdefault("Properties", {})
+            yield name, resource
+
+
+def _ref_name(value: Any) -> str | None:
+    return value.get("Ref") if isinstance(value, dict) and isinstance(value.get("Ref"), str) else None
+
+
+def _references(value: Any, logical_id: str) -> bool:
+    """Whether an intrinsic-laden value refers to a resource (Ref, Fn::GetAtt or ${...} in Fn::Sub)."""
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        attr = value.get("Fn::GetAtt")
+        if (isinstance(attr, list) and attr[:1] == [logical_id]) or (
+                isinstance(attr, str) and attr.split(".")[0] == logical_id):
+            return True
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str) and ("${" + logical_id + "}" in text or "${" + logical_id + "." in text):
+            return True
+        return any(_references(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_references(v, logical_id) for v in value)
+    return False
+
+
+def _queue_of(resources: dict[str, Any], mapping: dict[str, Any]) -> str | None:
+    source = mapping["Properties"].get("EventSourceArn")
+    attr = source.get("Fn::GetAtt") if isinstance(source, dict) else None
+    if isinstance(attr, str):
+        attr = attr.split(".")
+    if isinstance(attr, list) and (resources.get(attr[0]) or {}).get("Type") == "AWS::SQS::Queue":
+        return str(attr[0])
+    return None
+
+
+def _statements(role_props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for policy in role_props.get("Policies") or []:
+        yield from _as_list((policy.get("PolicyDocument") or {}).get("Statement"))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def _require_lambda_python() -> None:
+    if sys.version_info[:2] != LAMBDA_PYTHON:
+        raise BuildError([f"bytecode for the python{_LAMBDA_VERSION} runtime must be compiled by that "
+                          f"Python, not {sys.version.split()[0]}"])
+
+
+def _fresh(path: Path) -> Path:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _run(command: list[str], what: str, **kwargs: Any) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise BuildError([f"{what} failed (exit {result.returncode}):", *(result.stdout + result.stderr).splitlines()])
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: v for k, v in values.items() if not os.environ.get(k)})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.build", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-layer-deps", action="store_true",
+                        help="skip pip: the layer holds only layers/helpdesk (fast; not deployable)")
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    parser.add_argument("--sync-models", action="store_true",
+                        help="first rewrite infra/merge-template.json's table and index grants from the models")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    if args.sync_models and sync_models():
+        print(f"updated {MERGE_TEMPLATE.relative_to(ROOT)} from the models; review and commit it")
+    try:
+        build_dir = build(layer_deps=not args.no_layer_deps, build_dir=args.build_dir)
+    except BuildError as error:
+        print("build failed:", *error.problems, sep="\n  ", file=sys.stderr)
+        return 1
+    print(f"built in {time.monotonic() - started:.1f} s; cfn-lint and structural checks pass:\n"
+          f"  {build_dir / 'template.json'}  (SAM; deploy with `sam deploy --template-file ...`)\n"
+          f"  {build_dir / 'translated.json'}  (after the SAM transform)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

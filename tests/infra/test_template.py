@@ -1,0 +1,324 @@
+"""The deployable stack, as `make package` builds it (without pip: the layer then holds only helpdesk).
+
+Built once per module into a temporary directory. Each check runs on the real templates and must find
+nothing; each also runs on a deliberately broken copy and must find the break, so none passes vacuously.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpdesk.store.schema import table_definition
+from infra import build
+
+Template = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build.package(layer_deps=False, build_dir=tmp_path_factory.mktemp("infra-build"))
+
+
+@pytest.fixture(scope="module")
+def template(built: Path) -> Template:
+    return json.loads((built / "template.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def translated(built: Path) -> Template:
+    return json.loads((built / "translated.json").read_text())
+
+
+def resources_of(template: Template, type_name: str) -> dict[str, Any]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == type_name}
+
+
+# ------------------------------------------------------------------------------------- (a) cfn-lint
+
+
+@pytest.mark.parametrize("name", ["template.json", "translated.json"])
+def test_cfn_lint_passes(built: Path, name: str) -> None:
+    assert build.lint(built / name) == []
+
+
+def test_cfn_lint_reports_an_invalid_template(built: Path, translated: Template) -> None:
+    broken = copy.deepcopy(translated)
+    # CreateTable's StreamEnabled is no CloudFormation property: copying table_definition() verbatim fails.
+    broken["Resources"]["HelpdeskTable"]["Properties"]["StreamSpecification"]["StreamEnabled"] = True
+    path = built / "broken.json"
+    path.write_text(json.dumps(broken, indent=1))
+    assert any("E3002" in error and "StreamEnabled" in error for error in build.lint(path))
+
+
+# ---------------------------------------------------------------------- (b) webhooks have routes
+
+
+def test_every_webhook_module_is_a_function_with_a_reachable_route(translated: Template) -> None:
+    assert {"sms", "whatsapp"} <= set(build.webhook_modules())
+    assert build.webhook_route_problems(translated) == []
+    bodies = {name: r["Properties"]["Body"]["paths"]
+              for name, r in resources_of(translated, "AWS::ApiGateway::RestApi").items()}
+    sms_uri = bodies["WebhookApi"]["/webhooks/sms"]["post"]["x-amazon-apigateway-integration"]["uri"]
+    assert "${SmsWebhook.Arn}" in sms_uri["Fn::Sub"]
+    assert set(bodies["WebhookApi"]["/webhooks/whatsapp"]) == {"get", "post"}
+
+
+def test_routes_on_chalices_own_api_are_reported_missing(template: Template) -> None:
+    """The trap: an Api event whose RestApiId is Chalice's RestAPI translates cleanly and adds no path."""
+    wrong = copy.deepcopy(template)
+    wrong["Resources"]["SmsWebhook"]["Properties"]["Events"]["SmsPost"]["Properties"]["RestApiId"] = {
+        "Ref": "RestAPI"}
+    problems = build.webhook_route_problems(build.translate(wrong))
+    assert problems and all("webhook sms" in p for p in problems)
+
+
+def _route_to_api_handler(t: Template) -> None:
+    integration = t["Resources"]["WebhookApi"]["Properties"]["Body"]["paths"]["/webhooks/sms"]["post"][
+        "x-amazon-apigateway-integration"]
+    integration["uri"]["Fn::Sub"] = integration["uri"]["Fn::Sub"].replace("SmsWebhook", "APIHandler")
+
+
+def _drop_whatsapp_get(t: Template) -> None:
+    del t["Resources"]["WebhookApi"]["Properties"]["Body"]["paths"]["/webhooks/whatsapp"]["get"]
+
+
+def _drop_invoke_permissions(t: Template) -> None:
+    for name in [n for n, r in t["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"]:
+        del t["Resources"][name]
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (_route_to_api_handler, "no REST API routes POST /webhooks/sms to SmsWebhook"),
+    (_drop_whatsapp_get, "no REST API routes GET /webhooks/whatsapp"),
+    (_drop_invoke_permissions, "API Gateway may not invoke SmsWebhook"),
+])
+def test_route_check_finds_breaks(translated: Template, break_it: Callable[[Template], None], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in build.webhook_route_problems(broken))
+
+
+def test_a_new_webhook_module_without_a_function_is_reported(translated: Template) -> None:
+    problems = build.webhook_route_problems(translated, modules=["sms", "email"])
+    assert problems == ["webhook email: expected one function with handler functions.webhooks.email.*, found []"]
+
+
+# ----------------------------------------------------------------------------- (c) table = models
+
+
+def test_deployed_table_is_the_models_table(translated: Template) -> None:
+    [props] = [r["Properties"] for r in resources_of(translated, "AWS::DynamoDB::Table").values()]
+    models = table_definition()
+    key = "AttributeName"
+    assert sorted(props["AttributeDefinitions"], key=lambda d: d[key]) == sorted(
+        models["AttributeDefinitions"], key=lambda d: d[key])
+    assert props["KeySchema"] == models["KeySchema"]
+    assert sorted(props["GlobalSecondaryIndexes"], key=lambda g: g["IndexName"]) == sorted(
+        models["GlobalSecondaryIndexes"], key=lambda g: g["IndexName"])
+    assert props["BillingMode"] == models["BillingMode"]
+    assert models["StreamSpecification"]["StreamEnabled"] is True
+    assert props["StreamSpecification"] == {"StreamViewType": models["StreamSpecification"]["StreamViewType"]}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert build.table_problems(translated) == []
+
+
+def _table(t: Template) -> dict[str, Any]:
+    return t["Resources"]["HelpdeskTable"]["Properties"]
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _table(t)["GlobalSecondaryIndexes"].pop(), "GlobalSecondaryIndexes differs"),
+    (lambda t: _table(t)["AttributeDefinitions"][0].update(AttributeType="N"), "AttributeDefinitions differs"),
+    (lambda t: _table(t)["KeySchema"].reverse(), "KeySchema differs"),
+    (lambda t: _table(t).update(BillingMode="PROVISIONED"), "BillingMode differs"),
+    (lambda t: _table(t).update(StreamSpecification={"StreamViewType": "KEYS_ONLY"}), "StreamSpecification differs"),
+    (lambda t: _table(t).pop("StreamSpecification"), "StreamSpecification differs"),
+    (lambda t: _table(t).pop("PointInTimeRecoverySpecification"), "point-in-time recovery is off"),
+])
+def test_table_check_finds_drift(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in build.table_problems(broken))
+
+
+# ------------------------------------------------------------------------------ (d) one role each
+
+
+def test_each_function_has_its_own_least_privilege_role(translated: Template) -> None:
+    functions = resources_of(translated, "AWS::Lambda::Function")
+    roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
+    assert {"SmsWebhook", "WhatsappWebhook", "Assignment", "APIHandler"} <= set(functions)
+    assert len(set(roles.values())) == len(functions)
+    for role in roles.values():
+        assert translated["Resources"][role]["Type"] == "AWS::IAM::Role"
+        for policy in translated["Resources"][role]["Properties"]["Policies"]:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert not any("*" in a for a in actions), (role, statement)
+                if any(a.startswith("dynamodb:") for a in actions):
+                    assert "*" not in json.dumps(statement["Resource"]), (role, statement)
+    assert build.role_problems(translated) == []
+
+
+def _statements(t: Template, role: str) -> list[dict[str, Any]]:
+    return t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+META_SECRETS = {"MetaAppSecretParameter", "MetaVerifyTokenParameter"}
+SECRETS_OF_WEBHOOK = {"sms": {"TwilioAuthTokenParameter"}, "whatsapp": META_SECRETS, "instagram": META_SECRETS,
+                      "webchat": {"WebchatSecretParameter"}}
+
+
+def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> None:
+    """A function's *_PARAM variables name exactly the SSM parameters its role may read: the provider
+    secrets of its own webhook, none for the others."""
+    for name, function in resources_of(template, "AWS::Serverless::Function").items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        named = {v["Ref"] for k, v in variables.items() if k.endswith("_PARAM")}
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        readable = {resource["Fn::Sub"].rsplit("${", 1)[1].rstrip("}")
+                    for statement in _statements(template, role) if statement["Action"] == ["ssm:GetParameter"]
+                    for resource in statement["Resource"]}
+        module = function["Properties"]["Handler"].rsplit(".", 1)[0]
+        expected = SECRETS_OF_WEBHOOK[module.rsplit(".", 1)[1]] if module.startswith("functions.webhooks.") else set()
+        assert named == readable == expected, name
+
+
+def _share_role(t: Template) -> None:
+    t["Resources"]["Assignment"]["Properties"]["Role"] = {"Fn::GetAtt": ["APIHandlerRole", "Arn"]}
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (_share_role, "is shared by"),
+    (lambda t: t["Resources"]["Assignment"]["Properties"].update(Role="arn:aws:iam::1:role/x"),
+     "is not a role of this template"),
+    (lambda t: _statements(t, "SmsWebhookRole").append({"Sid": "Wide", "Effect": "Allow", "Action": "dynamodb:*",
+                                                        "Resource": {"Fn::GetAtt": ["HelpdeskTable", "Arn"]}}),
+     "wildcard action 'dynamodb:*'"),
+    (lambda t: _statements(t, "AssignmentRole").append(
+        {"Sid": "Any", "Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": "*"}), "on every resource"),
+    (lambda t: _statements(t, "APIHandlerRole").append(
+        {"Sid": "AnyIndex", "Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": {"Fn::Sub": "${HelpdeskTable.Arn}/index/*"}}), "wildcard resource"),
+    (lambda t: t["Resources"]["AssignmentRole"]["Properties"].update(
+        ManagedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"]), "managed policies"),
+])
+def test_role_check_finds_excess(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in build.role_problems(broken))
+
+
+def test_index_grants_follow_the_tables_indexes(translated: Template) -> None:
+    assert build.index_grant_problems(translated) == []
+    broken = copy.deepcopy(translated)
+    table = _table(broken)
+    table["GlobalSecondaryIndexes"].append({**table["GlobalSecondaryIndexes"][0], "IndexName": "gsi9"})
+    problems = build.index_grant_problems(broken)
+    assert problems and all("gsi9" in p and "--sync-models" in p for p in problems)
+
+
+def test_sync_models_rewrites_a_drifted_merge_template(tmp_path: Path) -> None:
+    merge = tmp_path / "merge-template.json"
+    template = json.loads(build.MERGE_TEMPLATE.read_text())
+    template["Resources"]["HelpdeskTable"]["Properties"]["GlobalSecondaryIndexes"].pop()
+    for statement in _statements(template, "SmsWebhookRole"):
+        if isinstance(statement["Resource"], list):
+            statement["Resource"].pop()
+    merge.write_text(json.dumps(template))
+    assert build.sync_models(merge) is True
+    synced = json.loads(merge.read_text())
+    props = synced["Resources"]["HelpdeskTable"]["Properties"]
+    assert build.cloudformation_table(props) == build.cloudformation_table(table_definition())
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert build.index_grant_problems(synced) == []
+    assert build.sync_models(merge) is False
+
+
+# ------------------------------------------------------------------- (e) SQS mapping and its DLQ
+
+
+def test_assignment_reports_batch_item_failures_from_a_queue_with_a_dlq(translated: Template) -> None:
+    resources = translated["Resources"]
+    [mapping] = [r["Properties"] for r in resources_of(translated, "AWS::Lambda::EventSourceMapping").values()
+                 if r["Properties"]["FunctionName"] == {"Ref": "Assignment"}]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert resources[queue]["Type"] == "AWS::SQS::Queue"
+    redrive = resources[queue]["Properties"]["RedrivePolicy"]
+    assert redrive["maxReceiveCount"] == 5
+    assert resources[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
+    assert resources[queue]["Properties"]["VisibilityTimeout"] >= 6 * resources["Assignment"]["Properties"]["Timeout"]
+    assert build.queue_mapping_problems(translated) == []
+
+
+def _mapping(t: Template) -> dict[str, Any]:
+    return t["Resources"]["AssignmentAssignmentSqsEventSource"]["Properties"]
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _mapping(t).pop("FunctionResponseTypes"), "not ['ReportBatchItemFailures']"),
+    (lambda t: _mapping(t).update(EventSourceArn="arn:aws:sqs:us-east-1:000000000000:helpdesk-ticket-events"),
+     "is not a queue of this stack"),
+    (lambda t: t["Resources"]["TicketEventsQueue"]["Properties"].pop("RedrivePolicy"), "no dead-letter queue"),
+    (lambda t: t["Resources"]["TicketEventsQueue"]["Properties"].update(VisibilityTimeout=30), "VisibilityTimeout"),
+    (lambda t: t["Resources"].pop("AssignmentAssignmentSqsEventSource"), "no SQS event source mapping"),
+])
+def test_mapping_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in build.queue_mapping_problems(broken))
+
+
+# ------------------------------------------------------------------------ (f) the domain layer
+
+
+def test_every_function_uses_the_domain_layer(template: Template, translated: Template) -> None:
+    assert resources_of(template, "AWS::Serverless::LayerVersion")["HelpdeskLayer"]["Properties"][
+        "CompatibleRuntimes"] == ["python3.11"]
+    [layer] = resources_of(translated, "AWS::Lambda::LayerVersion")
+    for name, function in resources_of(translated, "AWS::Lambda::Function").items():
+        assert {"Ref": layer} in function["Properties"]["Layers"], name
+    assert build.layer_problems(translated) == []
+
+
+def test_layer_check_finds_a_function_without_it(translated: Template) -> None:
+    broken = copy.deepcopy(translated)
+    broken["Resources"]["APIHandler"]["Properties"]["Layers"] = []
+    [layer] = resources_of(translated, "AWS::Lambda::LayerVersion")
+    assert build.layer_problems(broken) == [f"APIHandler: Layers [] lack the domain layer {layer}"]
+
+
+# ------------------------------------------------------------------------------ the artifacts
+
+
+def test_functions_find_table_and_queue_by_reference(template: Template) -> None:
+    assert build.environment_problems(template) == []
+    broken = copy.deepcopy(template)
+    broken["Resources"]["Assignment"]["Properties"]["Environment"]["Variables"]["TABLE_NAME"] = "helpdesk"
+    assert build.environment_problems(broken) == [
+        "Assignment: TABLE_NAME is 'helpdesk', not a Ref to the AWS::DynamoDB::Table"]
+
+
+def test_the_function_zip_holds_every_handler_and_no_dependencies(built: Path, template: Template) -> None:
+    names = set(zipfile.ZipFile(built / "out" / "deployment.zip").namelist())
+    for function in resources_of(template, "AWS::Serverless::Function").values():
+        module = function["Properties"]["Handler"].rsplit(".", 1)[0]  # functions.webhooks.sms, app
+        package, _, stem = module.rpartition(".")
+        pyc = "/".join(filter(None, [package.replace(".", "/"), "__pycache__", f"{stem}.cpython-311.pyc"]))
+        assert {module.replace(".", "/") + ".py", pyc} <= names, module
+    top_level = {n.split("/")[0] for n in names}
+    assert top_level <= {"app.py", "__pycache__", "chalice", "functions"}, top_level  # deps live in the layer
+
+
+def test_the_layer_holds_helpdesk_with_bytecode(built: Path) -> None:
+    helpdesk = built / "layer" / "python" / "helpdesk"
+    assert (helpdesk / "store" / "schema.py").is_file()
+    assert (helpdesk / "store" / "__pycache__" / "schema.cpython-311.pyc").is_file()
