@@ -15,7 +15,8 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "TABLE_NAME": "helpdesk-test", "TWILIO_AUTH_TOKEN": "twilio-test-token",
     "META_APP_SECRET": "meta-test-secret", "META_VERIFY_TOKEN": "meta-verify", "HELPDESK_METRICS": "off",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_LOG_LEVEL": "WARNING", "WEBCHAT_SECRET": "webchat-test-secret",
+    "MAILGUN_SIGNING_KEY": "mailgun-test-key",
 })
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
@@ -66,6 +67,8 @@ class Brand:
     wa_phone_number_id: str
     wa_display_number: str
     queue_url: str
+    instagram_id: str = ""
+    support_email: str = ""
 
 
 def _number() -> str:
@@ -78,14 +81,19 @@ def brand(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Brand:
     from helpdesk.store import accounts
 
     account_id = "acct-" + uuid.uuid4().hex[:10]
-    accounts.put_account(account_id, "Test Brand")
+    support = f"support@{account_id}.example"
+    accounts.put_account(account_id, "Test Brand", support_email=support)
     sms, wa_display = _number(), _number()
     wa_id = str(uuid.uuid4().int % 10**15)
+    ig_id = str(uuid.uuid4().int % 10**17)
     accounts.add_channel_address(account_id, Channel.SMS, sms)
     accounts.add_channel_address(account_id, Channel.WHATSAPP, wa_id, display_address=wa_display)
+    accounts.add_channel_address(account_id, Channel.INSTAGRAM, ig_id)
+    accounts.add_channel_address(account_id, Channel.EMAIL, support)
+    accounts.add_channel_address(account_id, Channel.WEBCHAT, account_id)
     queue = aws.new_queue()
     monkeypatch.setenv("ASSIGNMENT_QUEUE_URL", queue)
-    return Brand(account_id, sms, wa_id, wa_display, queue)
+    return Brand(account_id, sms, wa_id, wa_display, queue, ig_id, support)
 
 
 def customer_number() -> str:

@@ -12,6 +12,13 @@ INSTAGRAM_ACCOUNT_ID = "17841400000000001"
 SUPPORT_EMAIL = "support@demo-store.example"
 TABLE_NAME = "helpdesk"
 QUEUE_NAME = "helpdesk-ticket-events"
+OFFICE_HOURS = {"timezone": "America/Los_Angeles",
+                "weekly": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "holidays": ["2026-12-25", "2027-01-01"]}
+AUTORESPONDER = {"webchat": {
+    "open": "Thanks for reaching out! An agent will be with you in a few minutes.",
+    "closed": "Thanks for your message. We're away right now (Mon-Fri 9:00-18:00 PT) and will reply when we're back.",
+}}
 HELP_TEXT = "Demo Store: reply STOP to opt out. For help email support@demo-store.example"
 
 # Local-only secrets: the sample events in events/ are signed with these.

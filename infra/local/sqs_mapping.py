@@ -1,6 +1,6 @@
-"""Plays the Lambda event-source mapping for SQS: polls a queue, invokes the function with batches,
-deletes what succeeded, leaves reported failures to come back (and to reach the DLQ after the
-queue's maxReceiveCount, which moto enforces)."""
+"""Plays the Lambda event sources: the SQS event-source mapping (polls a queue, polls a queue, invokes the function
+with batches, deletes what succeeded, leaves reported failures to come back and to reach the DLQ
+after the queue's maxReceiveCount, which moto enforces), and schedules (EventBridge rules)."""
 from __future__ import annotations
 
 import threading
@@ -65,3 +65,39 @@ class SqsMapping:
 
                 traceback.print_exc()
                 self._stop.wait(1)
+
+
+class Schedule:
+    """Invokes a scheduled function every `period` seconds with a Scheduled Event, as EventBridge would."""
+
+    def __init__(self, function_name: str, handler: Callable[[dict[str, Any], Any], Any], period: float):
+        self.function_name, self.handler, self.period = function_name, handler, period
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"schedule-{function_name}", daemon=True)
+
+    def start(self) -> Schedule:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def event(self) -> dict[str, Any]:
+        import datetime as dt
+        import uuid
+
+        return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": "000000000000", "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": "us-east-1",
+                "resources": [f"arn:aws:events:us-east-1:000000000000:rule/{self.function_name}"],
+                "detail": {}}
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                self.handler(self.event(), LambdaContext(self.function_name))
+            except Exception:  # a failed run is retried by the next tick, as with EventBridge
+                import traceback
+
+                traceback.print_exc()

@@ -33,6 +33,7 @@ def _environment(endpoint: str) -> dict[str, str]:
         "MAILGUN_SIGNING_KEY": demo.SECRETS["mailgun_signing_key"],
         "WEBCHAT_SECRET": demo.SECRETS["webchat_secret"],
         "SUPPORT_EMAIL": demo.SUPPORT_EMAIL,
+        "DEFAULT_ACCOUNT_ID": demo.ACCOUNT_ID,
         "POWERTOOLS_SERVICE_NAME": "helpdesk-local",
         "HELPDESK_METRICS": os.environ.get("HELPDESK_METRICS", "off"),
     }
@@ -44,6 +45,9 @@ class LocalStack:
         self.moto: MotoServer | None = None
         self.http: Any = None
         self.mappings: list[Any] = []
+        self.schedules: list[Any] = []
+        # The deployed sweep runs every minute; locally a shorter period keeps demos brisk.
+        self.sweep_seconds = float(os.environ.get("HELPDESK_SWEEP_SECONDS", "15"))
         self.info: dict[str, Any] = {}
 
     def start(self) -> dict[str, Any]:
@@ -68,7 +72,7 @@ class LocalStack:
 
         from app import app  # only now: the functions read their settings from the environment above
         from infra.local.gateway import Gateway, function_handlers, serve
-        from infra.local.sqs_mapping import SqsMapping
+        from infra.local.sqs_mapping import Schedule, SqsMapping
 
         self.http = serve(Gateway(app), self.host, self.port)
         self.port = self.http.server_address[1]
@@ -80,6 +84,10 @@ class LocalStack:
             handler = function_handlers(app)[source.name][1]
             batch = getattr(source, "batch_size", 10)
             self.mappings.append(SqsMapping(sqs, url, arn, source.name, handler, batch).start())
+        for source in app.event_sources:
+            if type(source).__name__ == "ScheduledEventConfig":
+                handler = function_handlers(app)[source.name][1]
+                self.schedules.append(Schedule(source.name, handler, self.sweep_seconds).start())
         self.info = self._describe(queues, tokens, pool)
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(".tmp")
@@ -102,10 +110,15 @@ class LocalStack:
         from helpdesk.conversation import Channel, InboundMessage
         from helpdesk.store import accounts, agents
 
-        accounts.put_account(demo.ACCOUNT_ID, demo.ACCOUNT_NAME, help_text=demo.HELP_TEXT)
+        accounts.put_account(demo.ACCOUNT_ID, demo.ACCOUNT_NAME, help_text=demo.HELP_TEXT,
+                             support_email=demo.SUPPORT_EMAIL, office_hours=demo.OFFICE_HOURS,
+                             autoresponder=demo.AUTORESPONDER)
         accounts.add_channel_address(demo.ACCOUNT_ID, Channel.SMS, demo.SMS_NUMBER)
         accounts.add_channel_address(demo.ACCOUNT_ID, Channel.WHATSAPP, demo.WHATSAPP_PHONE_NUMBER_ID,
                                      display_address=demo.WHATSAPP_DISPLAY_NUMBER)
+        accounts.add_channel_address(demo.ACCOUNT_ID, Channel.INSTAGRAM, demo.INSTAGRAM_ACCOUNT_ID)
+        accounts.add_channel_address(demo.ACCOUNT_ID, Channel.EMAIL, demo.SUPPORT_EMAIL)
+        accounts.add_channel_address(demo.ACCOUNT_ID, Channel.WEBCHAT, demo.ACCOUNT_ID)
         tokens: dict[str, str] = {}
         for person in demo.AGENTS:
             user = cognito.add_user(idp, pool, person.username, f"{person.username}@demo-store.example",
@@ -140,6 +153,8 @@ class LocalStack:
         }
 
     def stop(self) -> None:
+        for schedule in self.schedules:
+            schedule.stop()
         for mapping in self.mappings:
             mapping.stop()
         if self.http is not None:
