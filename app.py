@@ -9,13 +9,13 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from functions import assignment, autoclose
-from functions.webhooks import instagram, sms, webchat, whatsapp
+from functions.webhooks import email, instagram, sms, webchat, whatsapp
 from helpdesk import auth, openapi, replies, workspace
 from helpdesk.errors import HelpdeskError
 from helpdesk.settings import ConfigurationError
 
 app = Chalice(app_name="helpdesk")
-for blueprint in (sms.bp, whatsapp.bp, instagram.bp, webchat.bp, assignment.bp, autoclose.bp):
+for blueprint in (sms.bp, whatsapp.bp, instagram.bp, email.bp, webchat.bp, assignment.bp, autoclose.bp):
     app.register_blueprint(blueprint)
 
 

@@ -371,9 +371,17 @@ def _statement_problems(statement: dict[str, Any]) -> list[str]:
         text = json.dumps(resource)
         if resource == "*" or (isinstance(resource, str) and resource.endswith(":*") and "log-group" not in text):
             problems.append(f"statement {statement.get('Sid')}: {actions} on every resource ({resource!r})")
-        elif "*" in text and not (all(str(a).startswith("logs:") for a in actions) and "log-group:" in text):
+        elif "*" in text and not (all(str(a).startswith("logs:") for a in actions) and "log-group:" in text) \
+                and not _s3_key_prefix(actions, text):
             problems.append(f"statement {statement.get('Sid')}: wildcard resource {resource!r}")
     return problems
+
+
+def _s3_key_prefix(actions: list[Any], text: str) -> bool:
+    """Object actions on a key prefix of one bucket (`<bucket arn>/<prefix>*`): S3 names objects by
+    prefix, so this is the narrowest grant there is for objects the function names at run time."""
+    return all(str(a) in ("s3:GetObject", "s3:PutObject") for a in actions) and \
+        text.count("*") == 1 and text.rstrip('"}').endswith("*") and "Arn}/" in text
 
 
 def index_grant_problems(translated: dict[str, Any]) -> list[str]:

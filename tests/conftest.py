@@ -54,6 +54,8 @@ def aws() -> Iterator[Aws]:
 
     aws = Aws(server.url, os.environ["TABLE_NAME"])
     create_table(aws.client("dynamodb"), aws.table_name)
+    aws.client("s3").create_bucket(Bucket="helpdesk-test-mail")
+    os.environ["MAIL_BUCKET"] = "helpdesk-test-mail"
     try:
         yield aws
     finally:
@@ -91,6 +93,7 @@ def brand(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Brand:
     accounts.add_channel_address(account_id, Channel.INSTAGRAM, ig_id)
     accounts.add_channel_address(account_id, Channel.EMAIL, support)
     accounts.add_channel_address(account_id, Channel.WEBCHAT, account_id)
+    aws.client("ses").verify_email_identity(EmailAddress=support)
     queue = aws.new_queue()
     monkeypatch.setenv("ASSIGNMENT_QUEUE_URL", queue)
     return Brand(account_id, sms, wa_id, wa_display, queue, ig_id, support)

@@ -12,6 +12,7 @@ INSTAGRAM_ACCOUNT_ID = "17841400000000001"
 SUPPORT_EMAIL = "support@demo-store.example"
 TABLE_NAME = "helpdesk"
 QUEUE_NAME = "helpdesk-ticket-events"
+MAIL_BUCKET = "helpdesk-mail"
 OFFICE_HOURS = {"timezone": "America/Los_Angeles",
                 "weekly": {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
                 "holidays": ["2026-12-25", "2027-01-01"]}

@@ -25,7 +25,9 @@ def environment(info: dict[str, Any]) -> dict[str, str]:
         "ASSIGNMENT_QUEUE_URL": next(url for name, url in queues.items() if not name.endswith("-dlq")),
         "COGNITO_USER_POOL_ID": info["cognito"]["user_pool_id"],
         "COGNITO_APP_CLIENT_ID": info["cognito"]["client_id"], "COGNITO_JWKS_URL": info["cognito"]["jwks_url"],
-        "HELPDESK_METRICS": "off",
+        "HELPDESK_METRICS": "off", "MAILGUN_SIGNING_KEY": info["mailgun_signing_key"],
+        "WEBCHAT_SECRET": info["webchat_secret"], "DEFAULT_ACCOUNT_ID": info["account_id"],
+        "MAIL_BUCKET": info.get("mail_bucket", ""),
     }
 
 

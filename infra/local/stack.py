@@ -66,6 +66,8 @@ class LocalStack:
         queues = self._queues(client("sqs"))
         os.environ["ASSIGNMENT_QUEUE_URL"] = queues[demo.QUEUE_NAME]
         client("ses").verify_email_identity(EmailAddress=demo.SUPPORT_EMAIL)
+        client("s3").create_bucket(Bucket=demo.MAIL_BUCKET)
+        os.environ["MAIL_BUCKET"] = demo.MAIL_BUCKET
         pool = cognito.create_pool(client("cognito-idp"), self.moto.url)
         os.environ.update(cognito.auth_environment(pool))
         tokens = self._seed(client("cognito-idp"), pool)
@@ -148,6 +150,7 @@ class LocalStack:
                 "email": demo.SUPPORT_EMAIL,
             },
             "tokens": tokens,
+            "mail_bucket": demo.MAIL_BUCKET,
             "cognito": {"user_pool_id": pool.pool_id, "client_id": pool.client_id, "jwks_url": pool.jwks_url},
             "pid": os.getpid(),
         }

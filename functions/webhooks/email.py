@@ -1,0 +1,53 @@
+"""Email Lambda: Mailgun route POSTs (signed form or multipart) and SES receipt events (raw MIME in S3)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from chalice import Blueprint
+
+from helpdesk import clock, mail_intake, settings
+from helpdesk.errors import BadRequest, UnknownAddress
+from helpdesk.providers import http, mailgun, ses
+from helpdesk.store import files
+
+bp = Blueprint(__name__)
+MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
+
+
+def _mailgun(event: dict[str, Any]) -> dict[str, Any]:
+    raw = http.raw_body(event, MAX_BODY_BYTES)
+    form = mailgun.parse_form(http.header(event, "content-type"), raw)
+    mailgun.verify(settings.secret("MAILGUN_SIGNING_KEY"), form.timestamp, form.token, form.signature, time.time())
+    try:
+        recipients = [form.recipient] if form.recipient else []
+        mail_intake.receive(mailgun.to_mime(form), recipients, clock.now_iso(), fallback_id=form.message_id)
+    except (BadRequest, UnknownAddress) as error:
+        # Mailgun retries every answer but 200 and 406 for hours; a message that can never be taken
+        # is refused with 406 so it is not.
+        return http.json_response(406, {"error": error.reason})
+    return http.json_response(200, {"status": "taken"})
+
+
+def _ses(event: dict[str, Any]) -> dict[str, Any]:
+    receipts = ses.parse_receipt(event, settings.optional("MAIL_BUCKET"), settings.optional("SES_OBJECT_PREFIX", "")
+                                 or "")
+    for receipt in receipts:
+        raw = receipt.content if receipt.content is not None else files.get(str(receipt.bucket), str(receipt.key))
+        mail_intake.receive(raw, receipt.recipients, clock.now_iso(), fallback_id=receipt.message_id,
+                            verdicts=receipt.verdicts)
+    return {"disposition": "CONTINUE"}
+
+
+@bp.lambda_function(name="email_webhook")
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "Records" in event:  # SES (or SNS) invoked us directly: failures raise, so Lambda retries
+        return _ses(event)
+    return _mailgun_answer(event, context)
+
+
+@http.answers_errors
+def _mailgun_answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _mailgun(event)
+
+
