@@ -15,6 +15,7 @@ from helpdesk.errors import HelpdeskError
 from helpdesk.settings import ConfigurationError
 
 app = Chalice(app_name="helpdesk")
+app.api.cors = True  # the agent UI may be served from another origin; tokens travel in a header
 for blueprint in (sms.bp, whatsapp.bp, instagram.bp, email.bp, webchat.bp, assignment.bp, autoclose.bp):
     app.register_blueprint(blueprint)
 

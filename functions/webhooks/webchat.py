@@ -27,9 +27,27 @@ def _json(event: dict[str, Any]) -> Any:
     return body
 
 
+def _cors(response: dict[str, Any]) -> dict[str, Any]:
+    # The widget runs on the brand's own site: another origin. Its token travels in a header, not
+    # a cookie, so allowing any origin (the default) exposes nothing a page could not already send.
+    response["headers"].update({
+        "Access-Control-Allow-Origin": settings.optional("WEBCHAT_ALLOWED_ORIGIN", "*") or "*",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Max-Age": "600",
+    })
+    return response
+
+
 @bp.lambda_function(name="webchat_webhook")
-@http.answers_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("httpMethod") == "OPTIONS":
+        return _cors(http.response(204))
+    return _cors(_route(event, context))
+
+
+@http.answers_errors
+def _route(event: dict[str, Any], context: Any) -> dict[str, Any]:
     resource, method = event.get("resource") or event.get("path"), event.get("httpMethod")
     if resource == "/webchat/sessions" and method == "POST":
         body = _json(event)

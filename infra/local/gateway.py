@@ -98,6 +98,16 @@ class Gateway:
             return Target("api_handler", self.app, resource, match.captured)
         return 405
 
+    def _preflight(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """API Gateway answers CORS preflights of Chalice routes itself (a mock integration)."""
+        resource = self.matcher.match_route(path).route
+        entries = self.app.routes.get(resource, {})
+        headers = next((_cors_headers(e) for e in entries.values() if e.cors), {})
+        if not headers:
+            return 405, {"Content-Type": "application/json"}, b'{"message":"Method Not Allowed"}'
+        methods = ",".join(sorted(set(entries) | {"OPTIONS"}))
+        return 200, {**headers, "Access-Control-Allow-Methods": methods}, b""
+
     def event(self, method: str, raw_path: str, headers: dict[str, str], body: bytes, target: Target,
               stage: str = "local") -> dict[str, Any]:
         parsed = urllib.parse.urlsplit(raw_path)
@@ -121,6 +131,8 @@ class Gateway:
     def handle(self, method: str, raw_path: str, headers: dict[str, str],
                body: bytes) -> tuple[int, dict[str, str], bytes]:
         target = self.target(method, urllib.parse.urlsplit(raw_path).path)
+        if target == 405 and method == "OPTIONS":
+            return self._preflight(urllib.parse.urlsplit(raw_path).path)
         if isinstance(target, int):
             message = "Not Found" if target == 404 else "Method Not Allowed"
             return target, {"Content-Type": "application/json"}, json.dumps({"message": message}).encode()
@@ -136,6 +148,11 @@ class Gateway:
             return 502, {"Content-Type": "application/json"}, json.dumps(
                 {"message": "Internal server error", "error": type(error).__name__}).encode()
         return _proxy_response(result)
+
+
+def _cors_headers(route: Any) -> dict[str, str]:
+    cors = route.cors
+    return cors.get_access_control_headers() if cors else {}
 
 
 def _proxy_response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
@@ -164,7 +181,7 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
