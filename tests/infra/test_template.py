@@ -105,8 +105,8 @@ def test_route_check_finds_breaks(translated: Template, break_it: Callable[[Temp
 
 
 def test_a_new_webhook_module_without_a_function_is_reported(translated: Template) -> None:
-    problems = build.webhook_route_problems(translated, modules=["sms", "email"])
-    assert problems == ["webhook email: expected one function with handler functions.webhooks.email.*, found []"]
+    problems = build.webhook_route_problems(translated, modules=["sms", "telegram"])
+    assert problems == ["webhook telegram: expected one function with handler functions.webhooks.telegram.*, found []"]
 
 
 # ----------------------------------------------------------------------------- (c) table = models
