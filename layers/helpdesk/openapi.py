@@ -93,6 +93,51 @@ def document() -> dict[str, Any]:
                 "requestBody": {"content": {"application/json": {"schema": {
                     "type": "object", "properties": {"status": {"enum": ["online", "offline"]}}}}}},
                 "responses": {"200": _answer("presence set"), **_ERRORS}}},
+            "/api/tickets/{ticket_id}/messages": {"post": {
+                "summary": "An agent's reply (web chat, email) or internal note (every channel)",
+                "security": bearer,
+                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["body"],
+                    "properties": {"body": {"type": "string"}, "type": {"enum": ["reply", "note"]}}}}}},
+                "responses": {"201": _answer("stored (and sent)", {"$ref": "#/components/schemas/Message"}),
+                              "404": _answer("no such ticket", _ERROR),
+                              "501": _answer("replies on this channel are not available yet", _ERROR), **_ERRORS}}},
+            "/webhooks/instagram": {
+                "get": {"summary": "Meta subscription verification (hub.challenge echoed)",
+                        "responses": {"200": {"description": "the challenge"}, "403": _answer("bad token")}},
+                "post": {"summary": "Instagram Messaging notifications (X-Hub-Signature-256): DMs, story replies and "
+                                    "mentions, echoes, deletes",
+                         "responses": {"200": _answer("taken"), "401": _answer("missing signature"),
+                                       "403": _answer("bad signature"), "404": _answer("account of no brand")}}},
+            "/webhooks/email": {"post": {
+                "summary": "Mailgun route (form or multipart; signature = hex HMAC-SHA256(key, timestamp+token))",
+                "responses": {"200": _answer("taken"), "401": _answer("missing signature"),
+                              "403": _answer("bad or stale signature"),
+                              "406": _answer("cannot be taken (unknown recipient, malformed): not retried"),
+                              "413": _answer("too large"), "415": _answer("wrong content type")}}},
+            "/webchat/sessions": {"post": {
+                "summary": "A widget session: {} (anonymous) or {email, identity_hash} (verified)",
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "email": {"type": "string"}, "identity_hash": {"type": "string"},
+                    "account_id": {"type": "string"}}}}}},
+                "responses": {"201": _answer("the session", {"type": "object", "properties": {
+                    "token": {"type": "string"}, "visitor_id": {"type": "string"},
+                    "authenticated": {"type": "boolean"}, "expires_in": {"type": "integer"}}}),
+                    "403": _answer("identity_hash does not match")}}},
+            "/webhooks/webchat": {"post": {
+                "summary": "A widget message {type: message, conversation_id?, message_id, text} or presence "
+                           "{type: presence, conversation_id, state}",
+                "security": bearer,
+                "responses": {"200": _answer("taken", {"type": "object", "properties": {
+                    "conversation_id": {"type": "string"}, "ticket_id": {"type": "string"}}}),
+                    "401": _answer("missing, bad or expired session token")}}},
+            "/webhooks/webchat/{conversation_id}/messages": {"get": {
+                "summary": "Agent replies since the cursor `after` (reading marks them read)",
+                "security": bearer,
+                "parameters": [
+                    {"name": "conversation_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "after", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _answer("replies and the next cursor"), "404": _answer("no such conversation")}}},
             "/webhooks/sms": {"post": {
                 "summary": "Twilio Messaging inbound webhook (form; X-Twilio-Signature)",
                 "responses": {"200": {"description": "TwiML", "content": {"text/xml": {}}},
