@@ -1,6 +1,7 @@
 """Email Lambda: Mailgun route POSTs (signed form or multipart) and SES receipt events (raw MIME in S3)."""
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
@@ -8,6 +9,7 @@ from chalice import Blueprint
 
 from helpdesk import clock, mail_intake, settings
 from helpdesk.errors import BadRequest, UnknownAddress
+from helpdesk.observability import logger
 from helpdesk.providers import http, mailgun, ses
 from helpdesk.store import files
 
@@ -21,7 +23,8 @@ def _mailgun(event: dict[str, Any]) -> dict[str, Any]:
     mailgun.verify(settings.secret("MAILGUN_SIGNING_KEY"), form.timestamp, form.token, form.signature, time.time())
     try:
         recipients = [form.recipient] if form.recipient else []
-        mail_intake.receive(mailgun.to_mime(form), recipients, clock.now_iso(), fallback_id=form.message_id)
+        mail_intake.receive(mailgun.to_mime(form), recipients, clock.now_iso(),
+                            fallback_id=form.message_id or _delivery_id(form))
     except (BadRequest, UnknownAddress) as error:
         # Mailgun retries every answer but 200 and 406 for hours; a message that can never be taken
         # is refused with 406 so it is not.
@@ -29,13 +32,29 @@ def _mailgun(event: dict[str, Any]) -> dict[str, Any]:
     return http.json_response(200, {"status": "taken"})
 
 
+def _delivery_id(form: mailgun.MailgunForm) -> str:
+    """A stable id for a mail without a Message-ID: the posted fields without the per-delivery
+    signature, and the attachments; a rebuilt MIME message (random boundaries) would not do."""
+    digest = hashlib.sha256()
+    for name, value in sorted(form.fields.items()):
+        if name not in ("timestamp", "token", "signature"):
+            digest.update(f"{name}\x1f{value}\x1e".encode())
+    for attachment in form.attachments:
+        digest.update(attachment.filename.encode() + b"\x1f" + hashlib.sha256(attachment.content).digest())
+    return "mailgun-" + digest.hexdigest()
+
+
 def _ses(event: dict[str, Any]) -> dict[str, Any]:
     receipts = ses.parse_receipt(event, settings.optional("MAIL_BUCKET"), settings.optional("SES_OBJECT_PREFIX", "")
                                  or "")
     for receipt in receipts:
         raw = receipt.content if receipt.content is not None else files.get(str(receipt.bucket), str(receipt.key))
-        mail_intake.receive(raw, receipt.recipients, clock.now_iso(), fallback_id=receipt.message_id,
-                            verdicts=receipt.verdicts)
+        try:
+            mail_intake.receive(raw, receipt.recipients, clock.now_iso(), fallback_id=receipt.message_id,
+                                verdicts=receipt.verdicts)
+        except (BadRequest, UnknownAddress) as error:
+            # Retrying cannot cure these: log and let the other receipts of the event through.
+            logger.warning("inbound mail refused", extra={"reason": error.reason, "ses_message_id": receipt.message_id})
     return {"disposition": "CONTINUE"}
 
 

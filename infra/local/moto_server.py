@@ -8,6 +8,7 @@ concurrency tests then test our code, not moto's races.
 """
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +26,84 @@ class _OneAtATime:
             return list(self.app(environ, start_response))
 
 
+_LEAN = [False]
+
+
+def _item_backup(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash, range, deep copy of the item or None) for each item a transaction names."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    saved = []
+    for entry in transact_items:
+        if len(entry) != 1:
+            continue
+        ((op_type, op),) = entry.items()
+        table: Any = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+        attrs = (op.get("Item") if op_type == "Put" else op.get("Key")) if table is not None else None
+        if not isinstance(attrs, dict) or table.hash_key_attr not in attrs:
+            continue
+        if table.range_key_attr and table.range_key_attr not in attrs:
+            continue
+        h = DynamoType(attrs[table.hash_key_attr])
+        r = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+        saved.append((table, h, r, copy.deepcopy(table.get_item(h, r))))
+    return saved
+
+
+def _restore(saved: list[tuple[Any, Any, Any, Any]], streams: dict[int, tuple[Any, int]]) -> None:
+    for table, h, r, old in reversed(saved):
+        if r is None and old is None:
+            table.items.pop(h, None)
+        elif r is None:
+            table.items[h] = old
+        elif old is None:
+            table.items.get(h, {}).pop(r, None)
+        else:
+            table.items[h][r] = old
+    for table, length in streams.values():
+        del table.stream_shard.items[length:]
+
+
+def lean_moto() -> None:
+    """Two changes to moto's bookkeeping; what a request does to the data is unchanged.
+
+    1. moto keeps every model instance it ever creates (for its dashboard), forever.
+    2. `transact_write_items` backs up by deep-copying the whole table (items and stream records)
+       once per item of the transaction, and puts that copy back if the transaction is cancelled.
+    Together they make each transaction cost O(table) time and leak O(table) memory: 500 floor
+    messages alone take minutes and ~8 GB. Here instances are not kept, and a transaction backs up
+    only the items it names (and the stream's length), restored on any error: the same writes, at a
+    cost that does not grow with the table.
+    """
+    if _LEAN[0]:
+        return
+    import moto.dynamodb.models as ddb_models
+    from moto.core.common_models import BaseModel
+    from moto.dynamodb.models.table import Table
+
+    BaseModel.__new__ = staticmethod(lambda cls, *args, **kwargs: object.__new__(cls))  # type: ignore[assignment]
+
+    class _TablesAreNotCopied:
+        @staticmethod
+        def deepcopy(obj: Any, memo: Any = None) -> Any:
+            return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+    ddb_models.copy = _TablesAreNotCopied  # type: ignore[assignment]
+    original = ddb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = _item_backup(self, transact_items)
+        streams = {id(t): (t, len(t.stream_shard.items)) for t, *_ in saved if t.stream_shard is not None}
+        try:
+            original(self, transact_items)
+        except BaseException:
+            _restore(saved, streams)
+            raise
+
+    ddb_models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _LEAN[0] = True
+
+
 class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -33,8 +112,11 @@ class _QuietHandler(WSGIRequestHandler):
 class MotoServer:
     """moto in this process on 127.0.0.1, started and stopped explicitly."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", lean: bool = True):
         from moto.server import DomainDispatcherApplication, create_backend_app
+
+        if lean:
+            lean_moto()  # safe here: requests take turns, so a transaction's backup cannot race another
 
         self._server: BaseWSGIServer = make_server(
             host, port, _OneAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True,

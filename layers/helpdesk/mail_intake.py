@@ -47,7 +47,12 @@ def receive(raw: bytes, recipients: list[str], received_at: str, *, fallback_id:
     original = parsed.full_text[:MAX_ORIGINAL_CHARS]
     if original != parsed.text:
         extra["original"] = original
-    media = tuple(_store_attachments(address.account_id, provider_id, parsed.attachments))
+    attachments = parsed.attachments
+    if verdicts.get("virus") == "FAIL" and attachments:
+        # Infected mail is kept for the record, but its files are not stored for agents to open.
+        extra["attachments_withheld"] = str(len(attachments))
+        attachments = []
+    media = tuple(_store_attachments(address.account_id, provider_id, attachments))
     msg = InboundMessage(
         channel=Channel.EMAIL, account_address=address.address, contact=parsed.from_address,
         provider_message_id=provider_id, body=parsed.text, received_at=received_at, media=media,

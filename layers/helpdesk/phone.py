@@ -9,21 +9,30 @@ from helpdesk.errors import BadRequest
 def to_e164(raw: str, default_region: str | None = None) -> str:
     """E.164 form of a phone number as a provider sends it (`+15551234567`, `whatsapp:+1...`, `1555...`).
 
-    Meta sends WhatsApp ids as digits without `+`; they always carry the country code, so a bare
-    digit string is read as international.
+    With `default_region` (the ISO country the provider says the number is from, or that of our own
+    number), a national-looking number is read in that country; without one, a bare digit string is
+    read as international: Meta sends WhatsApp ids as digits that always carry the country code.
     """
     text = raw.strip()
     if text.lower().startswith("whatsapp:"):
         text = text[len("whatsapp:"):]
-    if text and text[0].isdigit() and default_region is None:
-        text = "+" + text
+    if not text.startswith("+") and not default_region:
+        text = "+" + "".join(ch for ch in text if ch.isdigit())
     try:
-        number = phonenumbers.parse(text, default_region)
+        number = phonenumbers.parse(text, None if text.startswith("+") else default_region)
     except phonenumbers.NumberParseException as exc:
         raise BadRequest("not a phone number") from exc
     if not phonenumbers.is_possible_number(number):
         raise BadRequest("not a phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(e164: str) -> str | None:
+    """The ISO country of an E.164 number (None for a short code or an unknown one)."""
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def is_alphanumeric_sender(address: str) -> bool:

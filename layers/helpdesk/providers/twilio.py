@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape
 
 from helpdesk.conversation import Channel, InboundMessage, Media
 from helpdesk.errors import BadRequest, Forbidden, Unauthorized
-from helpdesk.phone import our_address, to_e164
+from helpdesk.phone import our_address, region_of, to_e164
 
 TWIML_CONTENT_TYPE = "text/xml"
 MAX_MEDIA = 10
@@ -78,8 +78,11 @@ def parse(pairs: list[tuple[str, str]], received_at: str) -> InboundMessage | St
     media = tuple(Media(form[f"MediaUrl{i}"], form.get(f"MediaContentType{i}"))
                   for i in range(num_media) if form.get(f"MediaUrl{i}"))
     extra = {k: form[k] for k in ("MessagingServiceSid", "NumSegments", "ButtonText") if form.get(k)}
+    ours = our_address(form["To"])
+    # Twilio sends E.164, but says where the sender is from; a national-looking From is read there.
+    region = (form.get("FromCountry") or "").upper() or (region_of(ours) if ours.startswith("+") else None)
     return InboundMessage(
-        channel=channel, account_address=our_address(form["To"]), contact=to_e164(form["From"]),
+        channel=channel, account_address=ours, contact=to_e164(form["From"], region),
         provider_message_id=sid, body=form.get("Body", ""), received_at=received_at, media=media,
         contact_name=form.get("ProfileName") or None, extra=extra,
     )

@@ -321,6 +321,14 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     return key
 
 
+def _cursor_of(key: dict[str, Any], account_prefix: str) -> bool:
+    """A cursor may only point into the caller's own account: every partition key in it (the table's
+    and the index's) starts with the account."""
+    partition_keys = [v for k, v in key.items() if k == "pk" or (k.startswith("gsi") and k.endswith("pk"))]
+    return bool(partition_keys) and all(
+        isinstance(v, dict) and str(v.get("S", "")).startswith(account_prefix + "#") for v in partition_keys)
+
+
 def view_query(account_id: str, view: str, status: str | None, agent_id: str,
                cursor: str | None, limit: int) -> tuple[list[Ticket], str | None]:
     """One page of a view, most recently updated first."""
@@ -337,7 +345,7 @@ def view_query(account_id: str, view: str, status: str | None, agent_id: str,
     else:
         raise BadRequest("view must be one of mine, all, unassigned, spam")
     start = decode_cursor(cursor)
-    if start is not None and not str(next(iter(start.values()), "")).startswith(a):
+    if start is not None and not _cursor_of(start, a):
         raise BadRequest("bad cursor")
     condition = (Ticket.status == status) if (view == "spam" and status) else None
     try:

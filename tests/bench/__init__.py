@@ -1,0 +1,1 @@
+"""`make bench`: the hot-path figures of ARCHITECTURE §4 (see tests/bench/bench.py)."""

@@ -1,0 +1,466 @@
+"""`make bench`: the hot-path figures of ARCHITECTURE §4, one `name: value` line each on stdout.
+
+- AWS requests (DynamoDB + SQS) per inbound SMS: every HTTP request botocore sends, counted around
+  exactly one handler invocation, in a warm process (steady state) and, as information, in cold ones.
+- Cold import of the SMS webhook module against `import boto3` + a DynamoDB client, each in fresh
+  `python -B` processes with an empty PYTHONPYCACHEPREFIX (no bytecode found, none written).
+- Ingest time of 500 SMS (50 customers × 10) through the webhook handler against an in-process moto
+  server, against the floor: the fewest raw boto3 requests those messages need (one TransactWriteItems
+  and one SendMessage each), the two taking turns message by message on the same server and table.
+
+Diagnostics go to stderr. `BENCH_REPEATS` (default 3) and `BENCH_IMPORT_RUNS` (default 5) tune the run;
+`BENCH_STOCK_MOTO=1` skips `lean_moto` (infra/local/moto_server.py); then the ingest part takes many minutes and
+gigabytes, and measures moto's table copies more than our code).
+"""
+from __future__ import annotations
+
+import base64
+import gc
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TABLE = "helpdesk-bench"
+REGION = "us-east-1"
+TWILIO_TOKEN = "bench-twilio-token"
+PRODUCT_ACCOUNT = "bench-product"
+FLOOR_ACCOUNT = "bench-floor"
+OUR_NUMBER = "+14155550100"
+CUSTOMERS = 50
+PER_CUSTOMER = 10
+BODIES = (
+    "Hi, where is my order? It was supposed to arrive yesterday.",
+    "Order number is 10482",
+    "ok thanks",
+    "Can I change the delivery address to 12 Market St, Apt 4?",
+    "still nothing here :(",
+    "The tracking link says delivered but it isn't at my door",
+    "Should I wait another day?",
+    "Great, thank you so much!",
+    "Actually one more thing - can I return the blue one?",
+    "\N{THUMBS UP SIGN}",
+)
+
+# --- environment and output --------------------------------------------------------------------------
+
+
+def _environment() -> None:
+    """What tests/conftest.py sets, before any product module is imported."""
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION, "TABLE_NAME": TABLE, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "META_APP_SECRET": "bench-meta-secret", "META_VERIFY_TOKEN": "bench-verify",
+        "HELPDESK_METRICS": "off", "POWERTOOLS_LOG_LEVEL": "WARNING",
+    })
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_WEBHOOK_BASE_URL"):
+        os.environ.pop(var, None)
+
+
+def log(*parts: Any) -> None:
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def emit(name: str, value: float | int) -> None:
+    text = f"{value:.3f}" if isinstance(value, float) and abs(value) < 100 else (
+        f"{value:.1f}" if isinstance(value, float) else str(value))
+    print(f"{name}: {text}", flush=True)
+
+
+# --- counting AWS requests ----------------------------------------------------------------------------
+
+
+class RequestLog:
+    """Every HTTP request botocore sends (each retry too), from every client of the process:
+    pynamodb's own botocore client and boto3's alike (the class itself is patched)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+        self.active = False
+
+    def install(self) -> RequestLog:
+        from botocore.endpoint import Endpoint
+
+        original = Endpoint._do_get_response
+        log_ = self
+
+        def counted(endpoint: Any, request: Any, operation_model: Any, context: Any) -> Any:
+            if log_.active:
+                log_.calls.append((operation_model.service_model.endpoint_prefix, operation_model.name))
+            return original(endpoint, request, operation_model, context)
+
+        Endpoint._do_get_response = counted  # type: ignore[method-assign]
+        return self
+
+    def around(self, fn: Callable[[], Any]) -> list[tuple[str, str]]:
+        self.calls, self.active = [], True
+        try:
+            fn()
+        finally:
+            self.active = False
+        return list(self.calls)
+
+
+def _by_service(calls: list[tuple[str, str]]) -> dict[str, int]:
+    return dict(Counter(service for service, _ in calls))
+
+
+def _invoke(event: dict[str, Any]) -> None:
+    from functions.webhooks.sms import handler
+
+    answer = handler(event, None)
+    if answer.get("statusCode") != 200:
+        raise RuntimeError(f"webhook answered {answer.get('statusCode')}: {answer.get('body')}")
+
+
+def _sms(frm: str, body: str, sid: str | None = None) -> dict[str, Any]:
+    from tests.providers import sms_event, sms_params
+
+    return sms_event(TWILIO_TOKEN, sms_params(frm, OUR_NUMBER, body, sid=sid))
+
+
+def count_worker() -> None:
+    """`--cold-count`: one message in this fresh process (started without bytecode); prints its
+    requests and how long the import and the first invocation took, as JSON."""
+    _environment()
+    event = _sms(os.environ["BENCH_FROM"], "Is anyone there?")
+    start = time.perf_counter()
+    import functions.webhooks.sms  # noqa: F401
+
+    imported = time.perf_counter()
+    requests = RequestLog().install()  # after the import, so that botocore is not imported early
+    started = time.perf_counter()
+    calls = requests.around(lambda: _invoke(event))
+    print(json.dumps({"calls": calls, "import_s": imported - start, "invoke_s": time.perf_counter() - started}))
+
+
+def _cold_count(frm: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-pyc-empty-") as empty:
+        env = {**os.environ, "BENCH_FROM": frm, "PYTHONPATH": ".:layers", "PYTHONPYCACHEPREFIX": empty}
+        done = subprocess.run([sys.executable, "-B", "-m", "tests.bench.bench", "--cold-count"], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"cold count worker failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["calls"] = [tuple(c) for c in result["calls"]]
+    return result
+
+
+def count_requests(requests: RequestLog) -> dict[str, float | int]:
+    # Warm the process (clients, the address -> account cache) with a customer of its own.
+    _invoke(_sms("+16502000001", "warm up"))
+    _invoke(_sms("+16502000001", "warm up again"))
+
+    customer = "+16502000002"
+    seen = {"aws_calls_per_new_ticket": requests.around(lambda: _invoke(_sms(customer, "Where is my order?")))}
+    follow = _sms(customer, "Order number is 10482", sid="SM" + "f" * 32)
+    seen["aws_calls_per_inbound_sms"] = requests.around(lambda: _invoke(follow))
+    replay = _sms(customer, "Order number is 10482", sid="SM" + "f" * 32)  # the same delivery, again
+    seen["aws_calls_per_replayed_sms"] = requests.around(lambda: _invoke(replay))
+
+    # Cold processes: a follow-up to the open ticket above, and a new customer's first message.
+    cold = _cold_count(customer)
+    seen["aws_calls_per_inbound_sms_cold"] = cold["calls"]
+    seen["aws_calls_per_new_ticket_cold"] = _cold_count("+16502000003")["calls"]
+    log(f"cold process (no bytecode): import {cold['import_s'] * 1000:.0f} ms, "
+        f"first invocation {cold['invoke_s'] * 1000:.0f} ms")
+
+    figures: dict[str, float | int] = {"sms_webhook_cold_first_invoke_ms": cold["invoke_s"] * 1000}
+    for name, calls in seen.items():
+        figures[name] = len(calls)
+        log(f"{name}: {len(calls)} {_by_service(calls)} [{', '.join(f'{s}:{op}' for s, op in calls)}]")
+    for kind, name in (("inbound_sms", "aws_calls_per_inbound_sms"), ("new_ticket", "aws_calls_per_new_ticket")):
+        services = _by_service(seen[name])
+        figures[f"dynamodb_calls_per_{kind}"] = services.get("dynamodb", 0)
+        figures[f"sqs_calls_per_{kind}"] = services.get("sqs", 0)
+    return figures
+
+
+# --- cold import --------------------------------------------------------------------------------------
+
+_TIMED = "import time\nt = time.perf_counter()\n{body}\nprint(repr(time.perf_counter() - t))\n"
+IMPORTS = {
+    "sms": _TIMED.format(body="import functions.webhooks.sms"),
+    "boto3": _TIMED.format(body="import boto3\nboto3.client('dynamodb', region_name='us-east-1')"),
+}
+
+
+def _import_seconds(kind: str, cache_prefix: str, *, write: bool = False) -> float:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "AWS_ENDPOINT_URL")}
+    env.update({"PYTHONPATH": ".:layers", "PYTHONPYCACHEPREFIX": cache_prefix})
+    args = [sys.executable, *([] if write else ["-B"]), "-c", IMPORTS[kind]]
+    done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"import of {kind} failed:\n{done.stderr}")
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def measure_imports(runs: int) -> dict[str, float]:
+    """Medians of `runs` fresh processes each: cold (an empty bytecode cache of its own, nothing
+    written) and warm (a cache filled once beforehand), the two modules taking turns."""
+    times: dict[str, list[float]] = {f"{state}_{kind}": [] for state in ("cold", "warm") for kind in IMPORTS}
+    with tempfile.TemporaryDirectory(prefix="bench-pyc-warm-") as warm_prefix:
+        for kind in IMPORTS:  # compile once into the warm cache
+            _import_seconds(kind, warm_prefix, write=True)
+        for i in range(runs):
+            for kind in (("sms", "boto3") if i % 2 == 0 else ("boto3", "sms")):
+                with tempfile.TemporaryDirectory(prefix="bench-pyc-empty-") as empty:
+                    times[f"cold_{kind}"].append(_import_seconds(kind, empty))
+                times[f"warm_{kind}"].append(_import_seconds(kind, warm_prefix))
+    for key, values in times.items():
+        log(f"import {key}: " + " ".join(f"{v * 1000:.0f}" for v in values) + " ms")
+    med = {key: statistics.median(values) for key, values in times.items()}
+    return {
+        "sms_webhook_cold_import_ratio": med["cold_sms"] / med["cold_boto3"],
+        "sms_webhook_cold_import_ms": med["cold_sms"] * 1000,
+        "boto3_dynamodb_client_cold_ms": med["cold_boto3"] * 1000,
+        "sms_webhook_warm_import_ratio": med["warm_sms"] / med["warm_boto3"],
+        "sms_webhook_warm_import_ms": med["warm_sms"] * 1000,
+        "boto3_dynamodb_client_warm_ms": med["warm_boto3"] * 1000,
+    }
+
+
+# --- ingest against the floor -------------------------------------------------------------------------
+
+
+def _now_iso() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Floor:
+    """The fewest raw requests one inbound SMS needs in this design, with a plain boto3 client:
+    a first message is one TransactWriteItems (conditional ref put, message put, conditional ticket
+    put) and one SendMessage; a follow-up is one TransactWriteItems (conditional ref put, message
+    put, conditional ticket update) and one SendMessage. Items are shaped like the product's."""
+
+    def __init__(self, endpoint: str, queue_url: str, account_id: str):
+        import boto3
+
+        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
+        self.sqs = boto3.client("sqs", endpoint_url=endpoint, region_name=REGION)
+        self.queue_url = queue_url
+        self.account = account_id
+
+    def ticket_id(self, contact: str) -> str:
+        digest = hashlib.blake2b(f"{self.account}\x1fsms\x1f{contact}".encode(), digest_size=10).digest()
+        return "t" + base64.b32encode(digest).decode().lower().rstrip("=")
+
+    def _ticket(self, tpk: str, ticket_id: str, contact: str, now: str, first: bool) -> dict[str, Any]:
+        order = f"{now}#{ticket_id}"
+        a = f"A#{self.account}"
+        if first:
+            return {"Put": {"TableName": TABLE, "Item": {
+                "pk": {"S": tpk}, "sk": {"S": "TICKET"}, "type": {"S": "ticket"},
+                "account_id": {"S": self.account}, "ticket_id": {"S": ticket_id}, "channel": {"S": "sms"},
+                "contact": {"S": contact}, "status": {"S": "open"}, "tags": {"L": []},
+                "spam": {"BOOL": False}, "created_at": {"S": now}, "updated_at": {"S": now},
+                "last_inbound_at": {"S": now}, "message_count": {"N": "1"}, "reopen_count": {"N": "0"},
+                "gsi1pk": {"S": f"{a}#ST#open"}, "gsi1sk": {"S": order},
+                "gsi2pk": {"S": f"{a}#AS#-#open"}, "gsi2sk": {"S": order},
+                "gsi3pk": {"S": f"{a}#ALL"}, "gsi3sk": {"S": order}},
+                "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        return {"Update": {
+            "TableName": TABLE, "Key": {"pk": {"S": tpk}, "sk": {"S": "TICKET"}},
+            "UpdateExpression": "SET updated_at = :n, last_inbound_at = :n, gsi1sk = :o, gsi2sk = :o, "
+                                "gsi3sk = :o ADD message_count :one",
+            "ConditionExpression": "#s = :open", "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":n": {"S": now}, ":o": {"S": order}, ":one": {"N": "1"},
+                                          ":open": {"S": "open"}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+
+    def ingest(self, contact: str, sid: str, body: str, first: bool) -> None:
+        now = _now_iso()
+        ticket_id = self.ticket_id(contact)
+        tpk = f"A#{self.account}#T#{ticket_id}"
+        msk = f"M#{now}#{sid}"
+        ref = {"Put": {"TableName": TABLE, "Item": {
+            "pk": {"S": f"A#{self.account}#REF#sms#{sid}"}, "sk": {"S": "REF"}, "type": {"S": "message_ref"},
+            "ticket_id": {"S": ticket_id}, "message_sk": {"S": msk},
+            "event": {"S": "created" if first else "message"}, "created_at": {"S": now}},
+            "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        message = {"Put": {"TableName": TABLE, "Item": {
+            "pk": {"S": tpk}, "sk": {"S": msk}, "type": {"S": "message"}, "message_id": {"S": sid},
+            "ticket_id": {"S": ticket_id}, "channel": {"S": "sms"}, "direction": {"S": "inbound"},
+            "body": {"S": body}, "created_at": {"S": now}, "sender": {"S": contact},
+            "media": {"L": []}, "extra": {"M": {}}}}}
+        self.ddb.transact_write_items(TransactItems=[ref, message, self._ticket(tpk, ticket_id, contact, now, first)])
+        event = {"type": "ticket.created" if first else "ticket.message", "account_id": self.account,
+                 "ticket_id": ticket_id, "channel": "sms", "message_id": sid}
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(event, separators=(",", ":")))
+
+
+def _customer(repeat: int, role: int, index: int) -> str:
+    return f"+1650{3 + role}{repeat:02d}{index:04d}"
+
+
+class Queues:
+    """Keeps both queues short between rounds, as the assignment Lambda would: moto's SendMessage
+    counts the queue's messages on every call, so a queue left to grow would add a cost of moto's
+    to both sides that SQS does not have. Tallies the product's ticket events on the way."""
+
+    def __init__(self, floor: Floor, product_queue: str):
+        self.sqs, self.urls, self.product_queue = floor.sqs, (product_queue, floor.queue_url), product_queue
+        self.events: Counter[str] = Counter()
+
+    def drain(self, tally: bool = True) -> None:
+        for url in self.urls:
+            while batch := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                if tally and url == self.product_queue:
+                    self.events.update(json.loads(m["Body"])["type"] for m in batch)
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+
+
+def _timed(fn: Callable[..., None], args: tuple[Any, ...]) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def _run_once(floor: Floor, queues: Queues, repeat: int) -> tuple[float, float]:
+    """50 new customers × 10 messages each way, sent round by round (round 0 opens the 50 tickets,
+    rounds 1-9 follow them up). Product and floor take turns message by message (and at going
+    first), so that both see the table at the same size and share whatever else loads the machine."""
+    from tests.providers import sms_event, sms_params
+
+    rounds: list[list[tuple[tuple[Any, ...], tuple[Any, ...]]]] = []
+    for rnd in range(PER_CUSTOMER):
+        bodies = [BODIES[(rnd + c) % len(BODIES)] for c in range(CUSTOMERS)]
+        rounds.append([((sms_event(TWILIO_TOKEN, sms_params(_customer(repeat, 0, c), OUR_NUMBER, body)),),
+                        (_customer(repeat, 1, c), f"SM{repeat:02d}{rnd:02d}{c:04d}" + "0" * 24, body, rnd == 0))
+                       for c, body in enumerate(bodies)])
+    gc.collect()
+    per_round = []
+    for rnd, pairs in enumerate(rounds):
+        spent = [0.0, 0.0]
+        for i, (product_args, floor_args) in enumerate(pairs):
+            if (i + rnd + repeat) % 2:
+                spent[1] += _timed(floor.ingest, floor_args)
+                spent[0] += _timed(_invoke, product_args)
+            else:
+                spent[0] += _timed(_invoke, product_args)
+                spent[1] += _timed(floor.ingest, floor_args)
+        queues.drain()
+        per_round.append(spent)
+    product, floor_ = sum(p for p, _ in per_round), sum(f for _, f in per_round)
+    log(f"ingest repeat {repeat}: product {product:.2f} s, floor {floor_:.2f} s, ratio {product / floor_:.2f}; "
+        f"new-ticket round {per_round[0][0]:.2f}/{per_round[0][1]:.2f} s (ratio "
+        f"{per_round[0][0] / per_round[0][1]:.2f}), follow-up rounds "
+        + " ".join(f"{p:.2f}/{f:.2f}" for p, f in per_round[1:]))
+    return product, floor_
+
+
+def _verify(floor: Floor, repeats: int) -> None:
+    """Every customer of every run has a ticket that counted its 10 messages (in the transactions
+    that stored them), product and floor alike; a few tickets are read back whole (moto's Query
+    walks the whole table, so not all of them)."""
+    from helpdesk.conversation import Channel, customer_ticket_id
+
+    bad = []
+    for repeat in range(repeats):
+        for role, account in ((0, PRODUCT_ACCOUNT), (1, FLOOR_ACCOUNT)):
+            for c in range(CUSTOMERS):
+                pk = f"A#{account}#T#{customer_ticket_id(account, Channel.SMS, _customer(repeat, role, c))}"
+                ticket = floor.ddb.get_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": "TICKET"}},
+                                            ConsistentRead=True).get("Item")
+                if not ticket or ticket["message_count"]["N"] != str(PER_CUSTOMER):
+                    bad.append((account, c, ticket and ticket["message_count"]["N"]))
+                elif c in (0, CUSTOMERS - 1):
+                    items = floor.ddb.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                                            ExpressionAttributeValues={":p": {"S": pk}})["Items"]
+                    if sum(i["sk"]["S"].startswith("M#") for i in items) != PER_CUSTOMER:
+                        bad.append((account, c, len(items)))
+    if bad:
+        raise RuntimeError(f"ingest left wrong data: {bad[:5]} ({len(bad)} customers)")
+
+
+def measure_ingest(floor: Floor, product_queue: str, repeats: int) -> dict[str, float]:
+    queues = Queues(floor, product_queue)
+    queues.drain(tally=False)  # what the request counting left
+    runs = [_run_once(floor, queues, repeat) for repeat in range(repeats)]
+    _verify(floor, repeats)
+    expected = {"ticket.created": CUSTOMERS * repeats, "ticket.message": CUSTOMERS * (PER_CUSTOMER - 1) * repeats}
+    if dict(queues.events) != expected:
+        raise RuntimeError(f"the product sent {dict(queues.events)}, expected {expected}")
+    log(f"verified: {repeats * CUSTOMERS * 2} tickets of {PER_CUSTOMER} messages, the product's events {expected}")
+    n = CUSTOMERS * PER_CUSTOMER
+    # Each repeat pairs the two sides under the same conditions: the figure is the median of their ratios.
+    return {"ingest_vs_floor_ratio": statistics.median(p / f for p, f in runs),
+            "ingest_ms_per_sms": statistics.median(p for p, _ in runs) / n * 1000,
+            "floor_ms_per_sms": statistics.median(f for _, f in runs) / n * 1000}
+
+
+# --- the moto server ------------------------------------------------------------------------------------
+
+
+# --- main -----------------------------------------------------------------------------------------------
+
+
+def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest: dict[str, float]) -> None:
+    figures = {**counts, **imports, **ingest}
+    for name in ("aws_calls_per_inbound_sms", "aws_calls_per_new_ticket", "sms_webhook_cold_import_ratio",
+                 "ingest_vs_floor_ratio",
+                 "aws_calls_per_replayed_sms", "aws_calls_per_inbound_sms_cold", "aws_calls_per_new_ticket_cold",
+                 "dynamodb_calls_per_inbound_sms", "sqs_calls_per_inbound_sms",
+                 "dynamodb_calls_per_new_ticket", "sqs_calls_per_new_ticket",
+                 "sms_webhook_cold_import_ms", "boto3_dynamodb_client_cold_ms",
+                 "sms_webhook_warm_import_ratio", "sms_webhook_warm_import_ms", "boto3_dynamodb_client_warm_ms",
+                 "sms_webhook_cold_first_invoke_ms", "ingest_ms_per_sms", "floor_ms_per_sms"):
+        emit(name, figures[name])
+
+
+def main() -> None:
+    started = time.perf_counter()
+    _environment()
+    repeats = int(os.environ.get("BENCH_REPEATS", "3"))
+    imports = measure_imports(int(os.environ.get("BENCH_IMPORT_RUNS", "5")))  # before the server starts
+    log(f"imports measured at {time.perf_counter() - started:.0f} s")
+
+    sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "layers")) if p not in sys.path]
+    from infra.local.moto_server import MotoServer
+
+    server = MotoServer(lean=os.environ.get("BENCH_STOCK_MOTO") != "1").start()
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = server.url
+        import boto3
+
+        from helpdesk.store.schema import create_table
+
+        create_table(boto3.client("dynamodb", endpoint_url=server.url, region_name=REGION), TABLE)
+        sqs = boto3.client("sqs", endpoint_url=server.url, region_name=REGION)
+        product_queue = sqs.create_queue(QueueName="bench-assignment")["QueueUrl"]
+        floor_queue = sqs.create_queue(QueueName="bench-floor")["QueueUrl"]
+        os.environ["ASSIGNMENT_QUEUE_URL"] = product_queue
+
+        from helpdesk.conversation import Channel
+        from helpdesk.store import accounts
+
+        accounts.put_account(PRODUCT_ACCOUNT, "Bench Brand")
+        accounts.add_channel_address(PRODUCT_ACCOUNT, Channel.SMS, OUR_NUMBER)
+        accounts.put_account(FLOOR_ACCOUNT, "Bench Floor")
+
+        counts = count_requests(RequestLog().install())
+        log(f"requests counted at {time.perf_counter() - started:.0f} s")
+        ingest = measure_ingest(Floor(server.url, floor_queue, FLOOR_ACCOUNT), product_queue, repeats)
+        log(f"ingest measured at {time.perf_counter() - started:.0f} s")
+    finally:
+        server.stop()
+    _emit_all(counts, imports, ingest)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--cold-count"]:
+        count_worker()
+    else:
+        main()
