@@ -19,6 +19,9 @@ QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:helpdesk-ticket-even
 
 def record_handler(record: SQSRecord) -> None:
     body = json.loads(record.body)
+    if body.get("type") == "agent.online":
+        assignment.hand_out_backlog(body["account_id"])
+        return
     assignment.handle(assignment.TicketEvent(type=body["type"], account_id=body["account_id"],
                                              ticket_id=body["ticket_id"], automatic=bool(body.get("automatic"))))
 

@@ -15,7 +15,7 @@ os.environ.update({
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "TABLE_NAME": "helpdesk-test", "TWILIO_AUTH_TOKEN": "twilio-test-token",
     "META_APP_SECRET": "meta-test-secret", "META_VERIFY_TOKEN": "meta-verify", "HELPDESK_METRICS": "off",
-    "POWERTOOLS_LOG_LEVEL": "WARNING", "WEBCHAT_SECRET": "webchat-test-secret",
+    "POWERTOOLS_LOG_LEVEL": "WARNING", "WEBCHAT_SECRET": "webchat-test-secret-of-32-bytes-or-more",
     "MAILGUN_SIGNING_KEY": "mailgun-test-key",
 })
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):

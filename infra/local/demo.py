@@ -28,7 +28,7 @@ SECRETS = {
     "meta_app_secret": "local-meta-app-secret",
     "meta_verify_token": "local-meta-verify-token",
     "mailgun_signing_key": "local-mailgun-signing-key",
-    "webchat_secret": "local-webchat-secret",
+    "webchat_secret": "local-webchat-secret-for-the-demo-stack",
 }
 
 

@@ -90,10 +90,20 @@ def autorespond(event: TicketEvent) -> bool:
                       automatic=True)
     # The ref `auto-<ticket>` is claimed with the message: a redelivered event cannot answer twice.
     for _ in range(5):
-        if ticket_store.add_outbound(ticket, message, [message_id], last_outbound_at=now):
+        # Not an agent's reply: it moves no `last_outbound_at`, so it never earns a follow-up email.
+        if ticket_store.add_outbound(ticket, message, [message_id]):
             count("autoresponse_sent")
             return True
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
         if ticket_store.ref_exists(event.account_id, ticket.channel, message_id):
             return False
     raise Transient("autoresponder kept conflicting")
+
+
+def hand_out_backlog(account_id: str, limit: int = 100) -> int:
+    """An agent came online: give the waiting unassigned tickets out, oldest first."""
+    assigned = 0
+    for ticket in ticket_store.unassigned_tickets(account_id, limit):
+        if handle(TicketEvent("ticket.unassigned", account_id, ticket.ticket_id)):
+            assigned += 1
+    return assigned

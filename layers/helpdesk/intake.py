@@ -187,15 +187,16 @@ def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = Non
             return _announce(account_id, replace(attempt, ticket_id=outcome.ticket_id or attempt.ticket_id),
                              outcome.event, msg, duplicate=True)
         if isinstance(outcome, Mismatch):
-            attempt = plan.next(attempt, outcome.current)
             if msg.direction != "inbound":
-                # The brand's own echoed message: kept on the customer's ticket as it is, never
-                # reopening it and never starting one.
-                if attempt.action is Action.OPEN_NEW:
+                # The brand's own echoed message: kept on the customer's ticket as it is (also a
+                # closed one), never reopening it and never starting one.
+                if outcome.current is None:
                     logger.info("echo without a ticket dropped", extra={"account_id": account_id,
                                                                       "channel": msg.channel.value})
                     return Ingested(None, "dropped")
-                attempt = replace(attempt, action=Action.STORE_ONLY)
+                attempt = Try(Action.STORE_ONLY, outcome.current.ticket_id, current=outcome.current, new=attempt.new)
+                continue
+            attempt = plan.next(attempt, outcome.current)
             continue
         if isinstance(outcome, PointerMoved):
             attempt = plan.first()
@@ -238,7 +239,9 @@ def handle_keyword(account_id: str, msg: InboundMessage, keyword: keywords.Keywo
 def receive(msg: InboundMessage) -> Ingested:
     """Entry point of the webhooks: find the account, then keyword or ticket message."""
     address = accounts.channel_address(msg.channel, msg.account_address)
-    keyword = keywords.classify(msg.body) if msg.channel in PER_CUSTOMER_CHANNELS and not msg.media else None
+    # Only text the customer typed can be a keyword: a tapped button titled "Stop" is an answer.
+    typed = not msg.media and msg.extra.get("type", "text") == "text" and "ButtonText" not in msg.extra
+    keyword = keywords.classify(msg.body) if msg.channel in PER_CUSTOMER_CHANNELS and typed else None
     if keyword is not None:
         return handle_keyword(address.account_id, msg, keyword)
     return ingest(address.account_id, msg)

@@ -132,6 +132,9 @@ def set_presence(who: AgentIdentity, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("status") not in ("online", "offline"):
         raise BadRequest('expected {"status": "online" | "offline"}')
     agent = agent_store.set_presence(who.account_id, who.agent_id, body["status"] == "online")
+    if agent.online:
+        # Tickets that came in while nobody was online wait in Unassigned: hand them out now.
+        events.publish({"type": "agent.online", "account_id": who.account_id, "agent_id": who.agent_id})
     logger.info("presence", extra={"account_id": who.account_id, "agent_id": who.agent_id,
                                    "status": body["status"]})
     return {"agent_id": who.agent_id, "status": "online" if agent.online else "offline",

@@ -507,3 +507,12 @@ def ref_exists(account_id: str, channel: str, provider_id: str) -> bool:
         return False
     except PynamoDBException as error:
         raise transient(error) from error
+
+
+def unassigned_tickets(account_id: str, limit: int = 100) -> list[Ticket]:
+    """Open tickets nobody has, oldest first (the Unassigned view, read from its other end)."""
+    try:
+        return [t for t in Ticket.gsi2.query(f"{account_pk(account_id)}#AS#{UNASSIGNED}#{Status.OPEN.value}",
+                                             scan_index_forward=True, limit=limit) if isinstance(t, Ticket)]
+    except PynamoDBException as error:
+        raise transient(error) from error
