@@ -116,7 +116,10 @@ class WebchatPlan(Plan):
         conversation = self.msg.conversation_id
         if not conversation:
             raise BadRequest("a web-chat message needs its conversation")
-        return self._join(conversation)
+        attempt = self._join(conversation)
+        if self.msg.extra.get("new_conversation") == "true":
+            return replace(attempt, action=Action.OPEN_NEW)  # nothing to join yet: skip the try
+        return attempt
 
     def _join(self, conversation: str) -> Try:
         tid = derived_ticket_id(self.account_id, "webchat", self.msg.contact, conversation)

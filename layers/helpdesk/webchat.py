@@ -118,6 +118,8 @@ def post_message(session: Session, body: dict[str, Any], received_at: str) -> di
     if conversation is not None and (not isinstance(conversation, str) or not 0 < len(conversation) <= 64):
         raise BadRequest("conversation_id must be a short string")
     extra = {"authenticated": "true" if session.authenticated else "false"}
+    if conversation is None:
+        extra["new_conversation"] = "true"
     if session.email:
         extra["email"] = session.email
     msg = InboundMessage(

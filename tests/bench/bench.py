@@ -61,6 +61,7 @@ def _environment() -> None:
         "AWS_REGION": REGION, "TABLE_NAME": TABLE, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "META_APP_SECRET": "bench-meta-secret", "META_VERIFY_TOKEN": "bench-verify",
         "HELPDESK_METRICS": "off", "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "MAILGUN_SIGNING_KEY": MAILGUN_KEY, "WEBCHAT_SECRET": WEBCHAT_SECRET, "MAIL_BUCKET": "bench-mail",
     })
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_WEBHOOK_BASE_URL"):
         os.environ.pop(var, None)
@@ -182,6 +183,105 @@ def count_requests(requests: RequestLog) -> dict[str, float | int]:
         services = _by_service(seen[name])
         figures[f"dynamodb_calls_per_{kind}"] = services.get("dynamodb", 0)
         figures[f"sqs_calls_per_{kind}"] = services.get("sqs", 0)
+    return figures
+
+
+# --- the other channels: a follow-up to an open ticket on each ---------------------------------------
+
+MAILGUN_KEY = "bench-mailgun-signing-key"
+WEBCHAT_SECRET = "bench-webchat-secret-of-at-least-32-bytes"
+INSTAGRAM_ID = "17841400000000777"
+SUPPORT = "support@bench.example"
+
+
+def _answer_ok(answer: dict[str, Any]) -> dict[str, Any]:
+    if answer.get("statusCode") not in (200, 201):
+        raise RuntimeError(f"webhook answered {answer.get('statusCode')}: {answer.get('body')}")
+    return answer
+
+
+def _instagram(user: str, mid: str, text: str) -> None:
+    from functions.webhooks.instagram import handler
+    from tests.providers import gateway_event, meta_signature
+
+    payload = {"object": "instagram", "entry": [{"id": INSTAGRAM_ID, "time": 1, "messaging": [{
+        "sender": {"id": user}, "recipient": {"id": INSTAGRAM_ID}, "timestamp": int(time.time() * 1000),
+        "message": {"mid": mid, "text": text}}]}]}
+    raw = json.dumps(payload).encode()
+    _answer_ok(handler(gateway_event("POST", "/webhooks/instagram", raw, {
+        "Content-Type": "application/json", "X-Hub-Signature-256": meta_signature("bench-meta-secret", raw)}), None))
+
+
+def _email(sender: str, message_id: str, text: str, in_reply_to: str | None = None) -> None:
+    import hashlib as _hashlib
+    import hmac as _hmac
+    import urllib.parse
+    import uuid
+    from email.message import EmailMessage
+
+    from functions.webhooks.email import handler
+    from tests.providers import gateway_event
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, SUPPORT, "Order question"
+    mail["Message-ID"] = f"<{message_id}>"
+    if in_reply_to:
+        mail["In-Reply-To"] = mail["References"] = f"<{in_reply_to}>"
+    mail.set_content(text)
+    ts, token = str(int(time.time())), uuid.uuid4().hex
+    signature = _hmac.new(MAILGUN_KEY.encode(), (ts + token).encode(), _hashlib.sha256).hexdigest()
+    form = {"recipient": SUPPORT, "sender": sender, "from": sender, "subject": "Order question",
+            "body-mime": mail.as_string(), "timestamp": ts, "token": token, "signature": signature}
+    _answer_ok(handler(gateway_event("POST", "/webhooks/email", urllib.parse.urlencode(form),
+                                     {"Content-Type": "application/x-www-form-urlencoded"}), None))
+
+
+def _webchat(token: str, body: dict[str, Any], resource: str = "/webhooks/webchat") -> dict[str, Any]:
+    from functions.webhooks.webchat import handler
+    from tests.providers import gateway_event
+
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    event = gateway_event("POST", resource, json.dumps(body), headers)
+    event["resource"] = resource
+    return json.loads(_answer_ok(handler(event, None))["body"])
+
+
+def count_other_channels(requests: RequestLog) -> dict[str, float | int]:
+    """A follow-up to an open ticket on Instagram, email and web chat, in a warm process."""
+    import boto3
+
+    from helpdesk.conversation import Channel
+    from helpdesk.store import accounts
+
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="bench-mail")
+    accounts.put_account(PRODUCT_ACCOUNT, "Bench Brand", support_email=SUPPORT)
+    for channel, address in ((Channel.INSTAGRAM, INSTAGRAM_ID), (Channel.EMAIL, SUPPORT),
+                             (Channel.WEBCHAT, PRODUCT_ACCOUNT)):
+        accounts.add_channel_address(PRODUCT_ACCOUNT, channel, address)
+    seen: dict[str, list[tuple[str, str]]] = {}
+
+    _instagram("9000000000000001", "m_warm", "warm up")
+    seen["aws_calls_per_new_instagram_ticket"] = requests.around(lambda: _instagram("9000000000000002", "m_1", "hi"))
+    seen["aws_calls_per_inbound_instagram"] = requests.around(lambda: _instagram("9000000000000002", "m_2", "again"))
+
+    _email("warm@bench.example", "warm@bench.example", "warm up")
+    seen["aws_calls_per_new_email_ticket"] = requests.around(
+        lambda: _email("kim@bench.example", "first@bench.example", "Where is my order?"))
+    seen["aws_calls_per_inbound_email"] = requests.around(
+        lambda: _email("kim@bench.example", "second@bench.example", "It is #1001", "first@bench.example"))
+
+    token = _webchat("", {"account_id": PRODUCT_ACCOUNT}, "/webchat/sessions")["token"]
+    _webchat(token, {"type": "message", "message_id": "w0", "text": "warm up"})
+    holder: dict[str, Any] = {}
+    seen["aws_calls_per_new_webchat_ticket"] = requests.around(
+        lambda: holder.update(_webchat(token, {"type": "message", "message_id": "w1", "text": "hello"})))
+    seen["aws_calls_per_inbound_webchat"] = requests.around(lambda: _webchat(token, {
+        "type": "message", "conversation_id": holder["conversation_id"], "message_id": "w2", "text": "anyone?"}))
+
+    figures: dict[str, float | int] = {}
+    for name, calls in seen.items():
+        figures[name] = len(calls)
+        log(f"{name}: {len(calls)} {_by_service(calls)} [{', '.join(f'{s}:{op}' for s, op in calls)}]")
     return figures
 
 
@@ -416,7 +516,10 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "dynamodb_calls_per_new_ticket", "sqs_calls_per_new_ticket",
                  "sms_webhook_cold_import_ms", "boto3_dynamodb_client_cold_ms",
                  "sms_webhook_warm_import_ratio", "sms_webhook_warm_import_ms", "boto3_dynamodb_client_warm_ms",
-                 "sms_webhook_cold_first_invoke_ms", "ingest_ms_per_sms", "floor_ms_per_sms"):
+                 "sms_webhook_cold_first_invoke_ms", "ingest_ms_per_sms", "floor_ms_per_sms",
+                 "aws_calls_per_inbound_email", "aws_calls_per_inbound_instagram", "aws_calls_per_inbound_webchat",
+                 "aws_calls_per_new_email_ticket", "aws_calls_per_new_instagram_ticket",
+                 "aws_calls_per_new_webchat_ticket"):
         emit(name, figures[name])
 
 
@@ -450,7 +553,9 @@ def main() -> None:
         accounts.add_channel_address(PRODUCT_ACCOUNT, Channel.SMS, OUR_NUMBER)
         accounts.put_account(FLOOR_ACCOUNT, "Bench Floor")
 
-        counts = count_requests(RequestLog().install())
+        requests = RequestLog().install()
+        counts = count_requests(requests)
+        counts.update(count_other_channels(requests))
         log(f"requests counted at {time.perf_counter() - started:.0f} s")
         ingest = measure_ingest(Floor(server.url, floor_queue, FLOOR_ACCOUNT), product_queue, repeats)
         log(f"ingest measured at {time.perf_counter() - started:.0f} s")

@@ -195,10 +195,23 @@ class TicketStore:
              contact: Contact | None | bool = True) -> Outcome:
         """Start ticket `new.ticket_id` with `msg`. The customer's contact and profile come into
         being with it when they are new. `contact` is the contact item when the caller has read it
-        already (None: known to be absent), True to read it here."""
-        if contact is True:
-            contact = self.contact(account_id, msg.channel, msg.contact)
-        assert contact is None or isinstance(contact, Contact)
+        already (None: known to be absent), True when unknown.
+
+        Unknown, the write assumes what is almost always so (the contact is new, or belongs to the
+        profile derived from its address) and checks it in the same transaction; only when that
+        check fails is the contact read and the write done again with its profile.
+        """
+        if contact is not True:
+            assert contact is None or isinstance(contact, Contact)
+            return self._open(account_id, new, msg, contact, assumed=False)
+        outcome = self._open(account_id, new, msg, None, assumed=True)
+        if isinstance(outcome, PointerMoved):
+            return self._open(account_id, new, msg, self.contact(account_id, msg.channel, msg.contact),
+                              assumed=False)
+        return outcome
+
+    def _open(self, account_id: str, new: NewTicket, msg: InboundMessage, contact: Contact | None,
+              *, assumed: bool) -> Outcome:
         message = _message_item(account_id, new.ticket_id, msg)
         now = msg.received_at
         profile_id = contact.profile_id if contact else profile_id_for(account_id, msg.channel, msg.contact)
@@ -214,18 +227,17 @@ class TicketStore:
                condition=MessageRef.pk.does_not_exist(), return_values=ALL_OLD)
         t.save(message)
         t.save(ticket, condition=Ticket.pk.does_not_exist(), return_values=ALL_OLD)
-        pointer = None
-        if contact is None or new.generation is not None:
-            pointer = 3
-            self._upsert_contact(t, account_id, msg, profile_id, new, contact)
+        checked = contact is None or new.generation is not None
+        if checked:
+            self._upsert_contact(t, account_id, msg, profile_id, new, contact, assumed=assumed)
         if contact is None:
             self._upsert_profile(t, account_id, msg, profile_id)
-        outcome = _commit(t, ref=0, ticket=2, pointer=pointer if new.generation is not None else None)
+        outcome = _commit(t, ref=0, ticket=2, pointer=3 if checked else None)
         return outcome or Stored("created")
 
     @staticmethod
     def _upsert_contact(t: TransactWrite, account_id: str, msg: InboundMessage, profile_id: str,
-                        new: NewTicket, contact: Contact | None) -> None:
+                        new: NewTicket, contact: Contact | None, *, assumed: bool = False) -> None:
         now = msg.received_at
         actions: list[Action] = [
             Contact.type.set(Contact), Contact.account_id.set(account_id),
@@ -236,11 +248,15 @@ class TicketStore:
         if msg.contact_name:
             actions.append(Contact.name.set(msg.contact_name))
         condition = None
+        if assumed:
+            # The contact must be new, or already belong to the derived profile.
+            condition = Contact.profile_id.does_not_exist() | (Contact.profile_id == profile_id)
         if new.generation is not None:
             actions.append(Contact.generation.set(new.generation + new.bump))
-            condition = (Contact.generation == new.generation)
+            moved = (Contact.generation == new.generation)
             if new.generation == 0:
-                condition = condition | Contact.generation.does_not_exist()
+                moved = moved | Contact.generation.does_not_exist()
+            condition = moved if condition is None else (condition & moved)
         t.update(Contact(contact_pk(account_id, msg.channel, msg.contact), "CONTACT"), actions=actions,
                  condition=condition)
 
