@@ -18,12 +18,9 @@ bp = Blueprint(__name__)
 @http.answers_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("httpMethod") == "GET":
-        challenge = meta.verify_subscription(http.query(event), settings.secret("META_VERIFY_TOKEN"))
-        return http.response(200, challenge, "text/plain")
-    http.require_content_type(event, "application/json")
-    raw = http.raw_body(event)
-    meta.verify_signature(settings.secret("META_APP_SECRET"), raw, http.header(event, "x-hub-signature-256"))
-    batch = meta.parse_instagram(http.json_body(raw), clock.now_iso())
+        return meta.subscription_answer(event, settings.secret("META_VERIFY_TOKEN"))
+    payload = meta.signed_json(event, settings.secret("META_APP_SECRET"))
+    batch = meta.parse_instagram(payload, clock.now_iso())
     owners = {a: accounts.channel_address(Channel.INSTAGRAM, a).account_id
               for a in {m.account_address for m in batch.messages} | {d.account_address for d in batch.deletes}}
     for message in batch.messages:

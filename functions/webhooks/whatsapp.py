@@ -17,12 +17,9 @@ bp = Blueprint(__name__)
 @http.answers_errors
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("httpMethod") == "GET":
-        challenge = meta.verify_subscription(http.query(event), settings.secret("META_VERIFY_TOKEN"))
-        return http.response(200, challenge, "text/plain")
-    http.require_content_type(event, "application/json")
-    raw = http.raw_body(event)
-    meta.verify_signature(settings.secret("META_APP_SECRET"), raw, http.header(event, "x-hub-signature-256"))
-    batch = meta.parse_whatsapp(http.json_body(raw), clock.now_iso())
+        return meta.subscription_answer(event, settings.secret("META_VERIFY_TOKEN"))
+    payload = meta.signed_json(event, settings.secret("META_APP_SECRET"))
+    batch = meta.parse_whatsapp(payload, clock.now_iso())
     # Every number must belong to an account before anything is written.
     for address in {m.account_address for m in batch.messages}:
         accounts.channel_address(Channel.WHATSAPP, address)

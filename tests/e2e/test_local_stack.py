@@ -40,15 +40,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     state = workdir / ".local" / "stack.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_NAME", "ASSIGNMENT_", "COGNITO_"))}
     env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'layers'}"
+    # The stack logs a line per message: into a file, since an undrained pipe would fill and stall it.
+    output = (workdir / "stack.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "infra.local.stack", "--port", "0", "--state-file", str(state)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+                            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 90
         while not state.exists():
             if proc.poll() is not None or time.time() > deadline:
-                out = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"local stack did not start:\n{out[-3000:]}")
+                pytest.fail(f"local stack did not start:\n{(workdir / 'stack.log').read_text()[-3000:]}")
             time.sleep(0.2)
         info = json.loads(state.read_text())
         info["_workdir"] = workdir
@@ -61,7 +61,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
             pytest.fail("local stack did not stop on SIGINT")
-        assert code == 0
+        output.close()
+        assert code == 0, (workdir / "stack.log").read_text()[-3000:]
         assert not state.exists(), "stack.json outlived the stack"
 
 

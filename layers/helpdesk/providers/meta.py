@@ -23,6 +23,23 @@ def verify_subscription(params: dict[str, str], verify_token: str) -> str:
     return params["hub.challenge"]
 
 
+def subscription_answer(event: dict[str, Any], verify_token: str) -> dict[str, Any]:
+    """The GET handshake as an API Gateway answer: the challenge, as plain text."""
+    from helpdesk.providers import http
+
+    return http.response(200, verify_subscription(http.query(event), verify_token), "text/plain")
+
+
+def signed_json(event: dict[str, Any], app_secret: str) -> Any:
+    """A notification's JSON, once its content type and signature over the raw bytes check out."""
+    from helpdesk.providers import http
+
+    http.require_content_type(event, "application/json")
+    raw = http.raw_body(event)
+    verify_signature(app_secret, raw, http.header(event, "x-hub-signature-256"))
+    return http.json_body(raw)
+
+
 def verify_signature(app_secret: str, raw: bytes, header: str | None) -> None:
     """X-Hub-Signature-256 over the raw bytes, checked before anything parses them."""
     if not header:
