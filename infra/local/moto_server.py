@@ -1,4 +1,4 @@
-"""A moto server whose requests take turns.
+"""A moto server whose DynamoDB requests take turns.
 
 moto's DynamoDB checks a transaction's conditions and applies it in separate steps, and rolls back
 a failed transaction by restoring a copy of the whole table: two requests served at once by a
@@ -22,6 +22,9 @@ class _OneAtATime:
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        # Only DynamoDB needs it; an SQS long poll holding the lock would stall every other request.
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return list(self.app(environ, start_response))
         with self.lock:
             return list(self.app(environ, start_response))
 
