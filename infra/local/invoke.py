@@ -37,18 +37,51 @@ def fill_tokens(text: str, tokens: dict[str, str]) -> str:
     return text
 
 
+def fill_webchat(text: str, info: dict[str, Any]) -> str:
+    """`{{webchat:<visitor>}}` becomes a fresh session token of that anonymous visitor."""
+    import re
+
+    from helpdesk import webchat
+
+    def token(match: re.Match[str]) -> str:
+        session = webchat.Session(info["account_id"], match.group(1), False)
+        return webchat.issue(info["webchat_secret"], session)
+
+    return re.sub(r"\{\{webchat:([A-Za-z0-9]+)\}\}", token, text)
+
+
+def resign_mailgun(event: dict[str, Any], signing_key: str) -> dict[str, Any]:
+    """Mailgun signs each delivery anew; a stored sample's signature would be stale, so sign it now."""
+    import hashlib
+    import hmac
+    import time
+    import urllib.parse
+
+    if event.get("path") != "/webhooks/email" or not event.get("body"):
+        return event
+    form = dict(urllib.parse.parse_qsl(event["body"], keep_blank_values=True))
+    if "signature" not in form:
+        return event
+    form["timestamp"] = str(int(time.time()))
+    form["signature"] = hmac.new(signing_key.encode(), (form["timestamp"] + form["token"]).encode(),
+                                 hashlib.sha256).hexdigest()
+    return {**event, "body": urllib.parse.urlencode(form)}
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: make invoke FN=<function> EVENT=<event file>", file=sys.stderr)
         return 2
     name, event_file = argv
-    state = ROOT / ".local" / "stack.json"
+    state = Path(os.environ.get("HELPDESK_STACK_FILE") or ROOT / ".local" / "stack.json")
     if not state.exists():
         print("the local stack is not running: start it with `make run` first", file=sys.stderr)
         return 2
     info = json.loads(state.read_text())
     os.environ.update(environment(info))
-    event = json.loads(fill_tokens(Path(event_file).read_text(), info["tokens"]))
+    os.environ["SES_OBJECT_PREFIX"] = "inbound/"
+    event = json.loads(fill_webchat(fill_tokens(Path(event_file).read_text(), info["tokens"]), info))
+    event = resign_mailgun(event, info["mailgun_signing_key"])
 
     from app import app
     from infra.local.gateway import LambdaContext, function_handlers

@@ -12,6 +12,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+from helpdesk.webchat import new_conversation_id
 from infra.local import demo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,69 @@ def wa_message(mid: str, kind: str, part: dict[str, Any]) -> dict[str, Any]:
             "messages": [{"from": wa_id, "id": mid, "timestamp": "1795000000", "type": kind, kind: part}]}
 
 
+MID = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAw"
+VISITOR = "v5a3f0c2e9d1b7a6c4e8f"  # `make invoke` puts a fresh session token of this visitor in
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
+SES_MESSAGE_ID = "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1"
+
+
+def instagram(message: dict[str, Any], echo: bool = False) -> dict[str, Any]:
+    user = "1254459154682919"
+    sender, recipient = (demo.INSTAGRAM_ACCOUNT_ID, user) if echo else (user, demo.INSTAGRAM_ACCOUNT_ID)
+    payload = {"object": "instagram", "entry": [{"id": demo.INSTAGRAM_ACCOUNT_ID, "time": 1795000000123, "messaging": [{
+        "sender": {"id": sender}, "recipient": {"id": recipient}, "timestamp": 1795000000000,
+        "message": {**message, **({"is_echo": True} if echo else {})}}]}]}
+    raw = json.dumps(payload, separators=(",", ":"))
+    sig = "sha256=" + hmac.new(demo.SECRETS["meta_app_secret"].encode(), raw.encode(), hashlib.sha256).hexdigest()
+    return gateway("POST", "/webhooks/instagram", raw, {"Content-Type": "application/json",
+                                                        "X-Hub-Signature-256": sig, "User-Agent": "facebookexternalua"})
+
+
+def mailgun_mime(mime: str, timestamp: str = "1795000000") -> dict[str, Any]:
+    """A Mailgun `mime` route POST. A signature over 5 minutes old is refused, so `make invoke`
+    signs Mailgun samples again with the current time, as Mailgun signs each delivery."""
+    token = "2f1b6e8a5c0d4e7f9a3b1c2d4e6f8a0b2c4d6e8f0a1b3c5d7e"
+    signature = hmac.new(demo.SECRETS["mailgun_signing_key"].encode(), (timestamp + token).encode(),
+                         hashlib.sha256).hexdigest()
+    form = {"recipient": demo.SUPPORT_EMAIL, "sender": "jiwoo.kim@example.com",
+            "from": "Jiwoo Kim <jiwoo.kim@example.com>", "subject": "주문 #1001 배송 문의", "body-mime": mime,
+            "timestamp": timestamp, "token": token, "signature": signature}
+    return gateway("POST", "/webhooks/email", urllib.parse.urlencode(form),
+                   {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "mailgun/treq-16.12.0"})
+
+
+MIME = (
+    "Return-Path: <jiwoo.kim@example.com>\r\nFrom: Jiwoo Kim <jiwoo.kim@example.com>\r\n"
+    f"To: {demo.SUPPORT_EMAIL}\r\nSubject: =?UTF-8?B?7KO866y4ICMxMDAxIOuwsOyGoSDrrLjsnZg=?=\r\n"
+    "Message-ID: <CAF7x3Qm9sample0001@mail.example.com>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0900\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    "안녕하세요, 주문 #1001이 아직 도착하지 않았어요. 언제 받을 수 있을까요?\r\n"
+)
+
+
+def ses_receipt() -> dict[str, Any]:
+    verdict = {"status": "PASS"}
+    return {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
+        "mail": {"timestamp": "2026-11-26T01:00:00.000Z", "source": "jiwoo.kim@example.com",
+                 "messageId": SES_MESSAGE_ID, "destination": [demo.SUPPORT_EMAIL],
+                 "headersTruncated": False, "headers": [{"name": "From", "value": "jiwoo.kim@example.com"}],
+                 "commonHeaders": {"from": ["jiwoo.kim@example.com"], "to": [demo.SUPPORT_EMAIL],
+                                   "subject": "Order #1001"}},
+        "receipt": {"timestamp": "2026-11-26T01:00:00.000Z", "processingTimeMillis": 574,
+                    "recipients": [demo.SUPPORT_EMAIL], "spamVerdict": verdict, "virusVerdict": verdict,
+                    "spfVerdict": verdict, "dkimVerdict": verdict, "dmarcVerdict": verdict,
+                    "action": {"type": "Lambda", "invocationType": "Event",
+                               "functionArn": FUNCTION_ARN + "helpdesk-email-webhook"}}}}]}
+
+
+def webchat(body: dict[str, Any], token: bool = True) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Origin": "https://demo-store.example"}
+    if token:
+        headers["Authorization"] = "Bearer {{webchat:" + VISITOR + "}}"
+    path = "/webchat/sessions" if not token else "/webhooks/webchat"
+    return gateway("POST", path, json.dumps(body), headers)
+
+
 def samples() -> dict[str, Any]:
     from helpdesk.conversation import Channel, customer_ticket_id
 
@@ -112,6 +176,22 @@ def samples() -> dict[str, Any]:
             "messageAttributes": {}, "md5OfBody": hashlib.md5(sqs_body.encode()).hexdigest(),
             "eventSource": "aws:sqs", "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{demo.QUEUE_NAME}",
             "awsRegion": "us-east-1"}]},
+        "instagram/dm.json": instagram({"mid": MID + "1", "text": "Do you ship to Korea?"}),
+        "instagram/story-reply.json": instagram({"mid": MID + "2", "text": "Love it! Price?", "reply_to": {"story": {
+            "id": "17858893269000001", "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17858893269000001"}}}),
+        "instagram/echo.json": instagram({"mid": MID + "3", "text": "Yes, we do!"}, echo=True),
+        "instagram/delete.json": instagram({"mid": MID + "2", "is_deleted": True}),
+        "email/mailgun-mime.json": mailgun_mime(MIME),
+        "email/ses-receipt.json": ses_receipt(),
+        "webchat/session-anonymous.json": webchat({}, token=False),
+        "webchat/message.json": webchat({"type": "message", "message_id": "m-0001", "text": "Hi, is anyone there?"}),
+        "webchat/presence-offline.json": webchat({"type": "presence", "state": "offline",
+                                                  "conversation_id": new_conversation_id(VISITOR, "m-0001")}),
+        "autoclose/schedule.json": {"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+                                    "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
+                                    "time": "2026-11-26T01:00:00Z", "region": "us-east-1",
+                                    "resources": ["arn:aws:events:us-east-1:123456789012:rule/helpdesk-autoclose"],
+                                    "detail": {}},
         "api/list-tickets.json": gateway("GET", "/api/tickets", None, {"Authorization": "Bearer {{token:owner}}"},
                                          query={"view": "all"}),
         "api/presence-online.json": gateway("PUT", "/api/agents/me/presence", json.dumps({"status": "online"}),

@@ -67,7 +67,12 @@ class LocalStack:
         os.environ["ASSIGNMENT_QUEUE_URL"] = queues[demo.QUEUE_NAME]
         client("ses").verify_email_identity(EmailAddress=demo.SUPPORT_EMAIL)
         client("s3").create_bucket(Bucket=demo.MAIL_BUCKET)
-        os.environ["MAIL_BUCKET"] = demo.MAIL_BUCKET
+        os.environ.update({"MAIL_BUCKET": demo.MAIL_BUCKET, "SES_OBJECT_PREFIX": "inbound/"})
+        # Where an SES receipt rule would have stored the message of events/email/ses-receipt.json.
+        from infra.local import samples
+
+        client("s3").put_object(Bucket=demo.MAIL_BUCKET, Key=f"inbound/{samples.SES_MESSAGE_ID}",
+                                Body=samples.MIME.encode())
         pool = cognito.create_pool(client("cognito-idp"), self.moto.url)
         os.environ.update(cognito.auth_environment(pool))
         tokens = self._seed(client("cognito-idp"), pool)

@@ -161,3 +161,37 @@ def test_presence_and_roles(stack: dict[str, Any]) -> None:
     assert status == 200 and body["status"] == "online"
     assert api(stack, "GET", "/api/tickets?view=all", "analyst")[0] == 403
     assert api(stack, "PUT", "/api/agents/me/presence", "support", {"status": "away"})[0] == 400
+
+
+SAMPLES = [  # (function, event file), in an order where each finds what it needs
+    ("sms_webhook", "sms/inbound.json"), ("sms_webhook", "sms/inbound-media.json"),
+    ("sms_webhook", "sms/status-callback.json"), ("sms_webhook", "sms/keyword-stop.json"),
+    ("whatsapp_webhook", "whatsapp/verify.json"), ("whatsapp_webhook", "whatsapp/text.json"),
+    ("whatsapp_webhook", "whatsapp/image.json"), ("whatsapp_webhook", "whatsapp/status.json"),
+    ("instagram_webhook", "instagram/dm.json"), ("instagram_webhook", "instagram/story-reply.json"),
+    ("instagram_webhook", "instagram/echo.json"), ("instagram_webhook", "instagram/delete.json"),
+    ("email_webhook", "email/mailgun-mime.json"), ("email_webhook", "email/ses-receipt.json"),
+    ("webchat_webhook", "webchat/session-anonymous.json"), ("webchat_webhook", "webchat/message.json"),
+    ("webchat_webhook", "webchat/presence-offline.json"), ("assignment", "assignment/ticket-created.json"),
+    ("autoclose", "autoclose/schedule.json"), ("api_handler", "api/list-tickets.json"),
+    ("api_handler", "api/get-ticket.json"), ("api_handler", "api/presence-online.json"),
+]
+
+
+def test_every_sample_event_invokes_its_function_against_the_stack(stack: dict[str, Any]) -> None:
+    """`make invoke FN=... EVENT=...` with every sample of events/, as a developer would."""
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'layers'}",
+           "HELPDESK_STACK_FILE": str(stack["_workdir"] / ".local" / "stack.json")}
+    listed = {str(p.relative_to(ROOT / "events")) for p in (ROOT / "events").rglob("*.json")}
+    assert listed == {event for _, event in SAMPLES}, "a sample event is not exercised here"
+    for function, event in SAMPLES:
+        out = subprocess.run([sys.executable, "-m", "infra.local.invoke", function, str(ROOT / "events" / event)],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, f"{function} {event}: {out.stderr[-2000:]}"
+        # The answer is the last thing printed, indented; log lines (one JSON object each) may precede it.
+        start = out.stdout.rfind("\n{\n") + 1 if "\n{\n" in out.stdout else out.stdout.index("{")
+        answer = json.loads(out.stdout[start:])
+        if "statusCode" in answer:
+            assert 200 <= answer["statusCode"] < 300, f"{function} {event}: {answer}"
+        elif "batchItemFailures" in answer:
+            assert answer["batchItemFailures"] == [], f"{function} {event}: {answer}"
