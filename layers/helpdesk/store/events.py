@@ -11,9 +11,12 @@ from helpdesk.errors import Transient
 
 @lru_cache(maxsize=1)
 def _sqs() -> Any:
-    import boto3  # lazily: a client made at import would escape moto in tests and slow cold starts
+    # Made lazily (a client made at import would escape moto in tests), and from the botocore session
+    # pynamodb already holds: importing boto3 and starting a second session would add 100-300 ms to
+    # a cold container's first message (see `sms_webhook_cold_first_invoke_ms` of `make bench`).
+    from helpdesk.store.models import Item, _region
 
-    return boto3.client("sqs")
+    return Item._get_connection().connection.session.create_client("sqs", region_name=_region())
 
 
 def queue_url() -> str:
