@@ -16,6 +16,7 @@ os.environ.update({
     "AWS_REGION": "us-east-1", "TABLE_NAME": "helpdesk-test", "TWILIO_AUTH_TOKEN": "twilio-test-token",
     "META_APP_SECRET": "meta-test-secret", "META_VERIFY_TOKEN": "meta-verify", "HELPDESK_METRICS": "off",
     "POWERTOOLS_LOG_LEVEL": "WARNING", "WEBCHAT_SECRET": "webchat-test-secret-of-32-bytes-or-more",
+    "WEBCHAT_SESSION_KEY": "webchat-test-session-key-held-by-the-service-only",
     "MAILGUN_SIGNING_KEY": "mailgun-test-key",
 })
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):

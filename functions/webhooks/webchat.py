@@ -14,7 +14,7 @@ MAX_BODY_BYTES = 32 * 1024
 
 
 def _session(event: dict[str, Any]) -> webchat.Session:
-    return webchat.verify(settings.secret("WEBCHAT_SECRET"), http.header(event, "authorization"))
+    return webchat.verify(settings.secret("WEBCHAT_SESSION_KEY"), http.header(event, "authorization"))
 
 
 def _json(event: dict[str, Any]) -> Any:
@@ -56,8 +56,13 @@ def _route(event: dict[str, Any], context: Any) -> dict[str, Any]:
             from helpdesk.errors import BadRequest
 
             raise BadRequest("account_id is required")
-        accounts.get_account(account_id)  # 404 for an account that does not exist
-        session, token = webchat.start(settings.secret("WEBCHAT_SECRET"), account_id, body)
+        if len(account_id) > 64:
+            from helpdesk.errors import BadRequest
+
+            raise BadRequest("account_id is too long")
+        account = accounts.get_account(account_id)  # 404 for an account that does not exist
+        identity_secret = account.webchat_secret or settings.secret("WEBCHAT_SECRET")
+        session, token = webchat.start(identity_secret, settings.secret("WEBCHAT_SESSION_KEY"), account_id, body)
         return http.json_response(201, {"token": token, "visitor_id": session.visitor_id,
                                         "authenticated": session.authenticated,
                                         "expires_in": webchat.TOKEN_TTL_SECONDS})

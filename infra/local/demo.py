@@ -29,6 +29,7 @@ SECRETS = {
     "meta_verify_token": "local-meta-verify-token",
     "mailgun_signing_key": "local-mailgun-signing-key",
     "webchat_secret": "local-webchat-secret-for-the-demo-stack",
+    "webchat_session_key": "local-webchat-session-key-of-the-service",
 }
 
 

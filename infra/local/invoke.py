@@ -26,7 +26,8 @@ def environment(info: dict[str, Any]) -> dict[str, str]:
         "COGNITO_USER_POOL_ID": info["cognito"]["user_pool_id"],
         "COGNITO_APP_CLIENT_ID": info["cognito"]["client_id"], "COGNITO_JWKS_URL": info["cognito"]["jwks_url"],
         "HELPDESK_METRICS": "off", "MAILGUN_SIGNING_KEY": info["mailgun_signing_key"],
-        "WEBCHAT_SECRET": info["webchat_secret"], "DEFAULT_ACCOUNT_ID": info["account_id"],
+        "WEBCHAT_SECRET": info["webchat_secret"],
+        "WEBCHAT_SESSION_KEY": info["webchat_session_key"], "DEFAULT_ACCOUNT_ID": info["account_id"],
         "MAIL_BUCKET": info.get("mail_bucket", ""),
     }
 
@@ -44,8 +45,10 @@ def fill_webchat(text: str, info: dict[str, Any]) -> str:
     from helpdesk import webchat
 
     def token(match: re.Match[str]) -> str:
-        session = webchat.Session(info["account_id"], match.group(1), False)
-        return webchat.issue(info["webchat_secret"], session)
+        from infra.local.samples import SESSION
+
+        session = webchat.Session(info["account_id"], match.group(1), False, session_id=SESSION)
+        return webchat.issue(info["webchat_session_key"], session)
 
     return re.sub(r"\{\{webchat:([A-Za-z0-9]+)\}\}", token, text)
 

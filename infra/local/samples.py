@@ -79,6 +79,7 @@ def wa_message(mid: str, kind: str, part: dict[str, Any]) -> dict[str, Any]:
 
 MID = "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAw"
 VISITOR = "v5a3f0c2e9d1b7a6c4e8f"  # `make invoke` puts a fresh session token of this visitor in
+SESSION = "s0sample"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 SES_MESSAGE_ID = "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1"
 
@@ -186,7 +187,7 @@ def samples() -> dict[str, Any]:
         "webchat/session-anonymous.json": webchat({}, token=False),
         "webchat/message.json": webchat({"type": "message", "message_id": "m-0001", "text": "Hi, is anyone there?"}),
         "webchat/presence-offline.json": webchat({"type": "presence", "state": "offline",
-                                                  "conversation_id": new_conversation_id(VISITOR, "m-0001")}),
+                                                  "conversation_id": new_conversation_id(VISITOR, "m-0001", SESSION)}),
         "autoclose/schedule.json": {"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
                                     "detail-type": "Scheduled Event", "source": "aws.events", "account": "123456789012",
                                     "time": "2026-11-26T01:00:00Z", "region": "us-east-1",

@@ -32,6 +32,7 @@ def _environment(endpoint: str) -> dict[str, str]:
         "META_VERIFY_TOKEN": demo.SECRETS["meta_verify_token"],
         "MAILGUN_SIGNING_KEY": demo.SECRETS["mailgun_signing_key"],
         "WEBCHAT_SECRET": demo.SECRETS["webchat_secret"],
+        "WEBCHAT_SESSION_KEY": demo.SECRETS["webchat_session_key"],
         "SUPPORT_EMAIL": demo.SUPPORT_EMAIL,
         "DEFAULT_ACCOUNT_ID": demo.ACCOUNT_ID,
         "POWERTOOLS_SERVICE_NAME": "helpdesk-local",

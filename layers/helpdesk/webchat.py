@@ -1,5 +1,10 @@
 """Web-chat sessions: a token per visitor, anonymous or identity-verified (HMAC of the email under
-the web-chat secret), that says whether the customer is authenticated; the order skill relies on it."""
+the web-chat secret), that says whether the customer is authenticated; the order skill relies on it.
+
+Two keys: the web-chat secret, which the brand's site holds to sign its customers' emails (an
+account may have its own, so brands of one deployment cannot vouch for each other's customers), and
+the session key, which only this service holds and signs session tokens with.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +26,7 @@ class Session:
     visitor_id: str
     authenticated: bool
     email: str | None = None
+    session_id: str = ""  # one per session: a new session's message ids never collide with an old one's
 
 
 def _visitor_for(account_id: str, email: str) -> str:
@@ -29,54 +35,58 @@ def _visitor_for(account_id: str, email: str) -> str:
     return "v" + digest
 
 
-def start(secret: str, account_id: str, body: Any, now: float | None = None) -> tuple[Session, str]:
+def start(identity_secret: str, session_key: str, account_id: str, body: Any,
+          now: float | None = None) -> tuple[Session, str]:
     """A new session and its token from the widget's `{}` or `{"email", "identity_hash"}`."""
     if not isinstance(body, dict):
         raise BadRequest("expected a JSON object")
     email = body.get("email")
     claimed = body.get("identity_hash")
     if email is None and claimed is None:
-        session = Session(account_id, "v" + secrets.token_hex(10), False)
+        session = Session(account_id, "v" + secrets.token_hex(10), False, session_id=secrets.token_hex(8))
     else:
         if not isinstance(email, str) or "@" not in email or len(email) > 320 or not isinstance(claimed, str):
             raise BadRequest("email and identity_hash must both be given")
-        expected = hmac.new(secret.encode(), email.strip().encode(), hashlib.sha256).hexdigest()
+        expected = hmac.new(identity_secret.encode(), email.strip().encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected.encode(), claimed.strip().lower().encode("utf-8")):
             raise Forbidden("identity_hash does not match the email")
         address = email.strip().lower()
-        session = Session(account_id, _visitor_for(account_id, address), True, address)
-    return session, issue(secret, session, now)
+        session = Session(account_id, _visitor_for(account_id, address), True, address, secrets.token_hex(8))
+    return session, issue(session_key, session, now)
 
 
-def issue(secret: str, session: Session, now: float | None = None) -> str:
+def issue(session_key: str, session: Session, now: float | None = None) -> str:
     import jwt
 
     issued = int(now if now is not None else time.time())
     claims = {"sub": session.visitor_id, "acct": session.account_id, "auth": session.authenticated,
-              "aud": _AUDIENCE, "iat": issued, "exp": issued + TOKEN_TTL_SECONDS}
+              "sid": session.session_id, "aud": _AUDIENCE, "iat": issued, "exp": issued + TOKEN_TTL_SECONDS}
     if session.email:
         claims["email"] = session.email
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return jwt.encode(claims, session_key, algorithm="HS256")
 
 
-def verify(secret: str, authorization: str | None) -> Session:
+def verify(session_key: str, authorization: str | None) -> Session:
     import jwt
 
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("missing session token")
     try:
-        claims = jwt.decode(authorization[7:].strip(), secret, algorithms=["HS256"], audience=_AUDIENCE,
+        claims = jwt.decode(authorization[7:].strip(), session_key, algorithms=["HS256"], audience=_AUDIENCE,
                             options={"require": ["exp", "sub", "acct"]})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("session expired; start a new one") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid session token") from exc
-    return Session(str(claims["acct"]), str(claims["sub"]), bool(claims.get("auth")), claims.get("email"))
+    return Session(str(claims["acct"]), str(claims["sub"]), bool(claims.get("auth")), claims.get("email"),
+                   str(claims.get("sid", "")))
 
 
-def new_conversation_id(visitor_id: str, message_id: str) -> str:
-    """The conversation a first message starts: derived, so a replayed first message finds it."""
-    digest = hashlib.blake2b(f"{visitor_id}\x1f{message_id}".encode(), digest_size=8, person=b"conv").digest()
+def new_conversation_id(visitor_id: str, message_id: str, session_id: str = "") -> str:
+    """The conversation a first message starts: derived from the session and the message, so a
+    replayed first message finds it and a later session's first message starts its own."""
+    digest = hashlib.blake2b(f"{visitor_id}\x1f{session_id}\x1f{message_id}".encode(), digest_size=8,
+                             person=b"conv").digest()
     import base64
 
     return "c" + base64.b32encode(digest).decode().lower().rstrip("=")
@@ -122,11 +132,12 @@ def post_message(session: Session, body: dict[str, Any], received_at: str) -> di
         extra["new_conversation"] = "true"
     if session.email:
         extra["email"] = session.email
+    conversation = conversation or new_conversation_id(session.visitor_id, message_id, session.session_id)
     msg = InboundMessage(
         channel=Channel.WEBCHAT, account_address=session.account_id, contact=session.visitor_id,
-        # Scoped by visitor: one visitor's ids can never collide with, or replay, another's.
-        provider_message_id=f"{session.visitor_id}:{message_id}", body=text, received_at=received_at,
-        extra=extra, conversation_id=conversation or new_conversation_id(session.visitor_id, message_id),
+        # Scoped by visitor and conversation: ids can never collide with, or replay, another's.
+        provider_message_id=f"{session.visitor_id}:{conversation}:{message_id}", body=text,
+        received_at=received_at, extra=extra, conversation_id=conversation,
     )
     result = intake.receive(msg)
     conversation_id = result.conversation_id

@@ -61,7 +61,8 @@ def _environment() -> None:
         "AWS_REGION": REGION, "TABLE_NAME": TABLE, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "META_APP_SECRET": "bench-meta-secret", "META_VERIFY_TOKEN": "bench-verify",
         "HELPDESK_METRICS": "off", "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "MAILGUN_SIGNING_KEY": MAILGUN_KEY, "WEBCHAT_SECRET": WEBCHAT_SECRET, "MAIL_BUCKET": "bench-mail",
+        "MAILGUN_SIGNING_KEY": MAILGUN_KEY, "WEBCHAT_SECRET": WEBCHAT_SECRET,
+        "WEBCHAT_SESSION_KEY": WEBCHAT_SECRET + "-session", "MAIL_BUCKET": "bench-mail",
     })
     for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "PUBLIC_WEBHOOK_BASE_URL"):
         os.environ.pop(var, None)

@@ -172,7 +172,8 @@ def _statements(t: Template, role: str) -> list[dict[str, Any]]:
 
 META_SECRETS = {"MetaAppSecretParameter", "MetaVerifyTokenParameter"}
 SECRETS_OF_WEBHOOK = {"sms": {"TwilioAuthTokenParameter"}, "whatsapp": META_SECRETS, "instagram": META_SECRETS,
-                      "webchat": {"WebchatSecretParameter"}, "email": {"MailgunSigningKeyParameter"}}
+                      "webchat": {"WebchatSecretParameter", "WebchatSessionKeyParameter"},
+                      "email": {"MailgunSigningKeyParameter"}}
 
 
 def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> None:

@@ -199,7 +199,7 @@ def test_session_for_an_unknown_account_is_404(brand: Brand) -> None:
     assert status == 404
 
 
-def forged(brand: Brand, secret: str = SECRET, **claims: Any) -> str:
+def forged(brand: Brand, secret: str = os.environ["WEBCHAT_SESSION_KEY"], **claims: Any) -> str:
     now = int(time.time())
     return jwt.encode({"sub": "v" + uuid.uuid4().hex[:20], "acct": brand.account_id, "auth": True,
                        "aud": AUDIENCE, "iat": now, "exp": now + 600, **claims}, secret, algorithm="HS256")
@@ -221,10 +221,36 @@ def test_missing_or_garbage_token_is_401(brand: Brand, token: str | None) -> Non
 
 
 def test_token_signed_with_another_secret_or_for_another_audience_is_401(brand: Brand) -> None:
-    for token in (forged(brand, secret="not-the-webchat-secret"), forged(brand, aud="someone-else")):
+    # The brand's site holds the web-chat secret (for identity hashes): it must not mint sessions.
+    for token in (forged(brand, secret="not-the-webchat-secret"), forged(brand, secret=SECRET),
+                  forged(brand, aud="someone-else")):
         status, _ = post(token, {"type": "message", "message_id": "m1", "text": "hello"})
         assert status == 401
     assert tables.tickets(brand.account_id) == []
+
+
+def test_an_account_with_its_own_web_chat_secret_accepts_only_its_hashes(brand: Brand) -> None:
+    """Brands of one deployment cannot vouch for each other's customers."""
+    from helpdesk.store import accounts
+
+    own = "brand-own-web-chat-secret-0123456789abcdef"
+    stored = accounts.get_account(brand.account_id)
+    stored.update(actions=[type(stored).webchat_secret.set(own)])
+    accounts.forget_addresses()  # the account cache of this process
+    email = customer_email()
+    status, _ = start({"email": email, "identity_hash": identity_hash(email)})  # the deployment's secret
+    assert status == 403
+    status, body = start({"email": email, "identity_hash": identity_hash(email, own)})
+    assert status == 201 and body["authenticated"] is True
+
+
+def test_a_new_session_reusing_a_message_id_is_a_new_message_not_a_replay(brand: Brand) -> None:
+    email = customer_email()
+    first = say(session(email)["token"], "where is my order?", message_id="m-0001")
+    second = say(session(email)["token"], "I want to cancel order 42", message_id="m-0001")  # another device
+    assert first["conversation_id"] != second["conversation_id"]
+    assert bodies_of(brand, first["ticket_id"]) == ["where is my order?"]
+    assert bodies_of(brand, second["ticket_id"]) == ["I want to cancel order 42"]
 
 
 # --- conversations and tickets ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-from helpdesk.errors import Transient
+from helpdesk.errors import BadRequest, Transient
 
 # Reasons a retry of the same transaction can cure; anything else is a real condition failure.
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
@@ -31,6 +31,9 @@ class Cancelled:
 
 def read_cancellation(error: TransactWriteError) -> Cancelled:
     """Turn a failed TransactWriteItems into its reasons; raise Transient when nothing says why."""
+    if error.cause_response_code == "ValidationException":
+        # DynamoDB refused what we asked (an item too large, say): a retry cannot cure it.
+        raise BadRequest("the message cannot be stored") from error
     if error.cause_response_code != "TransactionCanceledException":
         raise transient(error) from error
     reasons = error.cancellation_reasons

@@ -114,6 +114,8 @@ class Account(Item, discriminator="account"):
     plan = UnicodeAttribute(default="helpdesk")  # "inbox" (free) or "helpdesk" (paid)
     help_text = UnicodeAttribute(null=True)
     support_email = UnicodeAttribute(null=True)  # web chat follow-ups and email replies come from it
+    # The account's own web-chat identity secret; without it, the deployment's WEBCHAT_SECRET.
+    webchat_secret = UnicodeAttribute(null=True)
     # Office hours: {"timezone": "Asia/Seoul", "weekly": {"mon": [["09:00", "18:00"]], ...},
     # "holidays": ["2026-12-25"]}; autoresponder: {"webchat": {"open": "...", "closed": "..."}}
     office_hours: MapAttribute[str, Any] = MapAttribute(null=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,8 +27,26 @@ def ticket_pk(account_id: str, ticket_id: str) -> str:
     return f"A#{account_id}#T#{ticket_id}"
 
 
+MAX_KEY_ID = 200  # bytes of a provider id used as is in a key (DynamoDB: sort key 1 KB, partition 2 KB)
+MAX_BODY_BYTES = 64 * 1024  # the stored body of one message; the item must stay under 400 KB
+MAX_ORIGINAL_BYTES = 128 * 1024
+
+
+def key_id(provider_id: str) -> str:
+    """A provider id as it goes into keys: as is, or hashed when it is too long (anyone can send a
+    mail with a 1,000-character Message-ID)."""
+    if len(provider_id.encode()) <= MAX_KEY_ID:
+        return provider_id
+    return "h:" + hashlib.sha256(provider_id.encode()).hexdigest()
+
+
+def _cut(text: str, limit: int) -> str:
+    data = text.encode()
+    return text if len(data) <= limit else data[:limit].decode("utf-8", "ignore")
+
+
 def ref_pk(account_id: str, channel: Channel, provider_message_id: str) -> str:
-    return f"A#{account_id}#REF#{channel.value}#{provider_message_id}"
+    return f"A#{account_id}#REF#{channel.value}#{key_id(provider_message_id)}"
 
 
 def contact_pk(account_id: str, channel: Channel | str, address: str) -> str:
@@ -112,13 +131,19 @@ def _current(raw: dict[str, Any] | None) -> CurrentTicket | None:
 
 
 def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Message:
+    extra = dict(msg.extra)
+    if "original" in extra:
+        extra["original"] = _cut(extra["original"], MAX_ORIGINAL_BYTES)
+    body = _cut(msg.body, MAX_BODY_BYTES)
+    if body != msg.body:
+        extra["truncated"] = "true"
     return Message(
-        ticket_pk(account_id, ticket_id), f"M#{msg.received_at}#{msg.provider_message_id}",
-        message_id=msg.provider_message_id, ticket_id=ticket_id, channel=msg.channel.value,
-        direction=msg.direction, body=msg.body, created_at=msg.received_at,
+        ticket_pk(account_id, ticket_id), f"M#{msg.received_at}#{key_id(msg.provider_message_id)}",
+        message_id=msg.provider_message_id[:1000], ticket_id=ticket_id, channel=msg.channel.value,
+        direction=msg.direction, body=body, created_at=msg.received_at,
         sender=msg.contact if msg.direction == "inbound" else msg.account_address,
         media=[{"url": m.url, "content_type": m.content_type} for m in msg.media],
-        extra=dict(msg.extra), story=dict(msg.story) if msg.story else None, automatic=msg.automatic,
+        extra=extra, story=dict(msg.story) if msg.story else None, automatic=msg.automatic,
     )
 
 
@@ -292,8 +317,8 @@ class TicketStore:
             found = list(MessageRef.batch_get(keys, consistent_read=True))
         except PynamoDBException as error:
             raise transient(error) from error
-        prefix = ref_pk(account_id, channel, "")
-        return {ref.pk[len(prefix):]: ref for ref in found}
+        by_key = {ref_pk(account_id, channel, pid): pid for pid in provider_ids}
+        return {by_key[ref.pk]: ref for ref in found if ref.pk in by_key}
 
     @staticmethod
     def mark_deleted(account_id: str, channel: Channel, provider_message_id: str) -> bool:
