@@ -20,6 +20,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     url = http.public_url(event, settings.optional("PUBLIC_WEBHOOK_BASE_URL"))
     twilio.verify(settings.secret("TWILIO_AUTH_TOKEN"), url, pairs, http.header(event, "x-twilio-signature"))
     parsed = twilio.parse(pairs, clock.now_iso())
+    reply = None
     if not isinstance(parsed, twilio.StatusCallback):  # status reports are not customer messages
-        intake.receive(parsed)
-    return http.response(200, twilio.twiml(), twilio.TWIML_CONTENT_TYPE)
+        reply = intake.receive(parsed).reply
+    return http.response(200, twilio.twiml(reply), twilio.TWIML_CONTENT_TYPE)

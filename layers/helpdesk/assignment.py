@@ -100,10 +100,14 @@ def autorespond(event: TicketEvent) -> bool:
     raise Transient("autoresponder kept conflicting")
 
 
-def hand_out_backlog(account_id: str, limit: int = 100) -> int:
-    """An agent came online: give the waiting unassigned tickets out, oldest first."""
+def hand_out_backlog(account_id: str, page: int = 100, pages: int = 50) -> int:
+    """An agent came online: give the waiting unassigned tickets out, oldest first, page by page
+    while there are agents online to take them."""
     assigned = 0
-    for ticket in ticket_store.unassigned_tickets(account_id, limit):
-        if handle(TicketEvent("ticket.unassigned", account_id, ticket.ticket_id)):
-            assigned += 1
+    for _ in range(pages):
+        waiting = ticket_store.unassigned_tickets(account_id, page)
+        given = sum(1 for t in waiting if handle(TicketEvent("ticket.unassigned", account_id, t.ticket_id)))
+        assigned += given
+        if len(waiting) < page or given == 0:
+            break
     return assigned

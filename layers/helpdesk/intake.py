@@ -47,6 +47,7 @@ class Ingested:
     event: str  # created / reopened / message / stored / keyword / dropped
     duplicate: bool = False
     conversation_id: str | None = None
+    reply: str | None = None  # what to answer the sender inline (SMS HELP: the account's help text)
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,9 @@ def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = Non
 
 def _announce(account_id: str, attempt: Try, event: str, msg: InboundMessage, *, duplicate: bool) -> Ingested:
     ticket_id = attempt.ticket_id
-    if event != "stored":
+    # Only what changes a ticket goes to assignment; a replayed keyword or a delete that overtook its
+    # message ("keyword", "deleted") and quietly kept mail ("stored") do not.
+    if event in ("created", "reopened", "message"):
         events.publish({"type": f"ticket.{event}", "account_id": account_id, "ticket_id": ticket_id,
                         "channel": msg.channel.value, "message_id": msg.provider_message_id,
                         "automatic": msg.automatic})
@@ -228,7 +231,7 @@ def handle_keyword(account_id: str, msg: InboundMessage, keyword: keywords.Keywo
     """A compliance keyword changes consent; it never becomes a ticket message."""
     if keyword is keywords.Keyword.HELP:
         logger.info("help keyword", extra={"account_id": account_id, "channel": msg.channel.value})
-        return Ingested(None, "keyword")
+        return Ingested(None, "keyword", reply=accounts.get_account(account_id).help_text or None)
     consent = "unsubscribed" if keyword is keywords.Keyword.OPT_OUT else "subscribed"
     first = accounts.set_consent(account_id, msg.channel, msg.contact, msg.provider_message_id, consent,
                                  msg.contact_name)

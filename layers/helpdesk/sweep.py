@@ -6,6 +6,7 @@ from typing import Any
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
+from helpdesk.errors import BadRequest, HelpdeskError, Transient
 from helpdesk.followup import followup_due
 from helpdesk.observability import count, logger
 from helpdesk.store import accounts, events
@@ -37,10 +38,12 @@ def _wake(ticket: Ticket, now: str, done: dict[str, int]) -> None:
     keys = ticket_store.index_keys(ticket.account_id, ticket.ticket_id, Status.OPEN.value, ticket.assignee_id,
                                    bool(ticket.spam), now)
     actions = [getattr(Ticket, k).set(v) if v is not None else getattr(Ticket, k).remove() for k, v in keys.items()]
-    if ticket_store.change(ticket, actions, status=Status.OPEN.value, snooze_until=None, updated_at=now) is None:
-        return  # changed meanwhile: the next run sees it again
+    # The event first: if the write then fails, assignment finds the ticket still snoozed and does
+    # nothing, and the next run tries both again; the other order could lose the event for good.
     events.publish({"type": "ticket.reopened", "account_id": ticket.account_id, "ticket_id": ticket.ticket_id,
                     "channel": ticket.channel, "reason": "snooze_ended"})
+    if ticket_store.change(ticket, actions, status=Status.OPEN.value, snooze_until=None, updated_at=now) is None:
+        return  # changed meanwhile: the next run sees it again
     count("ticket_woken")
     done["woken"] += 1
 
@@ -59,11 +62,17 @@ def _follow_up(ticket: Ticket, account: Any, now: str, done: dict[str, int]) -> 
     text = "\n\n".join(m.body for m in unread) or "You have a new reply."
     try:
         if not source:
-            raise RuntimeError("no support email address configured")
+            raise BadRequest("no support email address configured")
         mail_store.send(source, str(ticket.customer_email), f"New reply from {account.name}",
                         f"{text}\n\nReply in the chat on our site, or answer this email.")
-    except Exception:
+    except Transient:
         ticket_store.change(ticket, followup_sent_for=None)  # give it back to the next run
         raise
+    except HelpdeskError as error:
+        # Permanent (no sender configured, address rejected): given up, or it would come back every
+        # minute and crowd out the rest of the due work.
+        logger.warning("follow-up email given up", extra={"account_id": ticket.account_id,
+                                                          "ticket_id": ticket.ticket_id, "reason": error.reason})
+        return
     count("webchat_followup_sent")
     done["followups"] += 1

@@ -44,7 +44,7 @@ def list_tickets(who: AgentIdentity, params: dict[str, str]) -> dict[str, Any]:
     if view not in VIEWS:
         raise BadRequest("view must be one of " + ", ".join(VIEWS))
     status = params.get("status") or None
-    if status is not None and status not in {s.value for s in Status}:
+    if status is not None and status not in {s.value for s in Status}:  # query values are strings
         raise BadRequest("status must be open, snoozed or closed")
     try:
         limit = int(params.get("limit") or PAGE_SIZE)
@@ -65,13 +65,13 @@ def ticket_detail(who: AgentIdentity, ticket_id: str) -> dict[str, Any]:
 
 def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not body:
-        raise BadRequest("expected a JSON object with status, assignee_id, snooze_until or tags")
-    unknown = set(body) - {"status", "assignee_id", "snooze_until", "tags"}
+        raise BadRequest("expected a JSON object with status, assignee_id, snooze_until, tags or spam")
+    unknown = set(body) - {"status", "assignee_id", "snooze_until", "tags", "spam"}
     if unknown:
         raise BadRequest("unknown fields: " + ", ".join(sorted(unknown)))
     values: dict[str, Any] = {}
     if "status" in body:
-        if body["status"] not in {s.value for s in Status}:
+        if not isinstance(body["status"], str) or body["status"] not in {s.value for s in Status}:
             raise BadRequest("status must be open, snoozed or closed")
         values["status"] = body["status"]
     if "assignee_id" in body:
@@ -82,12 +82,16 @@ def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
         values["assignee_id"] = agent_id
     if "snooze_until" in body:
         values["snooze_until"] = _snooze_until(body["snooze_until"])
-        if values["snooze_until"]:
-            values.setdefault("status", Status.SNOOZED.value)
+        # A time snoozes; null unsnoozes (back to open, unless a status is given).
+        values.setdefault("status", Status.SNOOZED.value if values["snooze_until"] else Status.OPEN.value)
     if values.get("status") == Status.SNOOZED.value and not values.get("snooze_until"):
         raise BadRequest("snoozing needs snooze_until")
     if "tags" in body:
         values["tags"] = _tags(body["tags"])
+    if "spam" in body:  # "not spam" puts a ticket back in the views; spam takes it to the Spam view
+        if not isinstance(body["spam"], bool):
+            raise BadRequest("spam must be true or false")
+        values["spam"] = body["spam"]
     return values
 
 
@@ -115,11 +119,14 @@ def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any) -> dict[str, Any
     values = _patch_values(who, body)
     ticket = ticket_store.get_ticket(who.account_id, ticket_id)
     before = ticket.status
-    ticket = ticket_store.update_ticket(ticket, **values)
-    reopened = before != Status.OPEN.value and ticket.status == Status.OPEN.value
+    reopened = before != Status.OPEN.value and values.get("status") == Status.OPEN.value
     if reopened:
+        # The event before the write: if sending fails nothing has changed and the agent retries;
+        # if the write then fails, assignment finds the ticket not open and does nothing.
         events.publish({"type": "ticket.reopened", "account_id": who.account_id, "ticket_id": ticket_id,
                         "channel": ticket.channel})
+    ticket = ticket_store.update_ticket(ticket, **values)
+    if reopened:
         count("ticket_reopened")
     if ticket.status == Status.CLOSED.value and before != Status.CLOSED.value:
         count("ticket_closed")

@@ -160,7 +160,7 @@ def parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
     """DMs, story replies and mentions, the brand's own echoes, and deletes of a notification."""
     try:
         return _parse_instagram(payload, received_at)
-    except (AttributeError, TypeError, KeyError) as exc:
+    except (AttributeError, TypeError, KeyError, ValueError, OverflowError, OSError) as exc:
         raise BadRequest("malformed Instagram notification") from exc
 
 

@@ -94,7 +94,9 @@ def assign_next(ticket: Ticket, agent_id: str, seen: Roster) -> AssignOutcome:
         *[(getattr(Ticket, k).set(v) if v is not None else getattr(Ticket, k).remove())
           for k, v in index_keys(account_id, ticket.ticket_id, ticket.status, agent_id, bool(ticket.spam),
                                  now).items()],
-    ], condition=(Ticket.updated_at == ticket.updated_at) & (Ticket.status == Status.OPEN.value))
+    ], condition=(Ticket.updated_at == ticket.updated_at) & (Ticket.status == Status.OPEN.value)
+        # updated_at alone can repeat (messages of one webhook batch share it): the assignee too.
+        & ((Ticket.assignee_id == ticket.assignee_id) if ticket.assignee_id else Ticket.assignee_id.does_not_exist()))
     try:
         with t:
             pass

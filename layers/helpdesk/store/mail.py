@@ -6,7 +6,11 @@ from email.utils import formatdate, make_msgid
 from functools import lru_cache
 from typing import Any
 
-from helpdesk.errors import Transient
+from helpdesk.errors import BadRequest, Transient
+
+# What SES answers for a message that no retry will get through.
+_PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "InvalidParameterValue",
+              "AccountSendingPausedException", "ConfigurationSetDoesNotExistException"}
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +41,12 @@ def send(source: str, to: str, subject: str, text: str, *, reply_to: str | None 
     msg.set_content(text)
     try:
         _ses().send_raw_email(Source=source, Destinations=[to], RawMessage={"Data": msg.as_bytes()})
-    except (BotoCoreError, ClientError) as error:
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _PERMANENT:
+            raise BadRequest(f"mail refused ({code})") from error
+        raise Transient("mail service unavailable") from error
+    except BotoCoreError as error:
         raise Transient("mail service unavailable") from error
     return mid
 

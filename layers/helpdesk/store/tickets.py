@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-from pynamodb.exceptions import GetError, PynamoDBException, QueryError, TransactWriteError, UpdateError
+from pynamodb.exceptions import GetError, PutError, PynamoDBException, QueryError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -211,8 +211,15 @@ class TicketStore:
             order = f"{now}#{ticket_id}"
             actions += [Ticket.gsi1sk.set(order), Ticket.gsi2sk.set(order), Ticket.gsi3sk.set(order)]
         expected = current.status.value if current else Status.OPEN.value
+        condition = (Ticket.status == expected) & (Ticket.contact == msg.contact)
+        if wake and current is not None:
+            # The views it is filed under are computed from the assignee and spam flag it had when
+            # read: they must still be so.
+            condition &= (Ticket.assignee_id == current.assignee_id) if current.assignee_id \
+                else Ticket.assignee_id.does_not_exist()
+            condition &= Ticket.spam == current.spam
         t.update(Ticket(ticket_pk(account_id, ticket_id), "TICKET"), actions=actions,
-                 condition=(Ticket.status == expected) & (Ticket.contact == msg.contact), return_values=ALL_OLD)
+                 condition=condition, return_values=ALL_OLD)
         outcome = _commit(t, ref=0, ticket=2)
         return outcome or Stored(event)
 
@@ -326,6 +333,14 @@ class TicketStore:
         try:
             ref = MessageRef.get(ref_pk(account_id, channel, provider_message_id), "REF", consistent_read=True)
         except MessageRef.DoesNotExist:
+            # The delete overtook its message: claim the id now, so the message, when it comes,
+            # is taken for a replay and never shown.
+            try:
+                MessageRef(ref_pk(account_id, channel, provider_message_id), "REF", event="deleted",
+                           created_at=now_iso()).save(condition=MessageRef.pk.does_not_exist())
+            except PutError as error:
+                if error.cause_response_code != "ConditionalCheckFailedException":
+                    raise transient(error) from error
             return False
         except PynamoDBException as error:
             raise transient(error) from error
@@ -365,9 +380,12 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
 def _cursor_of(key: dict[str, Any], account_prefix: str) -> bool:
     """A cursor may only point into the caller's own account: every partition key in it (the table's
     and the index's) starts with the account."""
-    partition_keys = [v for k, v in key.items() if k == "pk" or (k.startswith("gsi") and k.endswith("pk"))]
-    return bool(partition_keys) and all(
-        isinstance(v, dict) and str(v.get("S", "")).startswith(account_prefix + "#") for v in partition_keys)
+    allowed = {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk"}
+    if not key or set(key) - allowed or not all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values()):
+        return False
+    partition_keys = [v["S"] for k, v in key.items() if k.endswith("pk")]
+    return bool(partition_keys) and all(p.startswith(account_prefix + "#") for p in partition_keys)
 
 
 def view_query(account_id: str, view: str, status: str | None, agent_id: str,
@@ -420,7 +438,7 @@ def latest_messages(account_id: str, ticket_id: str, limit: int = 50) -> list[Me
 
 
 def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: Any = ...,
-                  snooze_until: Any = ..., tags: list[str] | None = None) -> Ticket:
+                  snooze_until: Any = ..., tags: list[str] | None = None, spam: bool | None = None) -> Ticket:
     """Apply an agent's edit, on condition that nothing changed the ticket since it was read."""
     new_status = status or ticket.status
     now = now_iso()
@@ -433,9 +451,11 @@ def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: Any
         fields["snooze_until"] = None
     if tags is not None:
         fields["tags"] = tags
+    if spam is not None:
+        fields["spam"] = spam
     new_assignee = fields.get("assignee_id", ticket.assignee_id)
     actions = _set_index_keys(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
-                                         bool(ticket.spam), now))
+                                         bool(fields.get("spam", ticket.spam)), now))
     if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
         actions.append(Ticket.reopen_count.add(1))
     if change(ticket, actions, **fields) is None:
@@ -466,10 +486,13 @@ def due_actions(ticket: Ticket) -> list[Action]:
             Ticket.gsi4sk.set(f"{due}#{ticket.ticket_id}")]
 
 
-def due_tickets(account_id: str, now: str, limit: int = 200) -> list[Ticket]:
+def due_tickets(account_id: str, now: str, limit: int = 1000) -> list[Ticket]:
+    """Tickets with work due by `now`, earliest first, over as many pages as it takes (up to `limit`)."""
+    import itertools
+
     try:
-        return [t for t in Ticket.gsi4.query(f"{account_pk(account_id)}#DUE", Ticket.gsi4sk <= f"{now}#~",
-                                             limit=limit) if isinstance(t, Ticket)]
+        found = Ticket.gsi4.query(f"{account_pk(account_id)}#DUE", Ticket.gsi4sk <= f"{now}#~", page_size=200)
+        return [t for t in itertools.islice(found, limit) if isinstance(t, Ticket)]
     except PynamoDBException as error:
         raise transient(error) from error
 
