@@ -66,7 +66,9 @@ def patch_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
 
 @agent_route("/api/tickets/{ticket_id}/messages", ["POST"])
 def post_message(who: auth.AgentIdentity, ticket_id: str) -> Any:
-    return Response(replies.post(who, ticket_id, _request().json_body), status_code=201)
+    request = _request()
+    return Response(replies.post(who, ticket_id, request.json_body, request.headers.get("idempotency-key")),
+                    status_code=201)
 
 
 @agent_route("/api/agents/me/presence", ["PUT"])

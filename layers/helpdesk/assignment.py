@@ -91,12 +91,13 @@ def autorespond(event: TicketEvent) -> bool:
     # The ref `auto-<ticket>` is claimed with the message: a redelivered event cannot answer twice.
     for _ in range(5):
         # Not an agent's reply: it moves no `last_outbound_at`, so it never earns a follow-up email.
-        if ticket_store.add_outbound(ticket, message, [message_id]):
+        outcome = ticket_store.add_outbound(ticket, message, [message_id])
+        if outcome == "stored":
             count("autoresponse_sent")
             return True
-        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
-        if ticket_store.ref_exists(event.account_id, ticket.channel, message_id):
+        if outcome == "duplicate":
             return False
+        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
     raise Transient("autoresponder kept conflicting")
 
 

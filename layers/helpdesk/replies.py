@@ -1,6 +1,7 @@
 """Agents' replies and internal notes on a ticket, sent on the ticket's channel where we can."""
 from __future__ import annotations
 
+import hashlib
 import secrets
 from typing import Any
 
@@ -34,50 +35,82 @@ def _validate(body: Any) -> tuple[str, str]:
     return kind, text
 
 
-def post(who: AgentIdentity, ticket_id: str, body: Any) -> dict[str, Any]:
+def post(who: AgentIdentity, ticket_id: str, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
+    """Add a note, or store and send a reply. With an idempotency key (the `Idempotency-Key` header or
+    `client_message_id`), a repeated request answers the same message and never sends twice; a reply
+    whose sending failed is sent again, under the same Message-ID."""
     kind, text = _validate(body)
+    key = idempotency_key or (body.get("client_message_id") if isinstance(body.get("client_message_id"), str)
+                              else None)
+    if key is not None and not 0 < len(key) <= 128:
+        raise BadRequest("the idempotency key must be 1 to 128 characters")
     for _ in range(5):
         ticket = ticket_store.get_ticket(who.account_id, ticket_id)
         if kind == "reply" and ticket.channel not in REPLY_CHANNELS:
             raise NotSupported(f"replies on {ticket.channel} are not available yet; add a note instead")
-        message, refs, email = _message(who, ticket, kind, text)
+        message, refs, email = _message(who, ticket, kind, text, key)
         fields: dict[str, Any] = {"updated_at": message.created_at}
         if kind == "reply":
             fields["last_outbound_at"] = message.created_at
-        if ticket_store.add_outbound(ticket, message, refs, **fields):
-            if email is not None:
-                email()
+        outcome = ticket_store.add_outbound(ticket, message, refs, **fields)
+        if outcome == "changed":
+            continue
+        if outcome == "duplicate":
+            stored = ticket_store.outbound_message(who.account_id, ticket.channel, refs[0])
+            if stored is None or stored.ticket_id != ticket_id:
+                raise Conflict("that idempotency key belongs to another message")
+            message = stored
+        if email is not None and (message.extra.as_dict() if message.extra else {}).get("delivery") != "sent":
+            _deliver(message, email)
+        if outcome == "stored":
             count("reply_sent" if kind == "reply" else "note_added")
             logger.info("agent message", extra={"account_id": who.account_id, "ticket_id": ticket_id,
                                                 "agent_id": who.agent_id, "type": kind})
-            return {"id": message.message_id, "direction": message.direction, "body": message.body,
-                    "created_at": message.created_at}
+        return {"id": message.message_id, "direction": message.direction, "body": message.body,
+                "created_at": message.created_at}
     raise Conflict("the ticket kept changing; try again")
 
 
-def _message(who: AgentIdentity, ticket: Ticket, kind: str, text: str) -> tuple[Message, list[str], Any]:
+def _deliver(message: Message, send: Any) -> None:
+    """Send, then record it; a failure is recorded too and answered 503, so the agent's retry (same
+    key) sends again rather than storing a second reply."""
+    try:
+        send()
+    except HelpdeskError:
+        ticket_store.set_delivery(message, "failed")
+        raise
+    ticket_store.set_delivery(message, "sent")
+
+
+def _message(who: AgentIdentity, ticket: Ticket, kind: str, text: str,
+             key: str | None) -> tuple[Message, list[str], Any]:
     now = now_iso()
-    refs: list[str] = []
+    # Derived from the key when there is one, so a repeated request claims the same ids.
+    token = hashlib.blake2b(f"{who.agent_id}\x1f{ticket.ticket_id}\x1f{key}".encode(), digest_size=12).hexdigest() \
+        if key else secrets.token_hex(12)
+    message_id = "out-" + token
+    refs = [message_id]
     email = None
-    message_id = "out-" + secrets.token_hex(8)
+    extra: dict[str, str] = {}
     if kind == "reply" and ticket.channel == "email":
         account = accounts.get_account(who.account_id)
         if not account.support_email:
             raise Conflict("the account has no support email address to reply from")
-        message_id, email = _email_reply(account.support_email, ticket, text)
-        refs.append(message_id)
+        message_id, email = _email_reply(account.support_email, ticket, text, token)
+        refs = [message_id]
+        extra["delivery"] = "sending"
     message = Message(ticket_store.ticket_pk(who.account_id, ticket.ticket_id), f"M#{now}#{message_id}",
                       message_id=message_id, ticket_id=ticket.ticket_id, channel=ticket.channel,
                       direction="outbound" if kind == "reply" else "note", body=text, created_at=now,
-                      sender=who.agent_id)
+                      sender=who.agent_id, extra=extra)
     return message, refs, email
 
 
-def _email_reply(support: str, ticket: Ticket, text: str) -> tuple[str, Any]:
+def _email_reply(support: str, ticket: Ticket, text: str, token: str) -> tuple[str, Any]:
     """Our Message-ID (claimed as a ref before sending) and the send itself. Replies carry a
     plus-addressed Reply-To naming the ticket, so answers thread even when a client drops headers."""
     local, domain = support.split("@", 1)
-    message_id = f"{secrets.token_hex(12)}@{domain}"
+    message_id = f"{token}@{domain}"
     inbound = [m for m in ticket_store.latest_messages(ticket.account_id, ticket.ticket_id, 50)
                if m.direction == "inbound"]
     last = inbound[-1].message_id if inbound else None

@@ -201,3 +201,40 @@ def test_a_reopen_racing_a_reassignment_files_the_ticket_under_the_new_assignee(
     ticket = ticket_store.get_ticket(brand.account_id, ticket_id)
     assert ticket.status == "open" and ticket.assignee_id == online[1]
     assert ticket.gsi2pk == f"A#{brand.account_id}#AS#{online[1]}#open"
+
+
+def test_an_email_reply_with_an_idempotency_key_is_stored_and_sent_once(
+        brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpdesk import replies
+    from helpdesk.auth import AgentIdentity
+    from helpdesk.errors import Transient
+    from helpdesk.store import mail as mail_store
+    from helpdesk.store import tickets as ticket_store
+    from tests.integration.test_email_webhook import send
+
+    frm = customer()
+    send(brand, frm, subject="Gift wrap?")
+    [ticket] = [t for t in ticket_store.iter_all_tickets(brand.account_id) if t.contact == frm.lower()]
+    who = AgentIdentity("agent-1", brand.account_id, ("owner",))
+    sent: list[str] = []
+    real = mail_store.send
+
+    def flaky(*args: Any, **kwargs: Any) -> str:
+        if not sent:
+            sent.append("failed")
+            raise Transient("mail service unavailable")
+        sent.append(kwargs["message_id"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mail_store, "send", flaky)
+    reply = {"body": "Yes, gift wrap is free.", "type": "reply"}
+    with pytest.raises(Transient):  # the agent sees the failure...
+        replies.post(who, ticket.ticket_id, reply, idempotency_key="click-1")
+    first = replies.post(who, ticket.ticket_id, reply, idempotency_key="click-1")  # ...and retries
+    again = replies.post(who, ticket.ticket_id, reply, idempotency_key="click-1")  # a double click
+    assert first == again
+    assert sent == ["failed", first["id"]]  # sent once, under the Message-ID that was stored
+    messages = ticket_store.latest_messages(brand.account_id, ticket.ticket_id)
+    outbound = [m for m in messages if m.direction == "outbound"]
+    assert [m.message_id for m in outbound] == [first["id"]]
+    assert outbound[0].extra.as_dict()["delivery"] == "sent"

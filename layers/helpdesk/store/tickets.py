@@ -520,10 +520,11 @@ def change(ticket: Ticket, actions: list[Action] | None = None, **fields: Any) -
 
 
 def add_outbound(ticket: Ticket, message: Message, refs: list[str] | None = None,
-                 **fields: Any) -> bool:
+                 **fields: Any) -> str:
     """Store an agent's reply or note and move the ticket (`fields`), all or nothing, if nothing
-    changed the ticket since it was read. `refs` are provider ids to claim for the message (our own
-    email Message-ID, so the customer's answer threads). False when the ticket changed meanwhile."""
+    changed the ticket since it was read. `refs` are ids to claim for the message (the message's
+    own id, our email Message-ID so the customer's answer threads). Answers "stored", "duplicate"
+    (a ref was claimed before: this message exists) or "changed" (read the ticket again)."""
     seen, seen_updated = ticket.rev, ticket.updated_at
     for name, value in fields.items():
         setattr(ticket, name, value)
@@ -547,10 +548,32 @@ def add_outbound(ticket: Ticket, message: Message, refs: list[str] | None = None
             pass
     except TransactWriteError as error:
         cancelled = read_cancellation(error)
+        if any(cancelled.failed(i) for i in range(1, 1 + len(refs or []))):
+            return "duplicate"
         if cancelled.retryable or any(cancelled.failed(i) for i in range(len(cancelled.codes))):
-            return False
+            return "changed"
         raise transient(error) from error
-    return True
+    return "stored"
+
+
+def outbound_message(account_id: str, channel: str, ref: str) -> Message | None:
+    """The message an outbound ref was claimed for."""
+    try:
+        found = MessageRef.get(ref_pk(account_id, Channel(channel), ref), "REF", consistent_read=True)
+        if not found.ticket_id or not found.message_sk:
+            return None
+        return Message.get(ticket_pk(account_id, found.ticket_id), found.message_sk, consistent_read=True)
+    except (MessageRef.DoesNotExist, Message.DoesNotExist):
+        return None
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
+def set_delivery(message: Message, delivery: str) -> None:
+    try:
+        message.update(actions=[Message.extra["delivery"].set(delivery)])
+    except PynamoDBException as error:
+        raise transient(error) from error
 
 
 def messages_after(account_id: str, ticket_id: str, after: str | None, limit: int = 50) -> list[Message]:
@@ -562,15 +585,6 @@ def messages_after(account_id: str, ticket_id: str, after: str | None, limit: in
         raise transient(error) from error
     return [m for m in items if isinstance(m, Message)]
 
-
-def ref_exists(account_id: str, channel: str, provider_id: str) -> bool:
-    try:
-        MessageRef.get(ref_pk(account_id, Channel(channel), provider_id), "REF", consistent_read=True)
-        return True
-    except MessageRef.DoesNotExist:
-        return False
-    except PynamoDBException as error:
-        raise transient(error) from error
 
 
 def unassigned_tickets(account_id: str, limit: int = 100) -> list[Ticket]:
