@@ -96,7 +96,8 @@ def document() -> dict[str, Any]:
             "/api/tickets/{ticket_id}/messages": {"post": {
                 "summary": "An agent's reply (web chat, email) or internal note (every channel)",
                 "security": bearer,
-                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
                 "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["body"],
                     "properties": {"body": {"type": "string"}, "type": {"enum": ["reply", "note"]}}}}}},
                 "responses": {"201": _answer("stored (and sent)", {"$ref": "#/components/schemas/Message"}),
