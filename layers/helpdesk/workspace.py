@@ -138,7 +138,8 @@ def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any) -> dict[str, Any
 def set_presence(who: AgentIdentity, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("status") not in ("online", "offline"):
         raise BadRequest('expected {"status": "online" | "offline"}')
-    agent = agent_store.set_presence(who.account_id, who.agent_id, body["status"] == "online")
+    agent = agent_store.set_presence(who.account_id, who.agent_id, body["status"] == "online", role=who.role,
+                                     email=who.email)
     if agent.online:
         # Tickets that came in while nobody was online wait in Unassigned: hand them out now.
         events.publish({"type": "agent.online", "account_id": who.account_id, "agent_id": who.agent_id})

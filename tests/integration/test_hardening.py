@@ -238,3 +238,18 @@ def test_an_email_reply_with_an_idempotency_key_is_stored_and_sent_once(
     outbound = [m for m in messages if m.direction == "outbound"]
     assert [m.message_id for m in outbound] == [first["id"]]
     assert outbound[0].extra.as_dict()["delivery"] == "sent"
+
+
+def test_a_helpdesk_user_without_an_agent_item_becomes_one_by_going_online(brand: Brand) -> None:
+    import uuid
+
+    from helpdesk.auth import AgentIdentity
+    from helpdesk.store import agents as agent_store
+    from helpdesk.workspace import set_presence
+
+    newcomer = AgentIdentity(str(uuid.uuid4()), brand.account_id, ("support",), "new@brand.example")
+    assert set_presence(newcomer, {"status": "online"})["status"] == "online"
+    roster = agent_store.roster(brand.account_id)
+    assert roster.online_ids == [newcomer.agent_id]
+    [agent] = roster.agents
+    assert (agent.role, agent.email) == ("support", "new@brand.example")

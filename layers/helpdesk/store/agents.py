@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
-from helpdesk.errors import NotFound
 from helpdesk.store.failures import read_cancellation, transient
 from helpdesk.store.models import Agent, Item, Rota, Ticket, account_pk
 from helpdesk.store.tickets import index_keys, ticket_pk
@@ -59,14 +59,20 @@ def get_agent(account_id: str, agent_id: str) -> Agent | None:
         raise transient(error) from error
 
 
-def set_presence(account_id: str, agent_id: str, online: bool) -> Agent:
+def set_presence(account_id: str, agent_id: str, online: bool, *, role: str | None = None,
+                 email: str | None = None) -> Agent:
+    """Set an agent's presence. A user of a helpdesk role who has no agent item yet (added to the
+    user pool after setup) becomes an agent by going online: no separate provisioning step."""
     agent = Agent(account_pk(account_id), f"AGENT#{agent_id}")
+    actions: list[Action] = [Agent.type.set(Agent), Agent.agent_id.set(agent_id), Agent.online.set(online),
+                             Agent.presence_at.set(now_iso())]
+    if role:
+        actions.append(Agent.role.set(Agent.role | role))
+    if email:
+        actions.append(Agent.email.set(Agent.email | email))
     try:
-        agent.update(actions=[Agent.online.set(online), Agent.presence_at.set(now_iso())],
-                     condition=Agent.pk.exists())
+        agent.update(actions=actions)
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise NotFound("no such agent in this account") from error
         raise transient(error) from error
     return agent
 
