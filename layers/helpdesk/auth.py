@@ -9,7 +9,6 @@ from typing import Any
 from helpdesk.errors import Forbidden, Unauthorized
 
 HELPDESK_ROLES = ("owner", "admin", "manager", "support")
-SKILL_ADMIN_ROLES = ("owner", "admin")
 
 
 @dataclass(frozen=True)

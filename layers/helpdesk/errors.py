@@ -54,6 +54,3 @@ class Transient(HelpdeskError):
 
     status = 503
 
-
-def http_status(error: HelpdeskError) -> int:
-    return error.status

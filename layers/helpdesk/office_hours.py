@@ -22,13 +22,15 @@ def validate(hours: Any) -> dict[str, Any]:
     weekly = hours.get("weekly") or {}
     if not isinstance(weekly, dict) or set(weekly) - set(DAYS):
         raise BadRequest("weekly must map mon..sun to [[open, close], ...]")
-    for spans in weekly.values():
-        for span in spans:
-            opens, closes = (dt.time.fromisoformat(x) for x in span)
-            if closes <= opens:
-                raise BadRequest("a span must close after it opens")
-    for day in hours.get("holidays") or []:
-        dt.date.fromisoformat(day)
+    try:
+        for spans in weekly.values():
+            for opens, closes in spans:
+                if dt.time.fromisoformat(closes) <= dt.time.fromisoformat(opens):
+                    raise BadRequest("a span must close after it opens")
+        for day in hours.get("holidays") or []:
+            dt.date.fromisoformat(day)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("office hours: times as HH:MM, holidays as YYYY-MM-DD") from exc
     return hours
 
 

@@ -49,6 +49,10 @@ def forget_addresses() -> None:
 def put_account(account_id: str, name: str, plan: str = "helpdesk", help_text: str | None = None,
                 support_email: str | None = None, office_hours: dict[str, Any] | None = None,
                 autoresponder: dict[str, Any] | None = None) -> Account:
+    if office_hours is not None:
+        from helpdesk.office_hours import validate
+
+        validate(office_hours)
     account = Account(account_pk(account_id), "ACCOUNT", account_id=account_id, name=name, plan=plan,
                       help_text=help_text, support_email=support_email, office_hours=office_hours,
                       autoresponder=autoresponder, gsi1pk="ACCOUNTS", gsi1sk=account_pk(account_id))

@@ -33,7 +33,3 @@ def publish(event: dict[str, Any]) -> None:
         _sqs().send_message(QueueUrl=queue_url(), MessageBody=json.dumps(event, separators=(",", ":")))
     except (BotoCoreError, ClientError) as error:
         raise Transient("queue unavailable") from error
-
-
-def reset_clients() -> None:
-    _sqs.cache_clear()

@@ -54,7 +54,3 @@ def get(bucket_name: str, key: str, limit: int = 40 * 1024 * 1024) -> bytes:
         raise Transient("file store unavailable") from error
     except BotoCoreError as error:
         raise Transient("file store unavailable") from error
-
-
-def reset_clients() -> None:
-    _s3.cache_clear()

@@ -49,7 +49,3 @@ def send(source: str, to: str, subject: str, text: str, *, reply_to: str | None 
     except BotoCoreError as error:
         raise Transient("mail service unavailable") from error
     return mid
-
-
-def reset_clients() -> None:
-    _ses.cache_clear()
