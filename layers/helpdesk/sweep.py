@@ -35,9 +35,8 @@ def run(now: str | None = None) -> dict[str, int]:
 def _wake(ticket: Ticket, now: str, done: dict[str, int]) -> None:
     if ticket.status != Status.SNOOZED.value or not ticket.snooze_until or ticket.snooze_until > now:
         return
-    keys = ticket_store.index_keys(ticket.account_id, ticket.ticket_id, Status.OPEN.value, ticket.assignee_id,
-                                   bool(ticket.spam), now)
-    actions = [getattr(Ticket, k).set(v) if v is not None else getattr(Ticket, k).remove() for k, v in keys.items()]
+    actions = ticket_store.index_actions(ticket_store.index_keys(
+        ticket.account_id, ticket.ticket_id, Status.OPEN.value, ticket.assignee_id, bool(ticket.spam), now))
     # The event first: if the write then fails, assignment finds the ticket still snoozed and does
     # nothing, and the next run tries both again; the other order could lose the event for good.
     events.publish({"type": "ticket.reopened", "account_id": ticket.account_id, "ticket_id": ticket.ticket_id,

@@ -87,21 +87,28 @@ def _body_and_media(message: dict[str, Any]) -> tuple[str, tuple[Media, ...], di
     return "", (), extra  # contacts, order, unsupported: kept as an empty message with its type
 
 
-def parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
-    """The customer messages of a notification. Any shape other than Meta's is a BadRequest (400),
-    so a malformed delivery is refused rather than retried for days."""
-    try:
-        return _parse_whatsapp(payload, received_at)
-    except (AttributeError, TypeError, KeyError) as exc:
-        raise BadRequest("malformed WhatsApp notification") from exc
+# What walking a notification of the wrong shape raises: a 400, so Meta does not retry it for days.
+_MALFORMED = (AttributeError, TypeError, KeyError, ValueError, OverflowError, OSError)
 
 
-def _parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
-    if not isinstance(payload, dict) or payload.get("object") != "whatsapp_business_account":
-        raise BadRequest("not a WhatsApp Business Account notification")
+def _entries(payload: Any, kind: str) -> list[Any]:
+    if not isinstance(payload, dict) or payload.get("object") != kind:
+        raise BadRequest(f"not a notification of {kind}")
     entries = payload.get("entry")
     if not isinstance(entries, list):
         raise BadRequest("missing entry")
+    return entries
+
+
+def parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
+    """The customer messages of a notification; any shape other than Meta's is a BadRequest."""
+    try:
+        return _parse_whatsapp(_entries(payload, "whatsapp_business_account"), received_at)
+    except _MALFORMED as exc:
+        raise BadRequest("malformed WhatsApp notification") from exc
+
+
+def _parse_whatsapp(entries: list[Any], received_at: str) -> WhatsAppBatch:
     messages: list[InboundMessage] = []
     statuses = 0
     for entry in entries:
@@ -159,23 +166,20 @@ class InstagramBatch:
 def parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
     """DMs, story replies and mentions, the brand's own echoes, and deletes of a notification."""
     try:
-        return _parse_instagram(payload, received_at)
-    except (AttributeError, TypeError, KeyError, ValueError, OverflowError, OSError) as exc:
+        return _parse_instagram(_entries(payload, "instagram"), received_at)
+    except _MALFORMED as exc:
         raise BadRequest("malformed Instagram notification") from exc
 
 
-def _parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
-    if not isinstance(payload, dict) or payload.get("object") != "instagram":
-        raise BadRequest("not an Instagram notification")
-    entries = payload.get("entry")
-    if not isinstance(entries, list):
-        raise BadRequest("missing entry")
-    batch = InstagramBatch([], [], 0)
+def _parse_instagram(entries: list[Any], received_at: str) -> InstagramBatch:
+    messages: list[InboundMessage] = []
+    deletes: list[InstagramDelete] = []
+    ignored = 0
     for entry in entries:
         for event in entry.get("messaging") or []:
             message = event.get("message")
             if not isinstance(message, dict):
-                batch = InstagramBatch(batch.messages, batch.deletes, batch.ignored + 1)
+                ignored += 1
                 continue
             sender, recipient = str(event["sender"]["id"]), str(event["recipient"]["id"])
             mid = message.get("mid")
@@ -185,10 +189,10 @@ def _parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
             # An echo is the brand's own message: our account sent it, the customer received it.
             ours, customer = (sender, recipient) if echo else (recipient, sender)
             if message.get("is_deleted"):
-                batch.deletes.append(InstagramDelete(ours, customer, str(mid)))
+                deletes.append(InstagramDelete(ours, customer, str(mid)))
                 continue
-            batch.messages.append(_instagram_message(message, ours, customer, echo, event, received_at))
-    return batch
+            messages.append(_instagram_message(message, ours, customer, echo, event, received_at))
+    return InstagramBatch(messages, deletes, ignored)
 
 
 def _instagram_message(message: dict[str, Any], ours: str, customer: str, echo: bool, event: dict[str, Any],

@@ -11,7 +11,7 @@ from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
 from helpdesk.store.failures import read_cancellation, transient
 from helpdesk.store.models import Agent, Item, Rota, Ticket, account_pk
-from helpdesk.store.tickets import index_keys, ticket_pk
+from helpdesk.store.tickets import index_actions, index_keys, ticket_pk
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,7 @@ def assign_next(ticket: Ticket, agent_id: str, seen: Roster) -> AssignOutcome:
              condition=rota_condition)
     t.update(Ticket(ticket_pk(account_id, ticket.ticket_id), "TICKET"), actions=[
         Ticket.assignee_id.set(agent_id), Ticket.updated_at.set(now),
-        *[(getattr(Ticket, k).set(v) if v is not None else getattr(Ticket, k).remove())
-          for k, v in index_keys(account_id, ticket.ticket_id, ticket.status, agent_id, bool(ticket.spam),
-                                 now).items()],
+        *index_actions(index_keys(account_id, ticket.ticket_id, ticket.status, agent_id, bool(ticket.spam), now)),
     ], condition=(Ticket.updated_at == ticket.updated_at) & (Ticket.status == Status.OPEN.value)
         # updated_at alone can repeat (messages of one webhook batch share it): the assignee too.
         & ((Ticket.assignee_id == ticket.assignee_id) if ticket.assignee_id else Ticket.assignee_id.does_not_exist()))

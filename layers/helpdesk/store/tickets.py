@@ -70,7 +70,8 @@ def index_keys(account_id: str, ticket_id: str, status: str, assignee_id: str | 
             "gsi3pk": f"{a}#ALL", "gsi3sk": order}
 
 
-def _set_index_keys(keys: dict[str, str | None]) -> list[Action]:
+def index_actions(keys: dict[str, str | None]) -> list[Action]:
+    """The update actions that file a ticket under `keys` (a None key takes it out of that view)."""
     actions: list[Action] = []
     for name, value in keys.items():
         attr = getattr(Ticket, name)
@@ -204,7 +205,7 @@ class TicketStore:
         if wake and current is not None:
             actions += [Ticket.status.set(Status.OPEN.value), Ticket.snooze_until.remove(),
                         Ticket.reopen_count.add(1)]
-            actions += _set_index_keys(index_keys(account_id, ticket_id, Status.OPEN.value,
+            actions += index_actions(index_keys(account_id, ticket_id, Status.OPEN.value,
                                                   current.assignee_id, current.spam, now))
         elif not quiet:
             # Status and assignee are unchanged, so only the sort keys of the views move.
@@ -454,7 +455,7 @@ def update_ticket(ticket: Ticket, *, status: str | None = None, assignee_id: Any
     if spam is not None:
         fields["spam"] = spam
     new_assignee = fields.get("assignee_id", ticket.assignee_id)
-    actions = _set_index_keys(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
+    actions = index_actions(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
                                          bool(fields.get("spam", ticket.spam)), now))
     if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
         actions.append(Ticket.reopen_count.add(1))
