@@ -86,16 +86,17 @@ class LocalStack:
         self.port = self.http.server_address[1]
         threading.Thread(target=self.http.serve_forever, name="gateway", daemon=True).start()
         sqs = client("sqs")
+        from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+        handlers = function_handlers(app)
         for source in app.event_sources:
-            url = queues[demo.QUEUE_NAME]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            handler = function_handlers(app)[source.name][1]
-            batch = getattr(source, "batch_size", 10)
-            self.mappings.append(SqsMapping(sqs, url, arn, source.name, handler, batch).start())
-        for source in app.event_sources:
-            if type(source).__name__ == "ScheduledEventConfig":
-                handler = function_handlers(app)[source.name][1]
-                self.schedules.append(Schedule(source.name, handler, self.sweep_seconds).start())
+            if isinstance(source, SQSEventConfig):  # the one queue the stack has: the ticket events
+                url = queues[demo.QUEUE_NAME]
+                arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                mapping = SqsMapping(sqs, url, arn, source.name, handlers[source.name][1], source.batch_size)
+                self.mappings.append(mapping.start())
+            elif isinstance(source, ScheduledEventConfig):
+                self.schedules.append(Schedule(source.name, handlers[source.name][1], self.sweep_seconds).start())
         self.info = self._describe(queues, tokens, pool)
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.state_file.with_suffix(".tmp")

@@ -7,6 +7,7 @@ the session key, which only this service holds and signs session tokens with.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -14,7 +15,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from helpdesk.errors import BadRequest, Forbidden, Unauthorized
+from helpdesk import intake
+from helpdesk.conversation import Channel, InboundMessage, derived_ticket_id
+from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from helpdesk.store import tickets as ticket_store
 
 TOKEN_TTL_SECONDS = 24 * 3600
 _AUDIENCE = "helpdesk-webchat"
@@ -87,8 +91,6 @@ def new_conversation_id(visitor_id: str, message_id: str, session_id: str = "") 
     replayed first message finds it and a later session's first message starts its own."""
     digest = hashlib.blake2b(f"{visitor_id}\x1f{session_id}\x1f{message_id}".encode(), digest_size=8,
                              person=b"conv").digest()
-    import base64
-
     return "c" + base64.b32encode(digest).decode().lower().rstrip("=")
 
 
@@ -98,15 +100,10 @@ MAX_TEXT = 5_000
 
 
 def _ticket_id(session: Session, conversation_id: str) -> str:
-    from helpdesk.conversation import derived_ticket_id
-
     return derived_ticket_id(session.account_id, "webchat", session.visitor_id, conversation_id)
 
 
 def _conversation_ticket(session: Session, conversation_id: Any) -> Any:
-    from helpdesk.errors import NotFound
-    from helpdesk.store import tickets as ticket_store
-
     if not isinstance(conversation_id, str) or not conversation_id or len(conversation_id) > 64:
         raise BadRequest("conversation_id is required")
     try:
@@ -116,9 +113,6 @@ def _conversation_ticket(session: Session, conversation_id: Any) -> Any:
 
 
 def post_message(session: Session, body: dict[str, Any], received_at: str) -> dict[str, Any]:
-    from helpdesk import intake
-    from helpdesk.conversation import Channel, InboundMessage
-
     message_id, text = body.get("message_id"), body.get("text")
     if not isinstance(message_id, str) or not 0 < len(message_id) <= 128:
         raise BadRequest("message_id is required")
@@ -142,16 +136,11 @@ def post_message(session: Session, body: dict[str, Any], received_at: str) -> di
     result = intake.receive(msg)
     conversation_id = result.conversation_id
     if result.duplicate and result.ticket_id:
-        from helpdesk.store import tickets as ticket_store
-
-        conversation_id = ticket_store.get_ticket(session.account_id, result.ticket_id).conversation_id
+            conversation_id = ticket_store.get_ticket(session.account_id, result.ticket_id).conversation_id
     return {"conversation_id": conversation_id, "ticket_id": result.ticket_id}
 
 
 def set_presence(session: Session, body: dict[str, Any]) -> dict[str, Any]:
-    from helpdesk.errors import Conflict
-    from helpdesk.store import tickets as ticket_store
-
     state = body.get("state")
     if state not in ("online", "offline"):
         raise BadRequest('state must be "online" or "offline"')
@@ -167,8 +156,6 @@ def set_presence(session: Session, body: dict[str, Any]) -> dict[str, Any]:
 
 def replies(session: Session, conversation_id: str, after: str | None, now: str) -> dict[str, Any]:
     """Agent replies since the cursor; reading them marks them read (no follow-up email then)."""
-    from helpdesk.store import tickets as ticket_store
-
     if after is not None and not after.startswith("M#"):
         raise BadRequest("bad cursor")
     ticket = _conversation_ticket(session, conversation_id)
