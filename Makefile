@@ -15,8 +15,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 run: $(STAMP)  ## local stack with demo data on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(PY) -m infra.local.stack
 
-test: $(STAMP) lint  ## the whole suite
-	$(PY) -m pytest -q
+test: $(STAMP) lint  ## the whole suite, two processes (each with its own moto server); a test file stays in one
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

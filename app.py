@@ -10,8 +10,9 @@ from chalice.app import Request
 
 from functions import assignment, autoclose
 from functions.webhooks import email, instagram, sms, webchat, whatsapp
-from helpdesk import auth, openapi, replies, workspace
+from helpdesk import agents, auth, openapi, replies, workspace
 from helpdesk.errors import HelpdeskError
+from helpdesk.providers import http
 from helpdesk.settings import ConfigurationError
 
 app = Chalice(app_name="helpdesk")
@@ -45,6 +46,13 @@ def _request() -> Request:
     return request
 
 
+def _json() -> Any:
+    """The request's JSON body (None when empty); malformed JSON is a 400 in our error shape, parsed
+    only after the caller is authenticated."""
+    raw = _request().raw_body
+    return http.json_body(raw.encode() if isinstance(raw, str) else raw) if raw else None
+
+
 def _query() -> dict[str, str]:
     return dict(_request().query_params or {})
 
@@ -56,24 +64,52 @@ def list_tickets(who: auth.AgentIdentity) -> Any:
 
 @agent_route("/api/tickets/{ticket_id}", ["GET"])
 def get_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
-    return workspace.ticket_detail(who, ticket_id)
+    detail = workspace.ticket_detail(who, ticket_id)
+    return Response(detail, headers={"ETag": f'"{detail["version"]}"'})
 
 
 @agent_route("/api/tickets/{ticket_id}", ["PATCH"])
 def patch_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
-    return workspace.patch_ticket(who, ticket_id, _request().json_body)
+    request = _request()
+    ticket = workspace.patch_ticket(who, ticket_id, _json(), request.headers.get("if-match"))
+    return Response(ticket, headers={"ETag": f'"{ticket["version"]}"'})
+
+
+@agent_route("/api/tickets/bulk", ["POST"])
+def bulk_edit(who: auth.AgentIdentity) -> Any:
+    return workspace.bulk_edit(who, _json())
 
 
 @agent_route("/api/tickets/{ticket_id}/messages", ["POST"])
 def post_message(who: auth.AgentIdentity, ticket_id: str) -> Any:
     request = _request()
-    return Response(replies.post(who, ticket_id, request.json_body, request.headers.get("idempotency-key")),
+    return Response(replies.post(who, ticket_id, _json(), request.headers.get("idempotency-key")),
                     status_code=201)
+
+
+@agent_route("/api/agents", ["GET"])
+def list_agents(who: auth.AgentIdentity) -> Any:
+    return agents.list_agents(who)
+
+
+@agent_route("/api/agents", ["POST"])
+def invite_agent(who: auth.AgentIdentity) -> Any:
+    return Response(agents.invite(who, _json()), status_code=201)
+
+
+@agent_route("/api/agents/me", ["GET"])
+def get_me(who: auth.AgentIdentity) -> Any:
+    return agents.me(who)
+
+
+@agent_route("/api/agents/{agent_id}", ["PATCH"])
+def change_agent(who: auth.AgentIdentity, agent_id: str) -> Any:
+    return agents.change(who, agent_id, _json())
 
 
 @agent_route("/api/agents/me/presence", ["PUT"])
 def put_presence(who: auth.AgentIdentity) -> Any:
-    return workspace.set_presence(who, _request().json_body)
+    return agents.set_presence(who, _json())
 
 
 @app.route("/api/openapi.json", methods=["GET"])

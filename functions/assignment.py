@@ -1,4 +1,5 @@
-"""Assignment Lambda: ticket events from SQS, round robin over online agents, partial batch failures."""
+"""Assignment Lambda: the table's stream records (forwarded by the EventBridge Pipe onto SQS), round
+robin over online agents, partial batch failures."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
 from helpdesk import assignment
+from helpdesk.errors import BadRequest
+from helpdesk.observability import logger
+from helpdesk.store.stream import change_of
+from helpdesk.ticket_events import event_of
 
 bp = Blueprint(__name__)
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -18,12 +23,17 @@ QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:helpdesk-ticket-even
 
 
 def record_handler(record: SQSRecord) -> None:
-    body = json.loads(record.body)
-    if body.get("type") == "agent.online":
-        assignment.hand_out_backlog(body["account_id"])
-        return
-    assignment.handle(assignment.TicketEvent(type=body["type"], account_id=body["account_id"],
-                                             ticket_id=body["ticket_id"], automatic=bool(body.get("automatic"))))
+    try:
+        body = json.loads(record.body)
+    except ValueError as exc:
+        raise BadRequest("not JSON") from exc
+    # One stream record per message; a list is taken too, should the pipe ever batch them.
+    for raw in body if isinstance(body, list) else [body]:
+        event = event_of(change_of(raw))
+        if event is None:
+            logger.debug("stream record of no interest", extra={"message_id": record.message_id})
+            continue
+        assignment.on_event(event)
 
 
 @bp.on_sqs_message(queue_arn=QUEUE_ARN_PLACEHOLDER, batch_size=10, name="assignment")

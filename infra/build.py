@@ -8,10 +8,13 @@
 3. package    `chalice package --merge-template infra/merge-template.json --stage dev build/out`,
               then build/template.json: the SAM template, with paths relative to build/.
 4. translate  build/translated.json: the SAM transform done offline (what CloudFormation deploys).
-5. validate   cfn-lint on both templates, plus the structural checks cfn-lint cannot make (webhook routes
-              reachable, table == models, one least-privilege role per function, index grants cover every
-              index, partial batch failures and a DLQ on every SQS mapping, the domain layer on every
-              function). Any problem: exit 1.
+5. validate   cfn-lint on both templates, plus the structural checks cfn-lint cannot make (infra/checks.py:
+              webhook routes reachable, table == models, one least-privilege role per function, index grants
+              cover every index, partial batch failures and a DLQ on every SQS mapping, an alarm on every DLQ,
+              the table's stream -> pipe -> the queue assignment consumes (bounded retries, a DLQ, a role that
+              reads the stream and sends to those queues only), no function sending to that queue, the agents'
+              user pool (no custom attributes, clients that write `name` only, cognito-idp for the API's role
+              only), the domain layer on every function). Any problem: exit 1.
 `--sync-models` first rewrites the merge template's table (and the roles' index ARNs) from the models,
 for when the table check reports drift.
 
@@ -27,10 +30,14 @@ infra/merge-template.json, deep-merged over Chalice's output (objects merge, lis
 - There is no IAM action `dynamodb:TransactWriteItems`: a transaction is authorised item by item (PutItem,
   UpdateItem, ConditionCheckItem). The table's StreamSpecification has no StreamEnabled (a CreateTable
   field that CloudFormation rejects); `table_properties` maps one form onto the other.
+- Ticket events: no function sends any. The TicketEventsPipe (EventBridge Pipes) reads the table's stream,
+  keeps the changes its FilterCriteria match (infra/local/pipe.py reads those patterns from this file) and
+  sends them to TicketEventsQueue; what it gives up on lands in TicketEventsPipeDeadLetterQueue (alarmed).
+- The stack creates the agents' user pool (AgentsUserPool, retained on deletion and replacement, a group
+  per role) and its app client (AgentsAppClient); outputs AgentsUserPoolId and AgentsAppClientId.
 
 Deploy: `sam deploy --template-file build/template.json --stack-name helpdesk --capabilities CAPABILITY_IAM
---resolve-s3 --parameter-overrides CognitoUserPoolId=... CognitoAppClientId=...` (uploads the zip and
-the layer, then runs the same transform).
+--resolve-s3` (uploads the zip and the layer, then runs the same transform; every parameter has a default).
 """
 from __future__ import annotations
 
@@ -52,7 +59,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from infra.checks import ROOT, as_list, index_name, of_type, statements, structural_problems
+
 MERGE_TEMPLATE = ROOT / "infra" / "merge-template.json"
 BUILD_DIR = ROOT / "build"
 CHALICE_STAGE = "dev"
@@ -228,7 +236,7 @@ def build(layer_deps: bool = True, build_dir: Path = BUILD_DIR) -> Path:
     return build_dir
 
 
-# ---------------------------------------------------------------------------------------- validation
+# --------------------------------------------------- validation (structural checks: infra/checks.py)
 
 
 def lint(path: Path) -> list[str]:
@@ -236,62 +244,6 @@ def lint(path: Path) -> list[str]:
     from cfnlint.api import ManualArgs, lint_file
 
     return [str(match) for match in lint_file(Path(path), config=ManualArgs(regions=[REGION]))]
-
-
-def structural_problems(template: dict[str, Any], translated: dict[str, Any]) -> list[str]:
-    return [*webhook_route_problems(translated), *table_problems(translated), *role_problems(translated),
-            *index_grant_problems(translated), *queue_mapping_problems(translated), *layer_problems(translated),
-            *environment_problems(template)]
-
-
-def webhook_modules() -> list[str]:
-    """The webhook Lambdas: one module each under functions/webhooks."""
-    return sorted(p.stem for p in (ROOT / "functions" / "webhooks").glob("*.py") if p.stem != "__init__")
-
-
-# Every webhook answers POST /webhooks/<module>; these answer more (ARCHITECTURE.md section 6).
-EXTRA_WEBHOOK_ROUTES: dict[str, list[tuple[str, str]]] = {
-    "whatsapp": [("/webhooks/whatsapp", "get")],
-    "instagram": [("/webhooks/instagram", "get")],
-    "webchat": [("/webchat/sessions", "post"), ("/webhooks/webchat/{conversation_id}/messages", "get")],
-}
-
-
-def expected_webhook_routes(module: str) -> list[tuple[str, str]]:
-    return [(f"/webhooks/{module}", "post"), *EXTRA_WEBHOOK_ROUTES.get(module, [])]
-
-
-def webhook_route_problems(translated: dict[str, Any], modules: list[str] | None = None) -> list[str]:
-    """Each webhook function is reachable: a REST API with a stage whose body routes its path and method
-    to an integration invoking that function, and a permission letting API Gateway invoke it."""
-    resources = translated.get("Resources", {})
-    problems = []
-    for module in webhook_modules() if modules is None else modules:
-        handler_prefix = f"functions.webhooks.{module}."
-        functions = [name for name, r in _of_type(resources, "AWS::Lambda::Function")
-                     if str(r["Properties"].get("Handler", "")).startswith(handler_prefix)]
-        if len(functions) != 1:
-            problems.append(f"webhook {module}: expected one function with handler {handler_prefix}*, "
-                            f"found {functions}")
-            continue
-        function = functions[0]
-        for path, method in expected_webhook_routes(module):
-            apis = [api for api, r in _of_type(resources, "AWS::ApiGateway::RestApi")
-                    if _references(((r["Properties"].get("Body") or {}).get("paths") or {}).get(path, {})
-                                   .get(method, {}).get("x-amazon-apigateway-integration", {}).get("uri"),
-                                   function)]
-            if not apis:
-                problems.append(f"webhook {module}: no REST API routes {method.upper()} {path} to {function}")
-                continue
-            if not any(_references(r["Properties"].get("RestApiId"), api)
-                       for api in apis for _, r in _of_type(resources, "AWS::ApiGateway::Stage")):
-                problems.append(f"webhook {module}: REST API {apis} has no stage")
-            if not any(_references(r["Properties"].get("FunctionName"), function)
-                       and r["Properties"].get("Principal") == "apigateway.amazonaws.com"
-                       and any(_references(r["Properties"].get("SourceArn"), api) for api in apis)
-                       for _, r in _of_type(resources, "AWS::Lambda::Permission")):
-                problems.append(f"webhook {module}: API Gateway may not invoke {function}")
-    return problems
 
 
 def table_properties(definition: dict[str, Any]) -> dict[str, Any]:
@@ -305,101 +257,6 @@ def table_properties(definition: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
-def cloudformation_table(props: dict[str, Any]) -> dict[str, Any]:
-    """Table properties (CloudFormation's or CreateTable's shape) normalised for comparison."""
-    stream = dict(props.get("StreamSpecification") or {})
-    enabled = stream.pop("StreamEnabled", True)
-    return {
-        "AttributeDefinitions": sorted(props.get("AttributeDefinitions", []), key=lambda d: d["AttributeName"]),
-        "KeySchema": props.get("KeySchema"),
-        "GlobalSecondaryIndexes": sorted(props.get("GlobalSecondaryIndexes", []), key=lambda g: g["IndexName"]),
-        "BillingMode": props.get("BillingMode", "PROVISIONED"),
-        "StreamSpecification": stream if enabled else {},
-    }
-
-
-def table_problems(translated: dict[str, Any]) -> list[str]:
-    """The deployed table is the models' table (helpdesk.store.schema.table_definition) with PITR on."""
-    from helpdesk.store.schema import table_definition
-
-    tables = list(_of_type(translated.get("Resources", {}), "AWS::DynamoDB::Table"))
-    if len(tables) != 1:
-        return [f"expected one DynamoDB table, found {[name for name, _ in tables]}"]
-    name, table = tables[0]
-    props = table["Properties"]
-    deployed, models = cloudformation_table(props), cloudformation_table(table_definition())
-    problems = [f"table {name}: {key} differs from the models: deployed {deployed[key]!r}, models {models[key]!r}"
-                for key in models if deployed[key] != models[key]]
-    if not (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
-        problems.append(f"table {name}: point-in-time recovery is off")
-    return problems
-
-
-def role_problems(translated: dict[str, Any]) -> list[str]:
-    """One role per function, each an explicit role of the template, no `*` action, no `*` resource
-    except on the function's own log group (logs:... `:*` streams), no managed policies."""
-    resources = translated.get("Resources", {})
-    problems: list[str] = []
-    owners: dict[str, list[str]] = {}
-    for function, r in _of_type(resources, "AWS::Lambda::Function"):
-        role = r["Properties"].get("Role")
-        if not (isinstance(role, dict) and isinstance(role.get("Fn::GetAtt"), list)
-                and (resources.get(role["Fn::GetAtt"][0]) or {}).get("Type") == "AWS::IAM::Role"):
-            problems.append(f"{function}: role {role!r} is not a role of this template")
-            continue
-        owners.setdefault(role["Fn::GetAtt"][0], []).append(function)
-    for role_name, functions in owners.items():
-        if len(functions) > 1:
-            problems.append(f"role {role_name} is shared by {functions}")
-        props = resources[role_name]["Properties"]
-        if props.get("ManagedPolicyArns"):
-            problems.append(f"role {role_name}: managed policies {props['ManagedPolicyArns']} (grant inline)")
-        for statement in _statements(props):
-            problems += [f"role {role_name}: {p}" for p in _statement_problems(statement)]
-    return problems
-
-
-def _statement_problems(statement: dict[str, Any]) -> list[str]:
-    if statement.get("Effect") != "Allow":
-        return []
-    if "NotAction" in statement or "NotResource" in statement:
-        return [f"statement {statement.get('Sid')}: NotAction/NotResource"]
-    actions = _as_list(statement.get("Action"))
-    problems = [f"statement {statement.get('Sid')}: wildcard action {a!r}" for a in actions
-                if not isinstance(a, str) or "*" in a]
-    for resource in _as_list(statement.get("Resource")):
-        text = json.dumps(resource)
-        if resource == "*" or (isinstance(resource, str) and resource.endswith(":*") and "log-group" not in text):
-            problems.append(f"statement {statement.get('Sid')}: {actions} on every resource ({resource!r})")
-        elif "*" in text and not (all(str(a).startswith("logs:") for a in actions) and "log-group:" in text) \
-                and not _s3_key_prefix(actions, text):
-            problems.append(f"statement {statement.get('Sid')}: wildcard resource {resource!r}")
-    return problems
-
-
-def _s3_key_prefix(actions: list[Any], text: str) -> bool:
-    """Object actions on a key prefix of one bucket (`<bucket arn>/<prefix>*`): S3 names objects by
-    prefix, so this is the narrowest grant there is for objects the function names at run time."""
-    return all(str(a) in ("s3:GetObject", "s3:PutObject") for a in actions) and \
-        text.count("*") == 1 and text.rstrip('"}').endswith("*") and "Arn}/" in text
-
-
-def index_grant_problems(translated: dict[str, Any]) -> list[str]:
-    """A role that may Query an index of the table may Query all of them (no wildcard allowed): a new
-    index must reach the roles, or its first Query in production is AccessDenied."""
-    resources = translated.get("Resources", {})
-    problems = []
-    for table, r in _of_type(resources, "AWS::DynamoDB::Table"):
-        indexes = {g["IndexName"] for g in r["Properties"].get("GlobalSecondaryIndexes") or []}
-        for role, role_resource in _of_type(resources, "AWS::IAM::Role"):
-            for statement in _statements(role_resource["Properties"]):
-                granted = {name for v in _as_list(statement.get("Resource")) if (name := _index_name(v, table))}
-                if granted and granted != indexes:
-                    problems.append(f"role {role}: statement {statement.get('Sid')} reaches indexes {sorted(granted)} "
-                                    f"of {table}, which has {sorted(indexes)} (python -m infra.build --sync-models)")
-    return problems
-
-
 def sync_models(merge_template: Path = MERGE_TEMPLATE) -> bool:
     """Rewrite the merge template's table and its roles' index grants from the models; True if it changed.
     The merge template stays readable and reviewable; this keeps it equal to the models in one step."""
@@ -408,140 +265,20 @@ def sync_models(merge_template: Path = MERGE_TEMPLATE) -> bool:
     text = merge_template.read_text()
     template = json.loads(text)
     resources = template["Resources"]
-    [table] = [name for name, _ in _of_type(resources, "AWS::DynamoDB::Table")]
+    [table] = [name for name, _ in of_type(resources, "AWS::DynamoDB::Table")]
     definition = table_definition()
     resources[table]["Properties"].update(table_properties(definition))
     indexes = [{"Fn::Sub": "${" + table + ".Arn}/index/" + g["IndexName"]}
                for g in definition.get("GlobalSecondaryIndexes", [])]
-    for _, role in _of_type(resources, "AWS::IAM::Role"):
-        for statement in _statements(role["Properties"]):
-            current = _as_list(statement.get("Resource"))
-            if any(_index_name(v, table) for v in current):
-                statement["Resource"] = [v for v in current if not _index_name(v, table)] + indexes
+    for _, role in of_type(resources, "AWS::IAM::Role"):
+        for statement in statements(role["Properties"]):
+            current = as_list(statement.get("Resource"))
+            if any(index_name(v, table) for v in current):
+                statement["Resource"] = [v for v in current if not index_name(v, table)] + indexes
     synced = json.dumps(template, indent=2) + "\n"
     if synced != text:
         merge_template.write_text(synced)
     return synced != text
-
-
-def _index_name(resource: Any, table: str) -> str | None:
-    sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
-    prefix = "${" + table + ".Arn}/index/"
-    return sub[len(prefix):] if isinstance(sub, str) and sub.startswith(prefix) else None
-
-
-def queue_mapping_problems(translated: dict[str, Any]) -> list[str]:
-    """Every SQS mapping reports batch item failures and reads a queue of this stack that has a DLQ and a
-    visibility timeout of at least 6x the function's timeout (AWS's advice for Lambda consumers)."""
-    resources = translated.get("Resources", {})
-    problems = []
-    mappings = [(n, r) for n, r in _of_type(resources, "AWS::Lambda::EventSourceMapping")
-                if "sqs" in json.dumps(r["Properties"].get("EventSourceArn")).lower()
-                or _queue_of(resources, r) is not None]
-    if not mappings:
-        problems.append("no SQS event source mapping (the assignment function reads the ticket events queue)")
-    for name, mapping in mappings:
-        props = mapping["Properties"]
-        if props.get("FunctionResponseTypes") != ["ReportBatchItemFailures"]:
-            problems.append(f"{name}: FunctionResponseTypes is {props.get('FunctionResponseTypes')!r}, "
-                            "not ['ReportBatchItemFailures']")
-        queue = _queue_of(resources, mapping)
-        if queue is None:
-            problems.append(f"{name}: EventSourceArn {props.get('EventSourceArn')!r} is not a queue of this stack")
-            continue
-        queue_props = resources[queue].get("Properties") or {}
-        redrive = queue_props.get("RedrivePolicy") or {}
-        dlq = redrive.get("deadLetterTargetArn")
-        if not (isinstance(dlq, dict) and (resources.get((dlq.get("Fn::GetAtt") or [None])[0]) or {}).get("Type")
-                == "AWS::SQS::Queue") or not 1 <= int(redrive.get("maxReceiveCount") or 0) <= 10:
-            problems.append(f"{queue}: no dead-letter queue redrive (RedrivePolicy {redrive!r})")
-        function = (resources.get(_ref_name(props.get("FunctionName")) or "") or {}).get("Properties") or {}
-        timeout = int(function.get("Timeout") or 3)
-        if int(queue_props.get("VisibilityTimeout") or 30) < 6 * timeout:
-            problems.append(f"{queue}: VisibilityTimeout {queue_props.get('VisibilityTimeout')} < 6 x {timeout} s")
-    return problems
-
-
-def layer_problems(translated: dict[str, Any]) -> list[str]:
-    """Every function uses the domain layer (the one layer version of this stack)."""
-    resources = translated.get("Resources", {})
-    layers = [name for name, _ in _of_type(resources, "AWS::Lambda::LayerVersion")]
-    if len(layers) != 1:
-        return [f"expected one layer version (the domain layer), found {layers}"]
-    return [f"{function}: Layers {r['Properties'].get('Layers')!r} lack the domain layer {layers[0]}"
-            for function, r in _of_type(resources, "AWS::Lambda::Function")
-            if not any(_references(layer, layers[0]) for layer in r["Properties"].get("Layers") or [])]
-
-
-REQUIRED_ENVIRONMENT = {"TABLE_NAME": "AWS::DynamoDB::Table", "ASSIGNMENT_QUEUE_URL": "AWS::SQS::Queue",
-                        "POWERTOOLS_SERVICE_NAME": None}
-
-
-def environment_problems(template: dict[str, Any]) -> list[str]:
-    """Every function finds the table and the queue through references, not names typed twice."""
-    resources = template.get("Resources", {})
-    problems = []
-    for function, r in _of_type(resources, "AWS::Serverless::Function"):
-        variables = ((r["Properties"].get("Environment") or {}).get("Variables")) or {}
-        for variable, target_type in REQUIRED_ENVIRONMENT.items():
-            value = variables.get(variable)
-            if value in (None, ""):
-                problems.append(f"{function}: environment lacks {variable}")
-            elif target_type and (resources.get(_ref_name(value) or "") or {}).get("Type") != target_type:
-                problems.append(f"{function}: {variable} is {value!r}, not a Ref to the {target_type}")
-    return problems
-
-
-# ------------------------------------------------------------------------------------------- helpers
-
-
-def _of_type(resources: dict[str, Any], type_name: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for name, resource in resources.items():
-        if isinstance(resource, dict) and resource.get("Type") == type_name:
-            resource.setdefault("Properties", {})
-            yield name, resource
-
-
-def _ref_name(value: Any) -> str | None:
-    return value.get("Ref") if isinstance(value, dict) and isinstance(value.get("Ref"), str) else None
-
-
-def _references(value: Any, logical_id: str) -> bool:
-    """Whether an intrinsic-laden value refers to a resource (Ref, Fn::GetAtt or ${...} in Fn::Sub)."""
-    if isinstance(value, dict):
-        if value.get("Ref") == logical_id:
-            return True
-        attr = value.get("Fn::GetAtt")
-        if (isinstance(attr, list) and attr[:1] == [logical_id]) or (
-                isinstance(attr, str) and attr.split(".")[0] == logical_id):
-            return True
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str) and ("${" + logical_id + "}" in text or "${" + logical_id + "." in text):
-            return True
-        return any(_references(v, logical_id) for v in value.values())
-    if isinstance(value, list):
-        return any(_references(v, logical_id) for v in value)
-    return False
-
-
-def _queue_of(resources: dict[str, Any], mapping: dict[str, Any]) -> str | None:
-    source = mapping["Properties"].get("EventSourceArn")
-    attr = source.get("Fn::GetAtt") if isinstance(source, dict) else None
-    if isinstance(attr, str):
-        attr = attr.split(".")
-    if isinstance(attr, list) and (resources.get(attr[0]) or {}).get("Type") == "AWS::SQS::Queue":
-        return str(attr[0])
-    return None
-
-
-def _statements(role_props: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for policy in role_props.get("Policies") or []:
-        yield from _as_list((policy.get("PolicyDocument") or {}).get("Statement"))
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 def _require_lambda_python() -> None:

@@ -1,5 +1,7 @@
 """Shared fixtures: one moto server per test session; every test gets its own account (every key
-starts with the account, so tests never see each other's data) and its own queue."""
+starts with the account, so tests never see each other's data) and its own queue, which the
+session's pipe (infra.local.pipe, the EventBridge Pipe played on moto's stream) feeds with the
+account's ticket events whenever a test reads the queue (`pump`)."""
 from __future__ import annotations
 
 import os
@@ -27,6 +29,7 @@ for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
 class Aws:
     endpoint: str
     table_name: str
+    server: Any = None  # infra.local.moto_server.MotoServer: `server.faults` injects AWS errors
 
     def client(self, service: str) -> Any:
         import boto3
@@ -53,14 +56,35 @@ def aws() -> Iterator[Aws]:
     os.environ["AWS_ENDPOINT_URL"] = server.url
     from helpdesk.store.schema import create_table
 
-    aws = Aws(server.url, os.environ["TABLE_NAME"])
+    aws = Aws(server.url, os.environ["TABLE_NAME"], server)
     create_table(aws.client("dynamodb"), aws.table_name)
+    from infra.local.pipe import StreamPipe, stream_arn
+
+    _pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
+                           aws.client("sqs"), _route)]
     aws.client("s3").create_bucket(Bucket="helpdesk-test-mail")
     os.environ["MAIL_BUCKET"] = "helpdesk-test-mail"
     try:
         yield aws
     finally:
+        _pipe.clear()
         server.stop()
+
+
+_pipe: list[Any] = []  # the session's pipe (pumped on demand: no thread)
+_routes: dict[str, str] = {}  # account -> the queue of the test that owns it
+
+
+def _route(record: dict[str, Any]) -> str | None:
+    image = record["dynamodb"].get("NewImage") or record["dynamodb"].get("OldImage") or {}
+    parts = image.get("pk", {}).get("S", "").split("#")
+    return _routes.get(parts[1]) if len(parts) > 1 and parts[0] == "A" else None
+
+
+def pump() -> int:
+    """Move what the table's stream has committed so far through the pipe's filter onto the queues
+    of the accounts' tests; returns how many records were sent."""
+    return _pipe[0].pump() if _pipe else 0
 
 
 @dataclass
@@ -96,7 +120,8 @@ def brand(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Brand:
     accounts.add_channel_address(account_id, Channel.WEBCHAT, account_id)
     aws.client("ses").verify_email_identity(EmailAddress=support)
     queue = aws.new_queue()
-    monkeypatch.setenv("ASSIGNMENT_QUEUE_URL", queue)
+    pump()  # what earlier tests left on the stream goes to their queues, not this one
+    _routes[account_id] = queue
     return Brand(account_id, sms, wa_id, wa_display, queue, ig_id, support)
 
 

@@ -9,7 +9,7 @@ from helpdesk import clock, intake, settings
 from helpdesk.conversation import Channel
 from helpdesk.providers import http, meta
 from helpdesk.store import accounts
-from helpdesk.store.tickets import TicketStore
+from helpdesk.store.inbound import TicketStore
 
 bp = Blueprint(__name__)
 

@@ -25,10 +25,8 @@ class Pool:
 
 
 def create_pool(cognito: Any, endpoint: str, name: str = "helpdesk-agents") -> Pool:
-    pool = cognito.create_user_pool(
-        PoolName=name,
-        Schema=[{"Name": "account_id", "AttributeDataType": "String", "Mutable": True}],
-    )["UserPool"]
+    # No custom attributes: which account a user belongs to is the helpdesk's record, not the user's.
+    pool = cognito.create_user_pool(PoolName=name)["UserPool"]
     client = cognito.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName="agent-api",
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
@@ -40,22 +38,27 @@ def create_pool(cognito: Any, endpoint: str, name: str = "helpdesk-agents") -> P
                 f"https://cognito-idp.{region}.amazonaws.com/{pool['Id']}")
 
 
-def add_user(cognito: Any, pool: Pool, username: str, email: str, role: str | None, account_id: str) -> PoolUser:
-    """Create a confirmed user in `role` and sign them in; the token is their ID token."""
+def add_user(cognito: Any, pool: Pool, username: str, email: str, role: str | None) -> PoolUser:
+    """Create a confirmed user in `role` and sign them in; the token is their ID token. (A user of
+    the pool is no agent until the helpdesk invites them: see helpdesk.store.agents.put_agent.)"""
     cognito.admin_create_user(
         UserPoolId=pool.pool_id, Username=username, MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"},
-                        {"Name": "custom:account_id", "Value": account_id}],
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
     )
     cognito.admin_set_user_password(UserPoolId=pool.pool_id, Username=username, Password=PASSWORD, Permanent=True)
     if role:
         cognito.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=username, GroupName=role)
     user = cognito.admin_get_user(UserPoolId=pool.pool_id, Username=username)
     sub = next(a["Value"] for a in user["UserAttributes"] if a["Name"] == "sub")
+    return PoolUser(username, sub, role or "", sign_in(cognito, pool, username))
+
+
+def sign_in(cognito: Any, pool: Pool, username: str, token: str = "IdToken") -> str:
+    """A fresh token of the user (`IdToken` or `AccessToken`)."""
     auth = cognito.admin_initiate_auth(UserPoolId=pool.pool_id, ClientId=pool.client_id,
                                        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                                        AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD})
-    return PoolUser(username, sub, role or "", auth["AuthenticationResult"]["IdToken"])
+    return str(auth["AuthenticationResult"][token])
 
 
 def auth_environment(pool: Pool) -> dict[str, str]:

@@ -16,13 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def environment(info: dict[str, Any]) -> dict[str, str]:
-    queues = info["queues"]
     return {
         "AWS_ENDPOINT_URL": info["aws_endpoint_url"], "AWS_DEFAULT_REGION": info["region"],
         "AWS_REGION": info["region"], "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "TABLE_NAME": info["table_name"], "TWILIO_AUTH_TOKEN": info["twilio_auth_token"],
         "META_APP_SECRET": info["meta_app_secret"], "META_VERIFY_TOKEN": info["meta_verify_token"],
-        "ASSIGNMENT_QUEUE_URL": next(url for name, url in queues.items() if not name.endswith("-dlq")),
         "COGNITO_USER_POOL_ID": info["cognito"]["user_pool_id"],
         "COGNITO_APP_CLIENT_ID": info["cognito"]["client_id"], "COGNITO_JWKS_URL": info["cognito"]["jwks_url"],
         "HELPDESK_METRICS": "off", "MAILGUN_SIGNING_KEY": info["mailgun_signing_key"],

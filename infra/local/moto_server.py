@@ -22,8 +22,10 @@ class _OneAtATime:
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        # Only DynamoDB needs it; an SQS long poll holding the lock would stall every other request.
-        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+        # Only DynamoDB needs it (its streams too: a stream read between a cancelled transaction's
+        # first writes and their rollback would see records of a write that never happened); an SQS
+        # long poll holding the lock would stall every other request.
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_")):
             return list(self.app(environ, start_response))
         with self.lock:
             return list(self.app(environ, start_response))
@@ -121,9 +123,12 @@ class MotoServer:
         if lean:
             lean_moto()  # safe here: requests take turns, so a transaction's backup cannot race another
 
-        self._server: BaseWSGIServer = make_server(
-            host, port, _OneAtATime(DomainDispatcherApplication(create_backend_app)), threaded=True,
-            request_handler=_QuietHandler)
+        from infra.local.faults import Faults
+
+        # Faults are answered before the turn-taking: a refused request never reaches moto.
+        self.faults = Faults(_OneAtATime(DomainDispatcherApplication(create_backend_app)))
+        self._server: BaseWSGIServer = make_server(host, port, self.faults, threaded=True,
+                                                   request_handler=_QuietHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 
     @property

@@ -141,12 +141,30 @@ def webchat(body: dict[str, Any], token: bool = True) -> dict[str, Any]:
     return gateway("POST", path, json.dumps(body), headers)
 
 
+def ticket_created_record(ticket_id: str) -> dict[str, Any]:
+    """The stream record of the SMS sample's new ticket, as the pipe puts it on the queue."""
+    from helpdesk.store.keys import index_keys, ticket_pk
+    from helpdesk.store.models import Ticket
+
+    created = "2026-11-26T01:00:00.000Z"
+    ticket = Ticket(ticket_pk(demo.ACCOUNT_ID, ticket_id), "TICKET", account_id=demo.ACCOUNT_ID, ticket_id=ticket_id,
+                    channel="sms", contact=CUSTOMER, status="open", tags=[], spam=False, created_at=created,
+                    updated_at=created, last_inbound_at=created, message_count=1, reopen_count=0, version=1,
+                    **index_keys(demo.ACCOUNT_ID, ticket_id, "open", None, False, created))  # type: ignore[arg-type]
+    image = ticket.serialize()
+    stream = f"arn:aws:dynamodb:us-east-1:123456789012:table/{demo.TABLE_NAME}/stream/2026-11-26T00:00:00.000"
+    return {"eventID": "c4ca4238a0b923820dcc509a6f75849b", "eventName": "INSERT", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "eventSourceARN": stream,
+            "dynamodb": {"ApproximateCreationDateTime": 1795000000, "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                         "NewImage": image, "SequenceNumber": "4421584500000000017450439091",
+                         "SizeBytes": len(json.dumps(image)), "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+
+
 def samples() -> dict[str, Any]:
     from helpdesk.conversation import Channel, customer_ticket_id
 
     ticket_id = customer_ticket_id(demo.ACCOUNT_ID, Channel.SMS, CUSTOMER)
-    sqs_body = json.dumps({"type": "ticket.created", "account_id": demo.ACCOUNT_ID, "ticket_id": ticket_id,
-                           "channel": "sms", "message_id": "SMsample0000000000000000000000001"})
+    sqs_body = json.dumps(ticket_created_record(ticket_id), separators=(",", ":"))
     return {
         "sms/inbound.json": twilio(sms("SMsample0000000000000000000000001", "Hi, where is my order #1001?")),
         "sms/inbound-media.json": twilio(sms("SMsample0000000000000000000000002", "This arrived damaged",

@@ -1,7 +1,8 @@
 """`make run`: the whole stack on this machine, with demo data (ARCHITECTURE §5).
 
-moto serves DynamoDB, SQS, SES and Cognito; the same table and queues the stack deploys are created;
-a gateway on 127.0.0.1:8000 plays API Gateway; a poller plays the SQS event-source mapping.
+moto serves DynamoDB (and its stream), SQS, SES and Cognito; the same table and queues the stack
+deploys are created; a gateway on 127.0.0.1:8000 plays API Gateway; a pump plays the EventBridge
+Pipe from the table's stream to the ticket-events queue, and a poller the SQS event-source mapping.
 .local/stack.json says where everything is while it runs. Ctrl-C stops it all.
 """
 from __future__ import annotations
@@ -47,6 +48,8 @@ class LocalStack:
         self.http: Any = None
         self.mappings: list[Any] = []
         self.schedules: list[Any] = []
+        self.pipe: Any = None
+        self.presence: Any = None
         # The deployed sweep runs every minute; locally a shorter period keeps demos brisk.
         self.sweep_seconds = float(os.environ.get("HELPDESK_SWEEP_SECONDS", "15"))
         self.info: dict[str, Any] = {}
@@ -65,7 +68,12 @@ class LocalStack:
 
         create_table(client("dynamodb"), demo.TABLE_NAME)
         queues = self._queues(client("sqs"))
-        os.environ["ASSIGNMENT_QUEUE_URL"] = queues[demo.QUEUE_NAME]
+        from infra.local.pipe import StreamPipe, stream_arn
+
+        # Started before anything is written, from the stream's start: the demo data's own events
+        # (tickets created, agents online) reach assignment as they would once deployed.
+        self.pipe = StreamPipe(client("dynamodbstreams"), stream_arn(client("dynamodb"), demo.TABLE_NAME),
+                               client("sqs"), queues[demo.QUEUE_NAME]).start()
         client("ses").verify_email_identity(EmailAddress=demo.SUPPORT_EMAIL)
         client("s3").create_bucket(Bucket=demo.MAIL_BUCKET)
         os.environ.update({"MAIL_BUCKET": demo.MAIL_BUCKET, "SES_OBJECT_PREFIX": "inbound/"})
@@ -77,6 +85,7 @@ class LocalStack:
         pool = cognito.create_pool(client("cognito-idp"), self.moto.url)
         os.environ.update(cognito.auth_environment(pool))
         tokens = self._seed(client("cognito-idp"), pool)
+        self.presence = DemoConsole(client("cognito-idp"), pool, self).start()
 
         from app import app  # only now: the functions read their settings from the environment above
         from infra.local.gateway import Gateway, function_handlers, serve
@@ -98,10 +107,7 @@ class LocalStack:
             elif isinstance(source, ScheduledEventConfig):
                 self.schedules.append(Schedule(source.name, handlers[source.name][1], self.sweep_seconds).start())
         self.info = self._describe(queues, tokens, pool)
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.info, indent=2))
-        tmp.replace(self.state_file)
+        self.write_state()
         return self.info
 
     def _queues(self, sqs: Any) -> dict[str, str]:
@@ -131,9 +137,9 @@ class LocalStack:
         tokens: dict[str, str] = {}
         for person in demo.AGENTS:
             user = cognito.add_user(idp, pool, person.username, f"{person.username}@demo-store.example",
-                                    person.role, demo.ACCOUNT_ID)
+                                    person.role)
             tokens[person.role] = user.token
-            if person.helpdesk:
+            if person.helpdesk:  # the analyst is a user of the pool, never invited to the helpdesk
                 agents.put_agent(demo.ACCOUNT_ID, user.sub, name=person.name, role=person.role,
                                  email=f"{person.username}@demo-store.example", online=person.online)
         for customer in demo.CUSTOMERS:
@@ -162,7 +168,17 @@ class LocalStack:
             "pid": os.getpid(),
         }
 
+    def write_state(self) -> None:
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.info, indent=2))
+        tmp.replace(self.state_file)
+
     def stop(self) -> None:
+        if self.presence is not None:
+            self.presence.stop()
+        if self.pipe is not None:
+            self.pipe.stop()
         for schedule in self.schedules:
             schedule.stop()
         for mapping in self.mappings:
@@ -174,6 +190,58 @@ class LocalStack:
             self.moto.stop()
         if self.state_file.exists() and json.loads(self.state_file.read_text() or "{}").get("pid") == os.getpid():
             self.state_file.unlink()
+
+
+class DemoConsole:
+    """What the demo agents' open consoles would do: a heartbeat for each demo agent who is online
+    (so their presence does not expire while `make run` is up; one set offline stays offline), and
+    fresh tokens in .local/stack.json before the old ones expire."""
+
+    HEARTBEAT_SECONDS = 30.0
+    TOKEN_SECONDS = 30 * 60.0
+
+    def __init__(self, idp: Any, pool: cognito.Pool, stack: LocalStack):
+        self.idp, self.pool, self.stack = idp, pool, stack
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-console", daemon=True)
+
+    def start(self) -> DemoConsole:
+        if os.environ.get("HELPDESK_DEMO_HEARTBEAT", "on") != "off":
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def beat(self) -> None:
+        from helpdesk.agents import fresh_since
+        from helpdesk.store import agents
+
+        for agent in agents.roster(demo.ACCOUNT_ID).agents:
+            if agent.online and (agent.email or "").endswith("@demo-store.example"):
+                agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since())
+
+    def refresh_tokens(self) -> None:
+        tokens = {person.role: cognito.sign_in(self.idp, self.pool, person.username) for person in demo.AGENTS}
+        self.stack.info["tokens"] = tokens
+        self.stack.write_state()
+
+    def _run(self) -> None:
+        import time
+
+        refreshed = time.monotonic()
+        while not self._stop.wait(self.HEARTBEAT_SECONDS):
+            try:
+                self.beat()
+                if time.monotonic() - refreshed >= self.TOKEN_SECONDS:
+                    self.refresh_tokens()
+                    refreshed = time.monotonic()
+            except Exception:  # the next beat tries again
+                import traceback
+
+                traceback.print_exc()
 
 
 def _banner(info: dict[str, Any]) -> str:
@@ -222,3 +290,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+

@@ -1,26 +1,27 @@
-"""Round-robin assignment: new and reopened tickets spread evenly over the agents who are online."""
+"""Round-robin assignment: new and reopened tickets spread evenly over the agents who are online.
+
+Driven by ticket events from the table's stream. Every decision is taken on the ticket as it is now
+and written on condition that it is still so (its version): a redelivered event, or one that an
+agent's own decision overtook, changes nothing.
+"""
 from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
 
+from helpdesk.agents import fresh_since
 from helpdesk.clock import now_iso
-from helpdesk.conversation import Status
+from helpdesk.conversation import Channel, Status
 from helpdesk.errors import Transient
 from helpdesk.observability import count, logger
 from helpdesk.store import agents as agent_store
 from helpdesk.store import tickets as ticket_store
+from helpdesk.store.inbound import TicketStore
+from helpdesk.store.keys import ticket_pk
+from helpdesk.store.models import Message, Ticket
+from helpdesk.ticket_events import CREATED, REOPENED, UNASSIGNED, AgentOnline, TicketEvent
 
 MAX_ATTEMPTS = 12
-
-
-@dataclass(frozen=True)
-class TicketEvent:
-    type: str
-    account_id: str
-    ticket_id: str
-    automatic: bool = False
 
 
 def next_agent(online_ids: list[str], last_agent_id: str | None) -> str:
@@ -32,24 +33,33 @@ def next_agent(online_ids: list[str], last_agent_id: str | None) -> str:
     return online_ids[0]
 
 
-def needs_agent(ticket: ticket_store.Ticket, event_type: str, roster: agent_store.Roster) -> bool:
+def needs_agent(ticket: Ticket, event: TicketEvent, roster: agent_store.Roster) -> bool:
+    """What the rules say: an open ticket nobody has goes to the next agent; so does a new or
+    reopened one whose assignee is not available, unless its assignee was set after the event (by
+    a person, or by the rotation for a later event): that decision stands."""
     if ticket.status != Status.OPEN.value or ticket.spam:
         return False
     if not ticket.assignee_id:
         return True
-    # A reopened ticket whose assignee went offline goes back into the rotation.
-    return event_type in ("ticket.reopened", "ticket.created") and not roster.is_online(ticket.assignee_id)
+    if event.type not in (CREATED, REOPENED) or int(ticket.assigned_version or 0) > event.version:
+        return False
+    return not roster.is_online(ticket.assignee_id)
 
 
 def handle(event: TicketEvent) -> str | None:
     """Autorespond to a new ticket, then assign it if it needs an agent; returns the agent id, or
     None. Idempotent: a redelivered event changes nothing more."""
-    if event.type == "ticket.created" and not event.automatic:
+    if event.type in (CREATED, REOPENED):
+        # Counted here, from the stream, as every channel's tickets are (a redelivered event counts
+        # again: metrics are at-least-once).
+        count(event.type.replace(".", "_"))
+    if event.type == CREATED:
+        link_customer(event)
         autorespond(event)
     for attempt in range(MAX_ATTEMPTS):
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
-        roster = agent_store.roster(event.account_id)
-        if not needs_agent(ticket, event.type, roster):
+        roster = agent_store.roster(event.account_id, fresh_since())
+        if not needs_agent(ticket, event, roster):
             return None
         online = roster.online_ids
         if not online:
@@ -67,27 +77,43 @@ def handle(event: TicketEvent) -> str | None:
     raise Transient("assignment kept conflicting")
 
 
+def link_customer(event: TicketEvent) -> None:
+    """An SMS or WhatsApp ticket is created by the webhook without its contact and profile (the
+    lightest write, on the path the provider waits on): they are made here, idempotently, and the
+    ticket points at the contact's profile should the contact already have another one."""
+    if event.channel not in (Channel.SMS.value, Channel.WHATSAPP.value):
+        return
+    ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+    profile_id = TicketStore.link_customer(ticket)
+    for _ in range(MAX_ATTEMPTS):
+        if ticket.profile_id == profile_id or ticket_store.change(ticket, profile_id=profile_id):
+            return
+        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+    raise Transient("ticket kept changing while linking its customer")
+
+
 def autorespond(event: TicketEvent) -> bool:
     """The account's web-chat autoresponder by availability (office hours), once per ticket."""
     import datetime as dt
 
     from helpdesk import office_hours
     from helpdesk.store import accounts
-    from helpdesk.store.models import Message
 
+    if event.channel and event.channel != "webchat":
+        return False
     ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
     account = accounts.get_account(event.account_id)
     settings = (account.autoresponder.as_dict() if account.autoresponder else {}).get(ticket.channel) or {}
     hours = account.office_hours.as_dict() if account.office_hours else None
     text = settings.get("open" if office_hours.is_open(hours, dt.datetime.now(dt.UTC)) else "closed")
-    if ticket.channel != "webchat" or not text:
-        return False
+    if ticket.channel != "webchat" or not text or ticket.status != Status.OPEN.value or ticket.spam:
+        return False  # (closed or marked spam before the event came: nobody is waiting for an answer)
     now = now_iso()
     message_id = f"auto-{ticket.ticket_id}"
-    message = Message(ticket_store.ticket_pk(event.account_id, ticket.ticket_id), f"M#{now}#{message_id}",
+    message = Message(ticket_pk(event.account_id, ticket.ticket_id), f"M#{now}#{message_id}",
                       message_id=message_id, ticket_id=ticket.ticket_id, channel=ticket.channel,
                       direction="outbound", body=str(text), created_at=now, sender="autoresponder",
-                      automatic=True)
+                      automatic=True, extra={"delivery": "sent"})
     # The ref `auto-<ticket>` is claimed with the message: a redelivered event cannot answer twice.
     for _ in range(5):
         # Not an agent's reply: it moves no `last_outbound_at`, so it never earns a follow-up email.
@@ -107,8 +133,16 @@ def hand_out_backlog(account_id: str, page: int = 100, pages: int = 50) -> int:
     assigned = 0
     for _ in range(pages):
         waiting = ticket_store.unassigned_tickets(account_id, page)
-        given = sum(1 for t in waiting if handle(TicketEvent("ticket.unassigned", account_id, t.ticket_id)))
+        given = sum(1 for t in waiting
+                    if handle(TicketEvent(UNASSIGNED, account_id, t.ticket_id, int(t.version or 0), t.channel)))
         assigned += given
         if len(waiting) < page or given == 0:
             break
     return assigned
+
+
+def on_event(event: TicketEvent | AgentOnline) -> None:
+    if isinstance(event, AgentOnline):
+        hand_out_backlog(event.account_id)
+    else:
+        handle(event)

@@ -18,6 +18,23 @@ _TICKET = {
         "updated_at": {"type": "string", "format": "date-time"},
         "spam": {"type": "boolean"},
         "snooze_until": {"type": ["string", "null"], "format": "date-time"},
+        "last_inbound_at": {"type": ["string", "null"], "format": "date-time"},
+        "message_count": {"type": "integer"},
+        "version": {"type": "integer", "description": "goes up with every write; send it back as If-Match"},
+        "assignment_reason": {"type": ["string", "null"], "enum": ["round_robin", "manual", None]},
+    },
+}
+_AGENT = {
+    "type": "object",
+    "required": ["id", "name", "role", "status", "active"],
+    "properties": {
+        "id": {"type": "string", "description": "the user's Cognito sub"},
+        "name": {"type": ["string", "null"]},
+        "email": {"type": ["string", "null"]},
+        "role": {"type": "string", "enum": ["owner", "admin", "manager", "support"]},
+        "active": {"type": "boolean"},
+        "status": {"enum": ["online", "offline"], "description": "online only while heartbeats keep coming"},
+        "presence_at": {"type": ["string", "null"], "format": "date-time"},
     },
 }
 _MESSAGE = {
@@ -30,8 +47,16 @@ _MESSAGE = {
         "created_at": {"type": "string", "format": "date-time"},
         "media": {"type": "array", "items": {"type": "object"}},
         "story": {"type": "object", "properties": {"id": {"type": "string"}, "url": {"type": "string"}}},
+        "delivery": {"type": "string", "enum": ["queued", "sent", "failed"],
+                     "description": "outbound only; a failed reply is retried with the same Idempotency-Key"},
     },
 }
+_PATCH = {"type": "object", "properties": {
+    "status": {"enum": ["open", "snoozed", "closed"]},
+    "assignee_id": {"type": ["string", "null"]},
+    "snooze_until": {"type": ["string", "null"], "format": "date-time"},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "spam": {"type": "boolean"}}}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
 
 
@@ -43,7 +68,8 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
 
 
 _ERRORS = {"400": _answer("bad input", _ERROR), "401": _answer("missing or bad token", _ERROR),
-           "403": _answer("role may not use the helpdesk", _ERROR)}
+           "403": _answer("not an agent, or the role may not do this", _ERROR),
+           "503": _answer("AWS failed in a way a retry may cure", _ERROR)}
 
 
 def document() -> dict[str, Any]:
@@ -53,7 +79,7 @@ def document() -> dict[str, Any]:
         "info": {"title": "Helpdesk", "version": "1"},
         "components": {
             "securitySchemes": {"cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-            "schemas": {"Ticket": _TICKET, "Message": _MESSAGE, "Error": _ERROR},
+            "schemas": {"Ticket": _TICKET, "Message": _MESSAGE, "Agent": _AGENT, "Error": _ERROR},
         },
         "paths": {
             "/api/tickets": {"get": {
@@ -77,22 +103,63 @@ def document() -> dict[str, Any]:
                             {"type": "object", "properties": {"messages": {
                                 "type": "array", "items": {"$ref": "#/components/schemas/Message"}}}}]}),
                             "404": _answer("no such ticket", _ERROR), **_ERRORS}},
-                "patch": {"summary": "Change status, assignee, snooze or tags", "security": bearer,
-                          "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
-                              "status": {"enum": ["open", "snoozed", "closed"]},
-                              "assignee_id": {"type": ["string", "null"]},
-                              "snooze_until": {"type": ["string", "null"], "format": "date-time"},
-                              "tags": {"type": "array", "items": {"type": "string"}}}}}}},
+                "patch": {"summary": "Change status, assignee, snooze, tags or spam, on the ticket as it is now",
+                          "security": bearer,
+                          "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                                          "description": "the version (ETag) the change is meant for"}],
+                          "requestBody": {"content": {"application/json": {"schema": _PATCH}}},
                           "responses": {"200": _answer("the ticket", {"$ref": "#/components/schemas/Ticket"}),
                                         "404": _answer("no such ticket", _ERROR),
-                                        "409": _answer("changed meanwhile", _ERROR), **_ERRORS}},
+                                        "409": _answer("If-Match named a version that is gone", _ERROR), **_ERRORS}},
             },
+            "/api/tickets/bulk": {"post": {
+                "summary": "One change to up to 100 tickets, each whole or not at all",
+                "security": bearer,
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["ids", "changes"], "properties": {
+                        "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                        "changes": _PATCH}}}}},
+                "responses": {"200": _answer("a result per ticket", {"type": "object", "properties": {
+                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "string"}, "status": {"type": "integer"}, "error": {"type": "string"}}}}}}),
+                    **_ERRORS}}},
+            "/api/agents": {
+                "get": {"summary": "The agents of the caller's account", "security": bearer,
+                        "responses": {"200": _answer("the agents", {"type": "object", "properties": {
+                            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}}}),
+                            **_ERRORS}},
+                "post": {"summary": "Invite a user by email with a role (owner, admin)", "security": bearer,
+                         "requestBody": {"content": {"application/json": {"schema": {
+                             "type": "object", "required": ["email", "role"], "properties": {
+                                 "email": {"type": "string"},
+                                 "role": {"enum": ["owner", "admin", "manager", "support"]},
+                                 "name": {"type": "string"}}}}}},
+                         "responses": {"201": _answer("the new agent", {"$ref": "#/components/schemas/Agent"}),
+                                       "409": _answer("an agent already", _ERROR), **_ERRORS}},
+            },
+            "/api/agents/me": {"get": {
+                "summary": "The caller", "security": bearer,
+                "responses": {"200": _answer("the caller", {"$ref": "#/components/schemas/Agent"}), **_ERRORS}}},
+            "/api/agents/{agent_id}": {"patch": {
+                "summary": "Change an agent's role, name, or deactivate them (owner, admin)", "security": bearer,
+                "parameters": [{"name": "agent_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "role": {"enum": ["owner", "admin", "manager", "support"]}, "active": {"type": "boolean"},
+                    "name": {"type": "string"}}}}}},
+                "responses": {"200": _answer("the agent", {"$ref": "#/components/schemas/Agent"}),
+                              "404": _answer("no such agent", _ERROR),
+                              "409": _answer("your own role or activity, or a change that overtook this one", _ERROR),
+                              **_ERRORS}}},
             "/api/agents/me/presence": {"put": {
-                "summary": "Go online or offline (round robin only assigns to online agents)",
+                "summary": "Go online (a heartbeat: again within AGENT_PRESENCE_SECONDS) or offline; "
+                           "round robin only assigns to agents online and heard from",
                 "security": bearer,
                 "requestBody": {"content": {"application/json": {"schema": {
                     "type": "object", "properties": {"status": {"enum": ["online", "offline"]}}}}}},
-                "responses": {"200": _answer("presence set"), **_ERRORS}}},
+                "responses": {"200": _answer("presence set", {"type": "object", "properties": {
+                    "agent_id": {"type": "string"}, "status": {"enum": ["online", "offline"]},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                    "expires_in": {"type": ["integer", "null"]}}}), **_ERRORS}}},
             "/api/tickets/{ticket_id}/messages": {"post": {
                 "summary": "An agent's reply (web chat, email) or internal note (every channel)",
                 "security": bearer,

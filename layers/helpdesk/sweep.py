@@ -1,24 +1,29 @@
-"""The sweep: due work found on the due index of each account, each item re-read and done once."""
+"""The sweep: due work found on the due index of each account, each item re-read and done once;
+and agents whose heartbeats stopped are marked offline."""
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from helpdesk.agents import fresh_since
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
 from helpdesk.errors import BadRequest, HelpdeskError, Transient
 from helpdesk.followup import followup_due
 from helpdesk.observability import count, logger
-from helpdesk.store import accounts, events
+from helpdesk.store import accounts
+from helpdesk.store import agents as agent_store
 from helpdesk.store import mail as mail_store
 from helpdesk.store import tickets as ticket_store
+from helpdesk.store.keys import index_actions, index_keys
 from helpdesk.store.models import Ticket
 
 
 def run(now: str | None = None) -> dict[str, int]:
     now = now or now_iso()
-    done = {"woken": 0, "followups": 0}
+    done = {"woken": 0, "followups": 0, "agents_expired": 0}
     for account in accounts.all_accounts():
+        _expire_presence(account.account_id, now, done)
         for due in ticket_store.due_tickets(account.account_id, now):
             try:
                 # The index is eventually consistent: act on the ticket as it is now.
@@ -35,12 +40,9 @@ def run(now: str | None = None) -> dict[str, int]:
 def _wake(ticket: Ticket, now: str, done: dict[str, int]) -> None:
     if ticket.status != Status.SNOOZED.value or not ticket.snooze_until or ticket.snooze_until > now:
         return
-    actions = ticket_store.index_actions(ticket_store.index_keys(
+    actions = index_actions(index_keys(
         ticket.account_id, ticket.ticket_id, Status.OPEN.value, ticket.assignee_id, bool(ticket.spam), now))
-    # The event first: if the write then fails, assignment finds the ticket still snoozed and does
-    # nothing, and the next run tries both again; the other order could lose the event for good.
-    events.publish({"type": "ticket.reopened", "account_id": ticket.account_id, "ticket_id": ticket.ticket_id,
-                    "channel": ticket.channel, "reason": "snooze_ended"})
+    # Back to open: the stream carries the change to assignment as a reopened ticket.
     if ticket_store.change(ticket, actions, status=Status.OPEN.value, snooze_until=None, updated_at=now) is None:
         return  # changed meanwhile: the next run sees it again
     count("ticket_woken")
@@ -75,3 +77,13 @@ def _follow_up(ticket: Ticket, account: Any, now: str, done: dict[str, int]) -> 
         return
     count("webchat_followup_sent")
     done["followups"] += 1
+
+
+def _expire_presence(account_id: str, now: str, done: dict[str, int]) -> None:
+    """Agents who stopped sending heartbeats get no tickets already (assignment checks freshness);
+    marking them offline makes their next heartbeat a coming online, which hands them the backlog."""
+    since = fresh_since(now)
+    for agent in agent_store.roster(account_id, since).agents:
+        if agent.online and (agent.presence_at or "") < since and agent_store.expire_presence(agent):
+            logger.info("agent presence expired", extra={"account_id": account_id, "agent_id": agent.agent_id})
+            done["agents_expired"] += 1

@@ -1,21 +1,23 @@
-"""The agent workspace: views, the ticket screen, agents' edits and presence (ARCHITECTURE §6)."""
+"""The agent workspace: views, the ticket screen, agents' edits of tickets (ARCHITECTURE §6)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.conversation import Status
-from helpdesk.errors import BadRequest
+from helpdesk.errors import BadRequest, Conflict, HelpdeskError, Transient
 from helpdesk.observability import count, logger
 from helpdesk.store import agents as agent_store
-from helpdesk.store import events
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.models import Message, Ticket
 
 VIEWS = ("mine", "all", "unassigned", "spam")
 PAGE_SIZE = 25
-MAX_TAGS, MAX_TAG_LENGTH = 50, 64
+MAX_TAGS, MAX_TAG_LENGTH = 50, 100
+MAX_EDIT_ATTEMPTS = 8  # an edit re-read and reapplied this often before the agent is told to retry
+MAX_BULK = 100
 
 
 def ticket_json(t: Ticket) -> dict[str, Any]:
@@ -23,7 +25,8 @@ def ticket_json(t: Ticket) -> dict[str, Any]:
             "tags": list(t.tags or []), "contact": t.contact, "profile_id": t.profile_id,
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
-            "message_count": int(t.message_count or 0)}
+            "message_count": int(t.message_count or 0), "version": int(t.version or 0),
+            "assignment_reason": t.assignment_reason}
 
 
 def message_json(m: Message) -> dict[str, Any]:
@@ -36,6 +39,9 @@ def message_json(m: Message) -> dict[str, Any]:
         out["automatic"] = True
     if m.story:
         out["story"] = m.story.as_dict() if hasattr(m.story, "as_dict") else dict(m.story)
+    delivery = (m.extra.as_dict() if hasattr(m.extra, "as_dict") else dict(m.extra or {})).get("delivery")
+    if m.direction == "outbound" and delivery:
+        out["delivery"] = delivery
     return out
 
 
@@ -75,11 +81,7 @@ def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
             raise BadRequest("status must be open, snoozed or closed")
         values["status"] = body["status"]
     if "assignee_id" in body:
-        agent_id = body["assignee_id"]
-        if agent_id is not None and (not isinstance(agent_id, str)
-                                     or agent_store.get_agent(who.account_id, agent_id) is None):
-            raise BadRequest("assignee_id is not an agent of this account")
-        values["assignee_id"] = agent_id
+        values["assignee_id"] = _assignee(who, body["assignee_id"])
     if "snooze_until" in body:
         values["snooze_until"] = _snooze_until(body["snooze_until"])
         # A time snoozes; null unsnoozes (back to open, unless a status is given).
@@ -93,6 +95,15 @@ def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
             raise BadRequest("spam must be true or false")
         values["spam"] = body["spam"]
     return values
+
+
+def _assignee(who: AgentIdentity, agent_id: Any) -> str | None:
+    if agent_id is None:
+        return None
+    agent = agent_store.get_agent(who.account_id, agent_id) if isinstance(agent_id, str) and agent_id else None
+    if agent is None or agent.active is False:
+        raise BadRequest("assignee_id is not an active agent of this account")
+    return str(agent_id)
 
 
 def _snooze_until(value: Any) -> str | None:
@@ -115,35 +126,58 @@ def _tags(tags: Any) -> list[str]:
     return sorted({t.strip().lower() for t in tags})
 
 
-def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any) -> dict[str, Any]:
+def if_match_version(header: str | None) -> int | None:
+    """The version an `If-Match` header asks for (`3`, `"3"` or `W/"3"`); None without one."""
+    if header is None:
+        return None
+    match = re.fullmatch(r'\s*(?:W/)?"?(\d{1,12})"?\s*', header)
+    if not match:
+        raise BadRequest("If-Match must be a ticket version, as ticket JSON gives it")
+    return int(match.group(1))
+
+
+def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
+               expected_version: int | None = None) -> Any:
+    """Apply the agent's intent to the ticket as it is now: when something else wrote it meanwhile
+    (a customer's message, assignment, the autoresponder), read it again and reapply. Only a
+    client that asked for a version (`If-Match`) is told, with 409, that it is gone."""
+    for attempt in range(MAX_EDIT_ATTEMPTS):
+        ticket = ticket_store.get_ticket(who.account_id, ticket_id)
+        if expected_version is not None and int(ticket.version or 0) != expected_version:
+            raise Conflict(f"the ticket is at version {int(ticket.version or 0)}, not {expected_version}; "
+                           "read it again")
+        before = ticket.status
+        if ticket_store.edit_ticket(ticket, values, now_iso()) is not None:
+            # (ticket_reopened is counted by the assignment worker, from the stream)
+            if ticket.status == Status.CLOSED.value and before != Status.CLOSED.value:
+                count("ticket_closed")
+            logger.info("ticket edited", extra={"account_id": who.account_id, "ticket_id": ticket_id,
+                                                "agent_id": who.agent_id, "fields": sorted(values),
+                                                "attempt": attempt})
+            return ticket
+    raise Transient("the ticket kept changing; try again")
+
+
+def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any, if_match: str | None = None) -> dict[str, Any]:
     values = _patch_values(who, body)
-    ticket = ticket_store.get_ticket(who.account_id, ticket_id)
-    before = ticket.status
-    reopened = before != Status.OPEN.value and values.get("status") == Status.OPEN.value
-    if reopened:
-        # The event before the write: if sending fails nothing has changed and the agent retries;
-        # if the write then fails, assignment finds the ticket not open and does nothing.
-        events.publish({"type": "ticket.reopened", "account_id": who.account_id, "ticket_id": ticket_id,
-                        "channel": ticket.channel})
-    ticket = ticket_store.update_ticket(ticket, **values)
-    if reopened:
-        count("ticket_reopened")
-    if ticket.status == Status.CLOSED.value and before != Status.CLOSED.value:
-        count("ticket_closed")
-    logger.info("ticket edited", extra={"account_id": who.account_id, "ticket_id": ticket_id,
-                                        "agent_id": who.agent_id, "fields": sorted(values)})
-    return ticket_json(ticket)
+    return ticket_json(apply_edit(who, ticket_id, values, if_match_version(if_match)))
 
 
-def set_presence(who: AgentIdentity, body: Any) -> dict[str, Any]:
-    if not isinstance(body, dict) or body.get("status") not in ("online", "offline"):
-        raise BadRequest('expected {"status": "online" | "offline"}')
-    agent = agent_store.set_presence(who.account_id, who.agent_id, body["status"] == "online", role=who.role,
-                                     email=who.email)
-    if agent.online:
-        # Tickets that came in while nobody was online wait in Unassigned: hand them out now.
-        events.publish({"type": "agent.online", "account_id": who.account_id, "agent_id": who.agent_id})
-    logger.info("presence", extra={"account_id": who.account_id, "agent_id": who.agent_id,
-                                   "status": body["status"]})
-    return {"agent_id": who.agent_id, "status": "online" if agent.online else "offline",
-            "updated_at": agent.presence_at}
+def bulk_edit(who: AgentIdentity, body: Any) -> dict[str, Any]:
+    """`{"ids": [...], "changes": {<PATCH fields>}}`: the same change to each ticket, each applied
+    as a PATCH would be; one ticket's failure does not stop the others."""
+    if not isinstance(body, dict) or set(body) != {"ids", "changes"}:
+        raise BadRequest('expected {"ids": [...], "changes": {...}}')
+    ids = body["ids"]
+    if not isinstance(ids, list) or not 0 < len(ids) <= MAX_BULK or not all(
+            isinstance(i, str) and 0 < len(i) <= 64 for i in ids):
+        raise BadRequest(f"ids must be a list of 1 to {MAX_BULK} ticket ids")
+    values = _patch_values(who, body["changes"])
+    results = []
+    for ticket_id in dict.fromkeys(ids):
+        try:
+            apply_edit(who, ticket_id, values)
+            results.append({"id": ticket_id, "status": 200})
+        except HelpdeskError as error:
+            results.append({"id": ticket_id, "status": error.status, "error": error.reason})
+    return {"results": results}

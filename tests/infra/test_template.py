@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from helpdesk.store.schema import table_definition
-from infra import build
+from infra import build, checks
 
 Template = dict[str, Any]
 
@@ -60,8 +60,8 @@ def test_cfn_lint_reports_an_invalid_template(built: Path, translated: Template)
 
 
 def test_every_webhook_module_is_a_function_with_a_reachable_route(translated: Template) -> None:
-    assert {"sms", "whatsapp"} <= set(build.webhook_modules())
-    assert build.webhook_route_problems(translated) == []
+    assert {"sms", "whatsapp"} <= set(checks.webhook_modules())
+    assert checks.webhook_route_problems(translated) == []
     bodies = {name: r["Properties"]["Body"]["paths"]
               for name, r in resources_of(translated, "AWS::ApiGateway::RestApi").items()}
     sms_uri = bodies["WebhookApi"]["/webhooks/sms"]["post"]["x-amazon-apigateway-integration"]["uri"]
@@ -74,7 +74,7 @@ def test_routes_on_chalices_own_api_are_reported_missing(template: Template) -> 
     wrong = copy.deepcopy(template)
     wrong["Resources"]["SmsWebhook"]["Properties"]["Events"]["SmsPost"]["Properties"]["RestApiId"] = {
         "Ref": "RestAPI"}
-    problems = build.webhook_route_problems(build.translate(wrong))
+    problems = checks.webhook_route_problems(build.translate(wrong))
     assert problems and all("webhook sms" in p for p in problems)
 
 
@@ -101,11 +101,11 @@ def _drop_invoke_permissions(t: Template) -> None:
 def test_route_check_finds_breaks(translated: Template, break_it: Callable[[Template], None], expected: str) -> None:
     broken = copy.deepcopy(translated)
     break_it(broken)
-    assert any(expected in p for p in build.webhook_route_problems(broken))
+    assert any(expected in p for p in checks.webhook_route_problems(broken))
 
 
 def test_a_new_webhook_module_without_a_function_is_reported(translated: Template) -> None:
-    problems = build.webhook_route_problems(translated, modules=["sms", "telegram"])
+    problems = checks.webhook_route_problems(translated, modules=["sms", "telegram"])
     assert problems == ["webhook telegram: expected one function with handler functions.webhooks.telegram.*, found []"]
 
 
@@ -125,7 +125,7 @@ def test_deployed_table_is_the_models_table(translated: Template) -> None:
     assert models["StreamSpecification"]["StreamEnabled"] is True
     assert props["StreamSpecification"] == {"StreamViewType": models["StreamSpecification"]["StreamViewType"]}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert build.table_problems(translated) == []
+    assert checks.table_problems(translated) == []
 
 
 def _table(t: Template) -> dict[str, Any]:
@@ -144,7 +144,7 @@ def _table(t: Template) -> dict[str, Any]:
 def test_table_check_finds_drift(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
     break_it(broken)
-    assert any(expected in p for p in build.table_problems(broken))
+    assert any(expected in p for p in checks.table_problems(broken))
 
 
 # ------------------------------------------------------------------------------ (d) one role each
@@ -163,7 +163,7 @@ def test_each_function_has_its_own_least_privilege_role(translated: Template) ->
                 assert not any("*" in a for a in actions), (role, statement)
                 if any(a.startswith("dynamodb:") for a in actions):
                     assert "*" not in json.dumps(statement["Resource"]), (role, statement)
-    assert build.role_problems(translated) == []
+    assert checks.role_problems(translated) == []
 
 
 def _statements(t: Template, role: str) -> list[dict[str, Any]]:
@@ -213,15 +213,15 @@ def _share_role(t: Template) -> None:
 def test_role_check_finds_excess(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
     break_it(broken)
-    assert any(expected in p for p in build.role_problems(broken))
+    assert any(expected in p for p in checks.role_problems(broken))
 
 
 def test_index_grants_follow_the_tables_indexes(translated: Template) -> None:
-    assert build.index_grant_problems(translated) == []
+    assert checks.index_grant_problems(translated) == []
     broken = copy.deepcopy(translated)
     table = _table(broken)
     table["GlobalSecondaryIndexes"].append({**table["GlobalSecondaryIndexes"][0], "IndexName": "gsi9"})
-    problems = build.index_grant_problems(broken)
+    problems = checks.index_grant_problems(broken)
     assert problems and all("gsi9" in p and "--sync-models" in p for p in problems)
 
 
@@ -236,9 +236,9 @@ def test_sync_models_rewrites_a_drifted_merge_template(tmp_path: Path) -> None:
     assert build.sync_models(merge) is True
     synced = json.loads(merge.read_text())
     props = synced["Resources"]["HelpdeskTable"]["Properties"]
-    assert build.cloudformation_table(props) == build.cloudformation_table(table_definition())
+    assert checks.cloudformation_table(props) == checks.cloudformation_table(table_definition())
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert build.index_grant_problems(synced) == []
+    assert checks.index_grant_problems(synced) == []
     assert build.sync_models(merge) is False
 
 
@@ -257,7 +257,7 @@ def test_assignment_reports_batch_item_failures_from_a_queue_with_a_dlq(translat
     assert redrive["maxReceiveCount"] == 5
     assert resources[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Type"] == "AWS::SQS::Queue"
     assert resources[queue]["Properties"]["VisibilityTimeout"] >= 6 * resources["Assignment"]["Properties"]["Timeout"]
-    assert build.queue_mapping_problems(translated) == []
+    assert checks.queue_mapping_problems(translated) == []
 
 
 def _mapping(t: Template) -> dict[str, Any]:
@@ -275,7 +275,7 @@ def _mapping(t: Template) -> dict[str, Any]:
 def test_mapping_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
     break_it(broken)
-    assert any(expected in p for p in build.queue_mapping_problems(broken))
+    assert any(expected in p for p in checks.queue_mapping_problems(broken))
 
 
 # ------------------------------------------------------------------------ (f) the domain layer
@@ -287,25 +287,265 @@ def test_every_function_uses_the_domain_layer(template: Template, translated: Te
     [layer] = resources_of(translated, "AWS::Lambda::LayerVersion")
     for name, function in resources_of(translated, "AWS::Lambda::Function").items():
         assert {"Ref": layer} in function["Properties"]["Layers"], name
-    assert build.layer_problems(translated) == []
+    assert checks.layer_problems(translated) == []
 
 
 def test_layer_check_finds_a_function_without_it(translated: Template) -> None:
     broken = copy.deepcopy(translated)
     broken["Resources"]["APIHandler"]["Properties"]["Layers"] = []
     [layer] = resources_of(translated, "AWS::Lambda::LayerVersion")
-    assert build.layer_problems(broken) == [f"APIHandler: Layers [] lack the domain layer {layer}"]
+    assert checks.layer_problems(broken) == [f"APIHandler: Layers [] lack the domain layer {layer}"]
+
+
+# ------------------------------------------------- (g) ticket events: the table's stream -> pipe -> queue
+
+
+def _pipe(t: Template) -> dict[str, Any]:
+    return t["Resources"]["TicketEventsPipe"]["Properties"]
+
+
+def _stream_params(t: Template) -> dict[str, Any]:
+    return _pipe(t)["SourceParameters"]["DynamoDBStreamParameters"]
+
+
+def _pipe_role(t: Template) -> dict[str, Any]:
+    return t["Resources"]["TicketEventsPipeRole"]["Properties"]
+
+
+def test_ticket_events_come_from_the_tables_stream_through_the_pipe(translated: Template) -> None:
+    resources = translated["Resources"]
+    pipe = _pipe(translated)
+    assert pipe["Source"] == {"Fn::GetAtt": ["HelpdeskTable", "StreamArn"]}
+    assert pipe["Target"] == _mapping(translated)["EventSourceArn"] == {"Fn::GetAtt": ["TicketEventsQueue", "Arn"]}
+    assert pipe["RoleArn"] == {"Fn::GetAtt": ["TicketEventsPipeRole", "Arn"]}
+    params = _stream_params(translated)
+    assert 0 <= params["MaximumRetryAttempts"] <= 10000
+    dlq = params["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+    assert resources[dlq]["Type"] == "AWS::SQS::Queue" and dlq != "TicketEventsQueue"
+    assert len(pipe["SourceParameters"]["FilterCriteria"]["Filters"]) == 4
+    [trust] = _pipe_role(translated)["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "pipes.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
+    assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount", "aws:SourceArn"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(":pipe/" + pipe["Name"]["Fn::Sub"])
+    assert checks.pipe_problems(translated) == []
+    assert checks.queue_sender_problems(translated) == []
+    assert checks.dead_letter_alarm_problems(translated) == []
+
+
+def _pipe_statement(t: Template, sid: str) -> dict[str, Any]:
+    return next(s for s in _pipe_role(t)["Policies"][0]["PolicyDocument"]["Statement"] if s["Sid"] == sid)
+
+
+def _allow(t: Template, role: str, action: str, resource: Any) -> None:
+    _statements(t, role).append({"Sid": "Extra", "Effect": "Allow", "Action": [action], "Resource": resource})
+
+
+QUEUE, TABLE = {"Fn::GetAtt": ["TicketEventsQueue", "Arn"]}, {"Fn::GetAtt": ["HelpdeskTable", "Arn"]}
+NO_PIPE = "expected one pipe from HelpdeskTable's stream to TicketEventsQueue (the queue assignment consumes)"
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _pipe(t).update(Source=TABLE), NO_PIPE),
+    (lambda t: _pipe(t).update(Target={"Fn::GetAtt": ["TicketEventsDeadLetterQueue", "Arn"]}), NO_PIPE),
+    (lambda t: t["Resources"].pop("TicketEventsPipe"), NO_PIPE),
+    (lambda t: _mapping(t).update(EventSourceArn={"Fn::GetAtt": ["TicketEventsPipeDeadLetterQueue", "Arn"]}),
+     "expected one pipe from HelpdeskTable's stream to TicketEventsPipeDeadLetterQueue"),
+    (lambda t: _stream_params(t).update(MaximumRetryAttempts=-1), "MaximumRetryAttempts is -1"),
+    (lambda t: _stream_params(t).pop("MaximumRetryAttempts"), "MaximumRetryAttempts is -1"),
+    (lambda t: _stream_params(t).pop("DeadLetterConfig"), "no dead-letter queue of this stack"),
+    (lambda t: _stream_params(t).update(DeadLetterConfig={"Arn": "arn:aws:sqs:us-east-1:000000000000:elsewhere"}),
+     "no dead-letter queue of this stack"),
+    (lambda t: _pipe(t).update(RoleArn={"Fn::GetAtt": ["APIHandlerRole", "Arn"]}),
+     "role APIHandlerRole: trusted by ['lambda.amazonaws.com'], not by EventBridge Pipes alone"),
+    (lambda t: _pipe_role(t)["AssumeRolePolicyDocument"]["Statement"][0].update(Principal={"AWS": "*"}),
+     "trusted by more than services, not by EventBridge Pipes alone"),
+    (lambda t: _pipe_role(t).update(ManagedPolicyArns=["arn:aws:iam::aws:policy/AmazonSQSFullAccess"]),
+     "managed policies"),
+    (lambda t: _allow(t, "TicketEventsPipeRole", "dynamodb:GetItem", TABLE),
+     "role TicketEventsPipeRole: allows dynamodb:GetItem on HelpdeskTable.Arn"),
+    (lambda t: _pipe_statement(t, "ReadTheStream").update(Resource="*"),
+     "role TicketEventsPipeRole: allows dynamodb:GetRecords on \"*\""),
+    (lambda t: _allow(t, "TicketEventsPipeRole", "sqs:SendMessage", {"Fn::GetAtt": ["TicketEventsDeadLetterQueue",
+                                                                                   "Arn"]}),
+     "role TicketEventsPipeRole: allows sqs:SendMessage on TicketEventsDeadLetterQueue.Arn"),
+    (lambda t: _pipe_statement(t, "SendTicketEvents").update(Resource=[QUEUE]),
+     "role TicketEventsPipeRole: lacks sqs:SendMessage on TicketEventsPipeDeadLetterQueue.Arn"),
+    (lambda t: _pipe_statement(t, "ReadTheStream")["Action"].remove("dynamodb:GetRecords"),
+     "role TicketEventsPipeRole: lacks dynamodb:GetRecords on HelpdeskTable.StreamArn"),
+])
+def test_pipe_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.pipe_problems(broken)), checks.pipe_problems(broken)
+
+
+@pytest.mark.parametrize("role, action, resource, expected", [
+    ("SmsWebhookRole", "sqs:SendMessage", QUEUE,
+     "SmsWebhook: statement Extra of SmsWebhookRole may send to TicketEventsQueue"),
+    ("APIHandlerRole", "sqs:SendMessage", {"Fn::Sub": "${TicketEventsQueue.Arn}"}, "APIHandler: statement Extra"),
+    ("AutocloseRole", "sqs:Send*", "*", "Autoclose: statement Extra of AutocloseRole may send to TicketEventsQueue"),
+])
+def test_queue_sender_check_finds_a_function_sending_ticket_events(
+        translated: Template, role: str, action: str, resource: Any, expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    _allow(broken, role, action, resource)
+    problems = checks.queue_sender_problems(broken)
+    assert len(problems) == 1 and expected in problems[0]
+
+
+def test_no_function_role_may_send_to_any_queue(translated: Template) -> None:
+    for name, function in resources_of(translated, "AWS::Lambda::Function").items():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        actions = {a for s in _statements(translated, role) for a in s["Action"]}
+        assert not any(a.startswith("sqs:Send") for a in actions), name
+
+
+@pytest.mark.parametrize("alarm, queue", [
+    ("TicketEventsPipeDeadLetterAlarm", "TicketEventsPipeDeadLetterQueue"),
+    ("TicketEventsDeadLetterAlarm", "TicketEventsDeadLetterQueue"),
+])
+def test_dead_letter_alarm_check_finds_an_unwatched_dlq(translated: Template, alarm: str, queue: str) -> None:
+    assert translated["Resources"][alarm]["Properties"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    broken = copy.deepcopy(translated)
+    del broken["Resources"][alarm]
+    assert checks.dead_letter_alarm_problems(broken) == [
+        f"{queue}: a dead-letter queue without an alarm on ApproximateNumberOfMessagesVisible"]
+
+
+# ------------------------------------------------------------------------- (h) the agents' user pool
+
+
+def _pool(t: Template) -> dict[str, Any]:
+    return t["Resources"]["AgentsUserPool"]["Properties"]
+
+
+def _client(t: Template) -> dict[str, Any]:
+    return t["Resources"]["AgentsAppClient"]["Properties"]
+
+
+USER_POOL_ACTIONS = {"cognito-idp:" + a for a in (
+    "AdminCreateUser", "AdminGetUser", "AdminAddUserToGroup", "AdminRemoveUserFromGroup", "AdminDisableUser",
+    "AdminEnableUser", "AdminUserGlobalSignOut", "ListUsers")}
+
+
+def test_the_stack_creates_the_agents_user_pool(template: Template, translated: Template) -> None:
+    from helpdesk.auth import HELPDESK_ROLES
+
+    assert not {"CognitoUserPoolId", "CognitoAppClientId"} & set(template["Parameters"])
+    assert all("Default" in p for p in template["Parameters"].values())  # deployable without overrides
+    pool = translated["Resources"]["AgentsUserPool"]
+    assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert pool["Properties"]["UsernameAttributes"] == ["email"]
+    assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
+    assert "Schema" not in pool["Properties"]
+    groups = resources_of(translated, "AWS::Cognito::UserPoolGroup").values()
+    assert sorted(g["Properties"]["GroupName"] for g in groups) == sorted(HELPDESK_ROLES)
+    assert all(g["Properties"]["UserPoolId"] == {"Ref": "AgentsUserPool"} for g in groups)
+    client = _client(translated)
+    assert client["UserPoolId"] == {"Ref": "AgentsUserPool"} and client["GenerateSecret"] is False
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    assert (client["ReadAttributes"], client["WriteAttributes"]) == (["email", "email_verified", "name"], ["name"])
+    assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (1, 1, 30)
+    assert client["TokenValidityUnits"] == {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"}
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert translated["Outputs"]["AgentsUserPoolId"]["Value"] == {"Ref": "AgentsUserPool"}
+    assert translated["Outputs"]["AgentsAppClientId"]["Value"] == {"Ref": "AgentsAppClient"}
+    assert checks.user_pool_problems(translated) == []
+
+
+def test_only_the_api_role_manages_agents_and_only_in_the_pool(translated: Template) -> None:
+    grants = {role: [s for s in _statements(translated, role) if any(a.startswith("cognito-idp:") for a in s["Action"])]
+              for role in resources_of(translated, "AWS::IAM::Role")}
+    assert {role for role, statements in grants.items() if statements} == {"APIHandlerRole"}
+    [statement] = grants["APIHandlerRole"]
+    assert set(statement["Action"]) == USER_POOL_ACTIONS
+    assert statement["Resource"] == {"Fn::GetAtt": ["AgentsUserPool", "Arn"]}
+    assert checks.user_pool_grant_problems(translated) == []
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _client(t)["WriteAttributes"].append("custom:account_id"), "AgentsAppClient: WriteAttributes"),
+    (lambda t: _client(t)["WriteAttributes"].append("email"), "AgentsAppClient: WriteAttributes"),
+    (lambda t: _client(t).pop("WriteAttributes"), "AgentsAppClient: WriteAttributes None"),
+    (lambda t: _pool(t).update(Schema=[{"Name": "account_id", "AttributeDataType": "String", "Mutable": True}]),
+     "AgentsUserPool: custom attributes ['account_id']"),
+    (lambda t: _pool(t).update(Schema=[{"Name": "custom:account_id", "AttributeDataType": "String"}]),
+     "AgentsUserPool: custom attributes ['custom:account_id']"),
+    (lambda t: _pool(t)["AdminCreateUserConfig"].update(AllowAdminCreateUserOnly=False), "anyone may sign up"),
+    (lambda t: _pool(t).pop("UsernameAttributes"), "UsernameAttributes None"),
+    (lambda t: t["Resources"]["AgentsUserPool"].update(DeletionPolicy="Delete"), "must be Retain"),
+    (lambda t: t["Resources"]["AgentsUserPool"].pop("UpdateReplacePolicy"), "must be Retain"),
+    (lambda t: t["Resources"].pop("AgentsSupportGroup"), "not one per helpdesk role"),
+    (lambda t: _client(t).update(GenerateSecret=True), "AgentsAppClient: a client secret"),
+    (lambda t: t["Resources"].pop("AgentsAppClient"), "AgentsUserPool: no app client"),
+])
+def test_user_pool_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.user_pool_problems(broken)), checks.user_pool_problems(broken)
+
+
+def test_standard_attributes_in_the_schema_are_not_custom(translated: Template) -> None:
+    standard = copy.deepcopy(translated)
+    _pool(standard)["Schema"] = [{"Name": "email", "AttributeDataType": "String", "Required": True}]
+    assert checks.user_pool_problems(standard) == []
+
+
+def _api_grant(t: Template) -> dict[str, Any]:
+    return next(s for s in _statements(t, "APIHandlerRole") if s["Sid"] == "ManageAgentAccounts")
+
+
+POOL_ARN = {"Fn::GetAtt": ["AgentsUserPool", "Arn"]}
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _allow(t, "AssignmentRole", "cognito-idp:AdminGetUser", POOL_ARN),
+     "role AssignmentRole: statement Extra allows ['cognito-idp:AdminGetUser'] (only the agent API"),
+    (lambda t: _allow(t, "TicketEventsPipeRole", "cognito-idp:ListUsers", POOL_ARN), "role TicketEventsPipeRole"),
+    (lambda t: _api_grant(t).update(Resource="*"), "not on the agents' pool alone"),
+    (lambda t: _api_grant(t).update(Resource=[POOL_ARN, "arn:aws:cognito-idp:us-east-1:000000000000:userpool/x"]),
+     "not on the agents' pool alone"),
+    (lambda t: _api_grant(t)["Action"].append("cognito-idp:AdminDeleteUser"), "cognito-idp actions"),
+    (lambda t: _api_grant(t)["Action"].remove("cognito-idp:ListUsers"), "cognito-idp actions"),
+])
+def test_user_pool_grant_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
+                                            expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.user_pool_grant_problems(broken)), checks.user_pool_grant_problems(broken)
 
 
 # ------------------------------------------------------------------------------ the artifacts
 
 
-def test_functions_find_table_and_queue_by_reference(template: Template) -> None:
-    assert build.environment_problems(template) == []
+def _variables(t: Template, function: str) -> dict[str, Any]:
+    return t["Resources"][function]["Properties"]["Environment"]["Variables"]
+
+
+def test_functions_find_table_and_user_pool_by_reference(template: Template) -> None:
+    assert checks.environment_problems(template) == []
+    assert {"COGNITO_USER_POOL_ID": {"Ref": "AgentsUserPool"}, "COGNITO_APP_CLIENT_ID": {"Ref": "AgentsAppClient"}
+            }.items() <= _variables(template, "APIHandler").items()
+    assert not any("ASSIGNMENT_QUEUE_URL" in _variables(template, name)
+                   for name in resources_of(template, "AWS::Serverless::Function"))
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _variables(t, "Assignment").update(TABLE_NAME="helpdesk"),
+     "Assignment: TABLE_NAME is 'helpdesk', not a Ref to the AWS::DynamoDB::Table"),
+    (lambda t: _variables(t, "APIHandler").update(COGNITO_USER_POOL_ID="us-east-1_abc"),
+     "APIHandler: COGNITO_USER_POOL_ID is 'us-east-1_abc', not a Ref to the AWS::Cognito::UserPool"),
+    (lambda t: _variables(t, "APIHandler").pop("COGNITO_APP_CLIENT_ID"),
+     "APIHandler: environment lacks COGNITO_APP_CLIENT_ID"),
+    (lambda t: _variables(t, "SmsWebhook").update(ASSIGNMENT_QUEUE_URL={"Ref": "TicketEventsQueue"}),
+     "SmsWebhook: environment still has ASSIGNMENT_QUEUE_URL"),
+])
+def test_environment_check_finds_breaks(template: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(template)
-    broken["Resources"]["Assignment"]["Properties"]["Environment"]["Variables"]["TABLE_NAME"] = "helpdesk"
-    assert build.environment_problems(broken) == [
-        "Assignment: TABLE_NAME is 'helpdesk', not a Ref to the AWS::DynamoDB::Table"]
+    break_it(broken)
+    assert checks.environment_problems(broken) == [expected]
 
 
 def test_the_function_zip_holds_every_handler_and_no_dependencies(built: Path, template: Template) -> None:

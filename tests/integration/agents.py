@@ -4,10 +4,10 @@ users of a moto Cognito pool (their agent id is their `sub`)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,11 @@ def synthetic_record(body: str, arn: str) -> dict[str, Any]:
 
 
 def drain(aws: Aws, queue_url: str) -> list[dict[str, Any]]:
-    """Every visible message of the queue, received and deleted, as Lambda records in queue order."""
+    """Every visible message of the queue (after a pump of the table's stream through the pipe),
+    received and deleted, as Lambda records in queue order."""
+    from tests.conftest import pump
+
+    pump()
     sqs = aws.client("sqs")
     arn = queue_arn(aws, queue_url)
     records: list[dict[str, Any]] = []
@@ -94,7 +98,17 @@ def drain(aws: Aws, queue_url: str) -> list[dict[str, Any]]:
 
 
 def bodies(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [json.loads(r["body"]) for r in records]
+    """The events the records stand for (tables.summary of each stream record)."""
+    from tests.integration.tables import summary
+
+    return [summary(json.loads(r["body"])) for r in records]
+
+
+def ticket_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of ticket events (leaving out agents coming online)."""
+    from tests.integration.tables import summary
+
+    return [r for r in records if summary(json.loads(r["body"]))["type"].startswith("ticket.")]
 
 
 def batches(records: list[dict[str, Any]], size: int = 10) -> list[list[dict[str, Any]]]:
@@ -106,6 +120,16 @@ def invoke_assignment(records: list[dict[str, Any]]) -> dict[str, Any]:
     from functions import assignment
 
     return assignment.handler({"Records": records}, None)
+
+
+def settle(brand: Brand) -> list[dict[str, Any]]:
+    """Run the assignment worker over everything the brand's writes have put on the stream so far
+    (what the deployed pipe and Lambda do within a second): tickets assigned, autoresponses sent,
+    new SMS/WhatsApp customers' contacts and profiles made. Returns the events it handled (`bodies`)."""
+    records = drain(Aws(os.environ["AWS_ENDPOINT_URL"], os.environ["TABLE_NAME"]), brand.queue_url)
+    for batch in batches(records):
+        assert failed_ids(invoke_assignment(batch)) == []
+    return bodies(records)
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:
@@ -161,39 +185,6 @@ def assignee_counts(account_id: str) -> dict[str | None, int]:
     return counts
 
 
-# --- housekeeping ---------------------------------------------------------------------------------
-
-def _moto_table(aws: Aws) -> Any:
-    from moto.backends import get_backend
-    from moto.core import DEFAULT_ACCOUNT_ID
-
-    return get_backend("dynamodb")[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[aws.table_name]
-
-
-@contextmanager
-def lighter_moto(aws: Aws) -> Iterator[None]:
-    """Keep the in-process moto server's cost flat while these tests write hundreds of items.
-
-    moto's TransactWriteItems deep-copies the whole table, items and every stream record since the
-    session began, once per item of the transaction, and its dashboard tracking keeps each copy alive
-    for good: transactions get slower and memory grows with everything the session has written.
-    Nothing here reads the table's stream, so its recording pauses for the test; and the tracking
-    lists are cleared afterwards (the backends hold their own references, so no state changes).
-    """
-    from moto.core.model_instances import reset_model_data
-
-    shard = _moto_table(aws).stream_shard
-    _moto_table(aws).stream_shard = None
-    try:
-        yield
-    finally:
-        table = _moto_table(aws)  # a rolled-back transaction replaces the Table object
-        if shard is not None:
-            shard.table = table
-        table.stream_shard = shard
-        reset_model_data()
-
-
 # --- the Cognito pool -------------------------------------------------------------------------------
 
 _pools: dict[str, Any] = {}
@@ -231,7 +222,7 @@ def member(aws: Aws, pool: Any, account_id: str, role: str, *, online: bool = Fa
     from infra.local import cognito
 
     name = f"{role}-{uuid.uuid4().hex[:10]}"
-    user = cognito.add_user(aws.client("cognito-idp"), pool, name, f"{name}@brand.example", role, account_id)
+    user = cognito.add_user(aws.client("cognito-idp"), pool, name, f"{name}@brand.example", role)
     if agent_item and role in HELPDESK_ROLES:
         agent_store.put_agent(account_id, user.sub, name=name, email=f"{name}@brand.example", role=role,
                               online=online)

@@ -1,5 +1,7 @@
 """Read back what intake left in the table and on the queue, with plain boto3 (not the product's
-data-access code), so the integration tests judge the product by what is really stored."""
+data-access code), so the integration tests judge the product by what is really stored. Queue
+reads first pump the table's stream through the pipe (tests.conftest.pump), and tell each record's
+meaning by themselves (`summary`), not by the product's reading of it."""
 from __future__ import annotations
 
 import json
@@ -91,8 +93,32 @@ def messages_of(account_id: str, ticket_id: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def summary(record: dict[str, Any]) -> dict[str, Any]:
+    """A stream record as the event it stands for: `{"type", "account_id", "ticket_id" | "agent_id",
+    "version"}`; `type` is ticket.created, ticket.reopened, agent.online, or `other`."""
+    images = record["dynamodb"]
+    new, old = _plain(images.get("NewImage") or {}), _plain(images.get("OldImage") or {})
+    kind = "other"
+    if new.get("type") == "ticket" and record["eventName"] == "INSERT":
+        kind = "ticket.created"
+    elif new.get("type") == "ticket" and new.get("status") == "open" and old.get("status") not in (None, "open"):
+        kind = "ticket.reopened"
+    elif new.get("type") == "agent" and new.get("online") and not old.get("online"):
+        kind = "agent.online"
+    out = {"type": kind, "account_id": str(new.get("pk", "")).split("#")[1] if new.get("pk") else None,
+           "version": int(new.get("version") or 0)}
+    if "ticket_id" in new:
+        out["ticket_id"], out["channel"] = new["ticket_id"], new.get("channel")
+    if "agent_id" in new:
+        out["agent_id"] = new["agent_id"]
+    return out
+
+
 def queue_depth(queue_url: str) -> int:
-    """Messages on the queue, visible or in flight or delayed."""
+    """Messages on the queue (after a pump of the stream), visible or in flight or delayed."""
+    from tests.conftest import pump
+
+    pump()
     attrs = _sqs().get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
         "ApproximateNumberOfMessagesDelayed"])["Attributes"]
@@ -100,7 +126,11 @@ def queue_depth(queue_url: str) -> int:
 
 
 def drain(queue_url: str) -> list[dict[str, Any]]:
-    """Receive (and delete) every visible message; their JSON bodies, in no particular order."""
+    """Pump the stream, then receive (and delete) every visible message; the events they stand for
+    (`summary`), in no particular order."""
+    from tests.conftest import pump
+
+    pump()
     bodies: list[dict[str, Any]] = []
     while True:
         got = _sqs().receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
@@ -108,14 +138,5 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
         if not got:
             return bodies
         for m in got:
-            bodies.append(json.loads(m["Body"]))
+            bodies.append(summary(json.loads(m["Body"])))
             _sqs().delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-
-
-def lighten_moto_transactions(monkeypatch: Any = None) -> None:
-    """Kept for the test modules that call it: moto's per-transaction whole-table copy (and its
-    instance tracker) is now made lean once for the whole server by `infra.local.moto_server.lean_moto`,
-    which this makes sure of (idempotent; `monkeypatch` is no longer needed)."""
-    from infra.local.moto_server import lean_moto
-
-    lean_moto()

@@ -1,14 +1,16 @@
-"""Round-robin assignment end to end: tickets come in through the signed SMS webhook, their events
-go onto the brand's real SQS queue (moto), and the assignment Lambda gets them in Lambda's batches."""
+"""Round-robin assignment end to end: tickets come in through the signed SMS webhook, the table's
+stream carries their events through the pipe onto the brand's real SQS queue (moto), and the
+assignment Lambda gets them in Lambda's batches."""
 from __future__ import annotations
 
 import json
+import os
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from helpdesk.agents import fresh_since
 from tests.conftest import Aws, Brand, customer_number
 from tests.integration.agents import (
     PerThreadProcessor,
@@ -19,19 +21,14 @@ from tests.integration.agents import (
     drain,
     failed_ids,
     invoke_assignment,
-    lighter_moto,
     new_customers,
     queue_arn,
     synthetic_record,
     text,
     ticket_id_of,
+    ticket_records,
 )
-
-
-@pytest.fixture(autouse=True)
-def _lighter_moto(aws: Aws) -> Iterator[None]:
-    with lighter_moto(aws):
-        yield
+from tests.integration.edits import update_ticket
 
 
 def _ticket(brand: Brand, ticket_id: str) -> Any:
@@ -62,7 +59,7 @@ def _spread_is_fair(counts: dict[str | None, int], online: list[str], total: int
 def test_thirty_new_tickets_spread_evenly_over_online_agents(aws: Aws, brand: Brand) -> None:
     online, offline = add_agents(brand.account_id, online=4, offline=1)
     new_customers(brand, 30)
-    records = drain(aws, brand.queue_url)
+    records = ticket_records(drain(aws, brand.queue_url))
     assert len(records) == 30
     assert {b["type"] for b in bodies(records)} == {"ticket.created"}
     assert all(r["eventSource"] == "aws:sqs" and r["md5OfBody"] for r in records)
@@ -86,7 +83,7 @@ def test_concurrent_workers_stay_balanced_and_assign_each_ticket_once(
     monkeypatch.setattr(assignment, "processor", PerThreadProcessor(EventType.SQS))
     online, offline = add_agents(brand.account_id, online=4, offline=1)
     new_customers(brand, 26)
-    records = drain(aws, brand.queue_url)
+    records = ticket_records(drain(aws, brand.queue_url))
     assert len(records) == 26
     work = batches(records, 7)  # 7, 7, 7, 5: four batches for four instances
     assert len(work) == 4
@@ -129,36 +126,40 @@ def test_no_agent_online_leaves_ticket_unassigned_until_a_redelivery_after_one_c
     assert len(records) == 1
 
     response = invoke_assignment(records)
-    assert "batchItemFailures" in response
+    assert response == {"batchItemFailures": []}
     assert _ticket(brand, ticket_id_of(brand, customer)).assignee_id is None
 
-    agent_store.set_presence(brand.account_id, agent, True)
+    agent_store.heartbeat(brand.account_id, agent, fresh_since())
     redelivered = dict(records[0], attributes={**records[0]["attributes"], "ApproximateReceiveCount": "2"})
     assert invoke_assignment([redelivered]) == {"batchItemFailures": []}
     assert _ticket(brand, ticket_id_of(brand, customer)).assignee_id == agent
 
 
 def test_an_agent_coming_online_is_handed_the_waiting_unassigned_tickets(aws: Aws, brand: Brand) -> None:
+    from helpdesk.agents import set_presence
     from helpdesk.auth import AgentIdentity
-    from helpdesk.workspace import set_presence
 
     _, (first, second) = add_agents(brand.account_id, online=0, offline=2)
     customers = new_customers(brand, 3)
     invoke_assignment(drain(aws, brand.queue_url))
     assert assignee_counts(brand.account_id) == {None: 3}
 
-    # Going online through the agent API queues agent.online; the assignment Lambda hands out the backlog.
+    # Going online through the agent API is a change of the agent item; the stream carries it to
+    # the assignment Lambda, which hands out the backlog.
     set_presence(AgentIdentity(first, brand.account_id, ("support",)), {"status": "online"})
     records = drain(aws, brand.queue_url)
-    assert [b["type"] for b in bodies(records)] == ["agent.online"]
+    assert [(b["type"], b["agent_id"]) for b in bodies(records)] == [("agent.online", first)]
     assert invoke_assignment(records) == {"batchItemFailures": []}
     assert assignee_counts(brand.account_id) == {first: 3}
     assert all(_ticket(brand, ticket_id_of(brand, c)).assignee_id == first for c in customers)
 
+    # A heartbeat of an agent who is online already is no coming online: nothing goes to the queue.
+    set_presence(AgentIdentity(first, brand.account_id, ("support",)), {"status": "online"})
+    assert drain(aws, brand.queue_url) == []
+
 
 def test_reopened_ticket_of_an_offline_assignee_goes_back_into_the_rotation(aws: Aws, brand: Brand) -> None:
     from helpdesk.store import agents as agent_store
-    from helpdesk.store import tickets as ticket_store
 
     (first, second), _ = add_agents(brand.account_id, online=2)
     customer = customer_number()
@@ -167,8 +168,8 @@ def test_reopened_ticket_of_an_offline_assignee_goes_back_into_the_rotation(aws:
     ticket_id = ticket_id_of(brand, customer)
     assert _ticket(brand, ticket_id).assignee_id == first
 
-    agent_store.set_presence(brand.account_id, first, False)
-    ticket_store.update_ticket(_ticket(brand, ticket_id), status="closed")
+    agent_store.sign_off(brand.account_id, first)
+    update_ticket(_ticket(brand, ticket_id), status="closed")
     text(brand, customer, "it still has not arrived")
     records = drain(aws, brand.queue_url)
     assert [(b["type"], b["ticket_id"]) for b in bodies(records)] == [("ticket.reopened", ticket_id)]
@@ -177,11 +178,10 @@ def test_reopened_ticket_of_an_offline_assignee_goes_back_into_the_rotation(aws:
     ticket = _ticket(brand, ticket_id)
     assert ticket.status == "open"
     assert ticket.assignee_id == second
+    assert ticket.assignment_reason == "round_robin"
 
 
 def test_reopened_ticket_of_an_online_assignee_keeps_the_assignee(aws: Aws, brand: Brand) -> None:
-    from helpdesk.store import tickets as ticket_store
-
     (first, _second), _ = add_agents(brand.account_id, online=2)
     customer = customer_number()
     text(brand, customer, "my parcel is late")
@@ -190,7 +190,7 @@ def test_reopened_ticket_of_an_online_assignee_keeps_the_assignee(aws: Aws, bran
     assert _ticket(brand, ticket_id).assignee_id == first
     turns = _turns(brand)
 
-    ticket_store.update_ticket(_ticket(brand, ticket_id), status="closed")
+    update_ticket(_ticket(brand, ticket_id), status="closed")
     text(brand, customer, "one more question")
     records = drain(aws, brand.queue_url)
     assert [b["type"] for b in bodies(records)] == ["ticket.reopened"]
@@ -200,14 +200,15 @@ def test_reopened_ticket_of_an_online_assignee_keeps_the_assignee(aws: Aws, bran
     assert _turns(brand) == turns
 
 
-def test_replayed_events_do_not_move_the_rotation(aws: Aws, brand: Brand) -> None:
+def test_replayed_deliveries_and_redelivered_events_do_not_move_the_rotation(aws: Aws, brand: Brand) -> None:
     online, _ = add_agents(brand.account_id, online=3)
+    drain(aws, brand.queue_url)  # the agents coming online
     first_customer = customer_number()
     sid = "SM" + "a" * 32
     text(brand, first_customer, sid=sid)
-    text(brand, first_customer, sid=sid)  # Twilio redelivers: intake sends the event again
+    text(brand, first_customer, sid=sid)  # Twilio redelivers: nothing new is written, nothing announced
     records = drain(aws, brand.queue_url)
-    assert [b["type"] for b in bodies(records)] == ["ticket.created", "ticket.created"]
+    assert [b["type"] for b in bodies(records)] == ["ticket.created"]
 
     _assign_all(records)
     first_ticket = ticket_id_of(brand, first_customer)
@@ -226,11 +227,133 @@ def test_replayed_events_do_not_move_the_rotation(aws: Aws, brand: Brand) -> Non
     assert _ticket(brand, ticket_id_of(brand, second_customer)).assignee_id == online[1]
 
 
+def test_a_follow_up_message_sends_nothing_to_assignment(aws: Aws, brand: Brand) -> None:
+    customer = customer_number()
+    text(brand, customer, "first")
+    assert [b["type"] for b in bodies(drain(aws, brand.queue_url))] == ["ticket.created"]
+    text(brand, customer, "second")
+    text(brand, customer, "third")
+    assert drain(aws, brand.queue_url) == []
+
+
+def test_a_ticket_assigned_by_hand_is_not_moved_by_a_late_or_redelivered_event(aws: Aws, brand: Brand) -> None:
+    """An agent gives a new ticket to a colleague who is offline; the ticket's creation event,
+    arriving late or delivered again, must leave it where the person put it."""
+    (on,), (off,) = add_agents(brand.account_id, online=1, offline=1)
+    drain(aws, brand.queue_url)
+    customer = customer_number()
+    text(brand, customer, "hello")
+    records = drain(aws, brand.queue_url)
+    ticket_id = ticket_id_of(brand, customer)
+
+    update_ticket(_ticket(brand, ticket_id), assignee_id=off)
+    _assign_all(records)
+    _assign_all(records)
+    ticket = _ticket(brand, ticket_id)
+    assert (ticket.assignee_id, ticket.assignment_reason) == (off, "manual")
+    assert _turns(brand) == 0
+
+    # Reopened later, with the assignee still offline: now the rules apply again.
+    update_ticket(_ticket(brand, ticket_id), status="closed")
+    text(brand, customer, "are you there?")
+    reopened = drain(aws, brand.queue_url)
+    assert [b["type"] for b in bodies(reopened)] == ["ticket.reopened"]
+    _assign_all(reopened)
+    assert _ticket(brand, ticket_id).assignee_id == on
+
+    # The reopen event delivered again after someone assigned the ticket by hand: left alone.
+    update_ticket(_ticket(brand, ticket_id), assignee_id=off)
+    _assign_all(reopened)
+    assert _ticket(brand, ticket_id).assignee_id == off
+
+
+def test_a_replayed_delivery_after_a_manual_assignment_changes_nothing(aws: Aws, brand: Brand) -> None:
+    (on,), (off,) = add_agents(brand.account_id, online=1, offline=1)
+    drain(aws, brand.queue_url)
+    customer = customer_number()
+    sid = "SM" + "b" * 32
+    text(brand, customer, "first", sid=sid)
+    _assign_all(drain(aws, brand.queue_url))
+    ticket_id = ticket_id_of(brand, customer)
+    assert _ticket(brand, ticket_id).assignee_id == on
+    update_ticket(_ticket(brand, ticket_id), assignee_id=off)
+    before = _ticket(brand, ticket_id)
+
+    text(brand, customer, "first", sid=sid)  # Twilio delivers the first message once more
+    _assign_all(drain(aws, brand.queue_url))
+    after = _ticket(brand, ticket_id)
+    assert (after.assignee_id, after.version, after.message_count) == (off, before.version, before.message_count)
+
+
+def _last_heard(brand: Brand, agent_id: str, seconds_ago: float) -> None:
+    """The agent's latest heartbeat, moved back in time (as if their console closed then)."""
+    import datetime as dt
+
+    moment = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=seconds_ago)).isoformat(timespec="milliseconds")
+    aws_ddb = __import__("boto3").client("dynamodb")
+    aws_ddb.update_item(TableName=os.environ["TABLE_NAME"],
+                        Key={"pk": {"S": f"A#{brand.account_id}"}, "sk": {"S": f"AGENT#{agent_id}"}},
+                        UpdateExpression="SET presence_at = :t",
+                        ExpressionAttributeValues={":t": {"S": moment.replace("+00:00", "Z")}})
+
+
+def test_an_agent_whose_heartbeats_stop_gets_no_new_tickets(aws: Aws, brand: Brand) -> None:
+    from helpdesk import sweep
+    from helpdesk.agents import set_presence
+    from helpdesk.auth import AgentIdentity
+    from helpdesk.store import agents as agent_store
+
+    (quiet, busy), _ = add_agents(brand.account_id, online=2)
+    drain(aws, brand.queue_url)
+    _last_heard(brand, quiet, 125)  # past the 2-minute presence lifetime
+    _last_heard(brand, busy, 100)  # within it
+    new_customers(brand, 3)
+    _assign_all(drain(aws, brand.queue_url))
+    assert assignee_counts(brand.account_id) == {busy: 3}
+
+    # The sweep marks the silent agent offline; their next heartbeat is a coming online, which
+    # hands them the waiting tickets and puts them back in the rotation.
+    assert sweep.run()["agents_expired"] >= 1
+    assert agent_store.get_agent(brand.account_id, quiet).online is False
+    assert agent_store.get_agent(brand.account_id, busy).online is True
+    new_customers(brand, 1)
+    _assign_all(drain(aws, brand.queue_url))
+    assert assignee_counts(brand.account_id) == {busy: 4}
+    (waiting,) = new_customers(brand, 1)
+    drain(aws, brand.queue_url)  # its creation event never reaches assignment: it waits in Unassigned
+    set_presence(AgentIdentity(quiet, brand.account_id, ("support",)), {"status": "online"})
+    records = drain(aws, brand.queue_url)
+    assert [(b["type"], b["agent_id"]) for b in bodies(records)] == [("agent.online", quiet)]
+    _assign_all(records)
+    assert _ticket(brand, ticket_id_of(brand, waiting)).assignee_id in (quiet, busy)
+    assert agent_store.roster(brand.account_id, fresh_since()).online_ids == sorted([quiet, busy])
+
+
+def test_assignment_retries_through_a_transaction_conflict(aws: Aws, brand: Brand) -> None:
+    """DynamoDB cancels the assigning transaction for a conflict (another writer on the rota): the
+    worker reads again and assigns, once."""
+    from infra.local import faults
+
+    online, _ = add_agents(brand.account_id, online=2)
+    drain(aws, brand.queue_url)
+    text(brand, customer_number())
+    records = drain(aws, brand.queue_url)
+    fault = aws.server.faults.add("DynamoDB_20120810.TransactWriteItems", faults.transaction_conflict([1]),
+                                  times=2, when=lambda request: len(request["TransactItems"]) == 3)
+    try:
+        _assign_all(records)
+    finally:
+        aws.server.faults.clear()
+    assert fault.hits == 2
+    assert assignee_counts(brand.account_id) == {online[0]: 1}
+    assert _turns(brand) == 1
+
+
 @pytest.mark.parametrize("bad_body", ["{not json", "ticket-that-does-not-exist"])
 def test_partial_batch_failure_reports_only_the_bad_record(aws: Aws, brand: Brand, bad_body: str) -> None:
     online, _ = add_agents(brand.account_id, online=2)
     customers = new_customers(brand, 4)
-    records = drain(aws, brand.queue_url)
+    records = ticket_records(drain(aws, brand.queue_url))
     if bad_body == "ticket-that-does-not-exist":
         bad_body = json.dumps({"type": "ticket.created", "account_id": brand.account_id,
                                "ticket_id": "tdoesnotexist0000", "channel": "sms"})

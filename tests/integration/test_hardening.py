@@ -27,6 +27,7 @@ def _agent(brand: Brand) -> Any:
 @pytest.mark.parametrize("kind", ["long_message_id", "long_reference", "huge_body"])
 def test_oversized_mail_is_stored_not_refused_forever(brand: Brand, kind: str) -> None:
     from helpdesk.store import tickets as ticket_store
+    from helpdesk.store.inbound import MAX_BODY_BYTES
 
     frm = customer()
     if kind == "long_message_id":
@@ -39,7 +40,7 @@ def test_oversized_mail_is_stored_not_refused_forever(brand: Brand, kind: str) -
     assert answer["statusCode"] == 200, answer["body"]
     [ticket] = [t for t in ticket_store.iter_all_tickets(brand.account_id) if t.contact == frm.lower()]
     [message] = ticket_store.latest_messages(brand.account_id, ticket.ticket_id)
-    assert len(message.body.encode()) <= ticket_store.MAX_BODY_BYTES
+    assert len(message.body.encode()) <= MAX_BODY_BYTES
     if kind == "huge_body":
         assert message.extra.as_dict().get("truncated") == "true"
     again = handle(mime_route(raw, brand.support_email, frm))  # a replay is still recognised
@@ -98,50 +99,43 @@ def test_an_instagram_event_with_a_bad_timestamp_is_400() -> None:
         meta.parse_instagram(payload, "2026-11-26T00:00:00.000Z")
 
 
-def test_a_reopen_whose_event_cannot_be_sent_changes_nothing(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
-    from helpdesk.errors import Transient
-    from helpdesk.store import events
+def test_a_reopen_refused_for_a_stale_version_changes_nothing_and_announces_nothing(brand: Brand) -> None:
+    from helpdesk.errors import Conflict
     from helpdesk.store import tickets as ticket_store
     from helpdesk.workspace import patch_ticket
+    from tests.integration import tables
 
     customer_phone = customer_number()
     text(brand, customer_phone, "hello")
     ticket_id = ticket_id_of(brand, customer_phone)
     who = _agent(brand)
-    patch_ticket(who, ticket_id, {"status": "closed"})
+    closed = patch_ticket(who, ticket_id, {"status": "closed"})
+    tables.drain(brand.queue_url)
+    with pytest.raises(Conflict):
+        patch_ticket(who, ticket_id, {"status": "open"}, if_match=str(closed["version"] - 1))
+    assert ticket_store.get_ticket(brand.account_id, ticket_id).status == "closed"
+    assert tables.drain(brand.queue_url) == []
+    patch_ticket(who, ticket_id, {"status": "open"}, if_match=str(closed["version"]))
+    assert [(e["type"], e["ticket_id"]) for e in tables.drain(brand.queue_url)] == [("ticket.reopened", ticket_id)]
 
-    def down(event: dict[str, Any]) -> None:
-        raise Transient("queue unavailable")
 
-    monkeypatch.setattr(events, "publish", down)
-    with pytest.raises(Transient):
-        patch_ticket(who, ticket_id, {"status": "open"})
-    assert ticket_store.get_ticket(brand.account_id, ticket_id).status == "closed"  # the agent can retry
-
-
-def test_a_wake_whose_event_cannot_be_sent_stays_due(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wake_is_announced_once_however_often_the_sweep_runs(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
     from helpdesk import sweep
-    from helpdesk.errors import Transient
-    from helpdesk.store import accounts, events
+    from helpdesk.store import accounts
     from helpdesk.store import tickets as ticket_store
     from helpdesk.workspace import patch_ticket
+    from tests.integration import tables
 
     monkeypatch.setattr(accounts, "all_accounts", lambda: [accounts.get_account(brand.account_id)])
     customer_phone = customer_number()
     text(brand, customer_phone, "hello")
     ticket_id = ticket_id_of(brand, customer_phone)
     patch_ticket(_agent(brand), ticket_id, {"snooze_until": _later(1)})
-
-    def down(event: dict[str, Any]) -> None:
-        raise Transient("queue unavailable")
-
-    real = events.publish
-    monkeypatch.setattr(events, "publish", down)
-    assert sweep.run(_later(2))["woken"] == 0
-    ticket = ticket_store.get_ticket(brand.account_id, ticket_id)
-    assert (ticket.status, ticket.gsi4pk) == ("snoozed", f"A#{brand.account_id}#DUE")
-    monkeypatch.setattr(events, "publish", real)
+    tables.drain(brand.queue_url)
     assert sweep.run(_later(2))["woken"] == 1
+    assert sweep.run(_later(3))["woken"] == 0
+    assert ticket_store.get_ticket(brand.account_id, ticket_id).status == "open"
+    assert [(e["type"], e["ticket_id"]) for e in tables.drain(brand.queue_url)] == [("ticket.reopened", ticket_id)]
 
 
 def test_not_spam_puts_a_ticket_back_in_the_views(brand: Brand) -> None:
@@ -182,7 +176,7 @@ def test_a_reopen_racing_a_reassignment_files_the_ticket_under_the_new_assignee(
     from helpdesk.clock import now_iso
     from helpdesk.conversation import Channel, InboundMessage
     from helpdesk.store import tickets as ticket_store
-    from helpdesk.store.tickets import Mismatch, TicketStore
+    from helpdesk.store.inbound import Mismatch, TicketStore
     from helpdesk.workspace import patch_ticket
 
     customer_phone = customer_number()
@@ -240,16 +234,18 @@ def test_an_email_reply_with_an_idempotency_key_is_stored_and_sent_once(
     assert outbound[0].extra.as_dict()["delivery"] == "sent"
 
 
-def test_a_helpdesk_user_without_an_agent_item_becomes_one_by_going_online(brand: Brand) -> None:
+def test_a_user_without_an_agent_item_cannot_go_online_nor_become_an_agent(brand: Brand) -> None:
     import uuid
 
+    from helpdesk.agents import set_presence
     from helpdesk.auth import AgentIdentity
+    from helpdesk.errors import Forbidden
     from helpdesk.store import agents as agent_store
-    from helpdesk.workspace import set_presence
+    from tests.integration import tables
 
+    before = tables.snapshot(brand.account_id)
     newcomer = AgentIdentity(str(uuid.uuid4()), brand.account_id, ("support",), "new@brand.example")
-    assert set_presence(newcomer, {"status": "online"})["status"] == "online"
-    roster = agent_store.roster(brand.account_id)
-    assert roster.online_ids == [newcomer.agent_id]
-    [agent] = roster.agents
-    assert (agent.role, agent.email) == ("support", "new@brand.example")
+    with pytest.raises(Forbidden):
+        set_presence(newcomer, {"status": "online"})
+    assert agent_store.roster(brand.account_id).agents == []
+    assert tables.snapshot(brand.account_id) == before

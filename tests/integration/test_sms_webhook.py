@@ -15,10 +15,12 @@ from functions.webhooks import sms
 from helpdesk.auth import AgentIdentity
 from helpdesk.conversation import Channel
 from helpdesk.store import accounts
-from helpdesk.store.tickets import get_ticket, update_ticket
+from helpdesk.store.tickets import get_ticket
 from helpdesk.workspace import list_tickets, ticket_detail
 from tests.conftest import Brand, customer_number
 from tests.integration import tables
+from tests.integration.agents import settle
+from tests.integration.edits import update_ticket
 from tests.providers import PUBLIC_HOST, gateway_event, sms_event, sms_params, twilio_signature
 
 
@@ -74,7 +76,7 @@ def test_first_message_opens_follow_up_joins_and_closed_ticket_reopens_the_same(
     assert_twiml(post(sms_params(customer, brand.sms_number, "order #1001")))
     ticket = only_ticket(brand)
     assert ticket["ticket_id"] == ticket_id and ticket["status"] == "open" and ticket["message_count"] == 2
-    assert [(e["type"], e["ticket_id"]) for e in tables.drain(brand.queue_url)] == [("ticket.message", ticket_id)]
+    assert tables.drain(brand.queue_url) == []  # a follow-up to an open ticket: nothing for assignment
 
     update_ticket(get_ticket(brand.account_id, ticket_id), status="closed")
     assert tables.ticket_item(brand.account_id, ticket_id)["status"] == "closed"
@@ -131,6 +133,7 @@ def test_national_looking_from_is_normalised_to_e164(brand: Brand, shape: str) -
     assert_twiml(response)
     ticket = only_ticket(brand)
     assert ticket["contact"] == customer
+    settle(brand)  # the new customer's contact follows from the stream
     assert accounts.get_contact(brand.account_id, Channel.SMS, customer) is not None
 
 
@@ -172,6 +175,7 @@ def test_stop_inside_a_sentence_is_a_normal_message(brand: Brand) -> None:
     ticket = only_ticket(brand)
     assert ticket["contact"] == customer
     assert [m["body"] for m in tables.messages_of(brand.account_id, ticket["ticket_id"])] == ["stop texting me"]
+    settle(brand)
     assert consent(brand, customer) is None
 
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from tests.conftest import Aws, Brand, customer_number
-from tests.integration.agents import drain, text, ticket_id_of
+from tests.integration.agents import bodies, drain, text, ticket_id_of
 
 
 def _iso(moment: dt.datetime) -> str:
@@ -46,7 +45,7 @@ def test_a_snoozed_ticket_wakes_when_its_time_comes_and_only_then(aws: Aws, only
     woken = tickets.get_ticket(brand.account_id, ticket_id)
     assert (woken.status, woken.snooze_until) == ("open", None)
     assert tickets.due_tickets(brand.account_id, _iso(until + dt.timedelta(days=1))) == []
-    events = [json.loads(r["body"]) for r in drain(aws, brand.queue_url)]
+    events = bodies(drain(aws, brand.queue_url))
     assert [(e["type"], e["ticket_id"]) for e in events] == [("ticket.reopened", ticket_id)]
 
     assert sweep.run(now=_iso(until + dt.timedelta(minutes=5)))["woken"] == 0  # once

@@ -25,12 +25,13 @@ from helpdesk import replies, sweep
 from helpdesk.assignment import TicketEvent
 from helpdesk.assignment import handle as assignment_handle
 from helpdesk.auth import AgentIdentity
-from helpdesk.store import accounts, events
+from helpdesk.store import accounts
 from helpdesk.store import mail as mail_store
-from helpdesk.store.tickets import get_ticket, update_ticket
+from helpdesk.store.tickets import get_ticket
 from helpdesk.workspace import ticket_detail
 from tests.conftest import Brand
 from tests.integration import tables
+from tests.integration.edits import update_ticket
 from tests.providers import gateway_event
 
 SECRET = os.environ["WEBCHAT_SECRET"]  # as tests/conftest.py sets it
@@ -40,12 +41,10 @@ MESSAGES_ROUTE = "/webhooks/webchat/{conversation_id}/messages"
 
 @pytest.fixture(autouse=True)
 def _setup(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The widget of the test's brand (DEFAULT_ACCOUNT_ID, as a single-brand deployment sets it); cheap
-    moto transactions; the product's lazily made AWS clients built before threads race to build them."""
+    """The widget of the test's brand (DEFAULT_ACCOUNT_ID, as a single-brand deployment sets it); the
+    product's lazily made AWS clients built before threads race to build them."""
     assert os.environ["WEBCHAT_SECRET"] == SECRET
     monkeypatch.setenv("DEFAULT_ACCOUNT_ID", brand.account_id)
-    tables.lighten_moto_transactions(monkeypatch)
-    events._sqs()
     mail_store._ses()
     from helpdesk.store.models import Item
 

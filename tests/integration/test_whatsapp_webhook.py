@@ -13,10 +13,12 @@ from functions.webhooks import whatsapp
 from helpdesk.auth import AgentIdentity
 from helpdesk.conversation import Channel
 from helpdesk.store import accounts
-from helpdesk.store.tickets import get_ticket, update_ticket
+from helpdesk.store.tickets import get_ticket
 from helpdesk.workspace import ticket_detail
 from tests.conftest import Brand, customer_number
 from tests.integration import tables
+from tests.integration.agents import settle
+from tests.integration.edits import update_ticket
 from tests.providers import gateway_event, meta_signature, whatsapp_event, whatsapp_payload
 
 
@@ -94,9 +96,10 @@ def test_text_message_opens_a_ticket_and_names_the_contact(brand: Brand) -> None
     message = only_message(brand)
     assert message["body"] == "Is the blue one back in stock?"
     assert message["message_id"] == wamid and message["direction"] == "inbound"
+    assert ticket["contact_name"] == "Ada Lovelace"
+    events = settle(brand)  # the new customer's contact follows from the stream
     contact = accounts.get_contact(brand.account_id, Channel.WHATSAPP, customer)
     assert contact is not None and contact.name == "Ada Lovelace"
-    events = tables.drain(brand.queue_url)
     assert [(e["type"], e["ticket_id"]) for e in events] == [("ticket.created", ticket["ticket_id"])]
 
 

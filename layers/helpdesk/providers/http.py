@@ -54,7 +54,7 @@ def form_pairs(data: bytes) -> list[tuple[str, str]]:
 def json_body(data: bytes) -> Any:
     try:
         return json.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: "[" * 20000
         raise BadRequest("malformed JSON body") from exc
 
 

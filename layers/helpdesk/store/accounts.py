@@ -4,15 +4,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PynamoDBException
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel, profile_id_for
 from helpdesk.errors import BadRequest, UnknownAddress
-from helpdesk.store.failures import read_cancellation, transient
+from helpdesk.store.failures import transient
+from helpdesk.store.keys import contact_pk, profile_pk, ref_pk
 from helpdesk.store.models import Account, ChannelAddress, Contact, Item, MessageRef, Profile, account_pk
-from helpdesk.store.tickets import contact_pk, profile_pk, ref_pk
+from helpdesk.store.transact import Transaction
 
 # Inbound address -> account changes when a brand reconfigures a number: minutes of staleness are
 # fine, and the cache keeps the lookup off the hot path (one GSI Query per address per container).
@@ -119,33 +119,30 @@ def set_consent(account_id: str, channel: Channel, address: str, provider_messag
     except PynamoDBException as error:
         raise transient(error) from error
     field = {Channel.SMS: Profile.consent_sms, Channel.WHATSAPP: Profile.consent_whatsapp}[channel]
-    t = TransactWrite(connection=Item._get_connection().connection)
-    t.save(MessageRef(ref_pk(account_id, channel, provider_message_id), "REF", event="keyword",
-                      created_at=now), condition=MessageRef.pk.does_not_exist())
-    t.update(Profile(profile_pk(account_id, profile_id), "PROFILE"), actions=[
-        Profile.type.set(Profile), Profile.account_id.set(account_id), Profile.profile_id.set(profile_id),
-        Profile.created_at.set(Profile.created_at | now), field.set(consent),
-        Profile.consent_updated_at.set(now), Profile.phone.set(Profile.phone | address),
-    ])
-    if contact is None:
-        t.update(Contact(contact_pk(account_id, channel, address), "CONTACT"), actions=[
-            Contact.type.set(Contact), Contact.account_id.set(account_id), Contact.channel.set(channel.value),
-            Contact.address.set(address), Contact.profile_id.set(Contact.profile_id | profile_id),
-            Contact.first_seen_at.set(Contact.first_seen_at | now),
-            *([Contact.name.set(contact_name)] if contact_name else []),
-        ])
     for attempt in range(5):
-        try:
-            with t:
-                pass
+        t = Transaction()
+        t.put("ref", MessageRef(ref_pk(account_id, channel, provider_message_id), "REF", event="keyword",
+                                created_at=now), condition=MessageRef.pk.does_not_exist())
+        t.update("profile", Profile(profile_pk(account_id, profile_id), "PROFILE"), actions=[
+            Profile.type.set(Profile), Profile.account_id.set(account_id), Profile.profile_id.set(profile_id),
+            Profile.created_at.set(Profile.created_at | now), field.set(consent),
+            Profile.consent_updated_at.set(now), Profile.phone.set(Profile.phone | address),
+        ])
+        if contact is None:
+            t.update("contact", Contact(contact_pk(account_id, channel, address), "CONTACT"), actions=[
+                Contact.type.set(Contact), Contact.account_id.set(account_id), Contact.channel.set(channel.value),
+                Contact.address.set(address), Contact.profile_id.set(Contact.profile_id | profile_id),
+                Contact.first_seen_at.set(Contact.first_seen_at | now),
+                *([Contact.name.set(contact_name)] if contact_name else []),
+            ])
+        refused = t.commit()
+        if refused is None:
             return True
-        except TransactWriteError as error:
-            cancelled = read_cancellation(error)
-            if cancelled.failed(0):
-                return False
-            if not cancelled.retryable:
-                raise transient(error) from error
-            time.sleep(0.02 * (attempt + 1))
+        if refused.failed("ref"):
+            return False
+        if not refused.retryable:
+            raise transient(PynamoDBException("consent update refused for no stated reason"))
+        time.sleep(0.02 * (attempt + 1))
     raise transient(PynamoDBException("consent update kept conflicting"))
 
 

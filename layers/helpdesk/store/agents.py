@@ -1,17 +1,34 @@
-"""Agents, their presence, and the round-robin cursor that assignment moves."""
+"""Agents: who belongs to which account with which role, their presence, and the round-robin
+cursor that assignment moves."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.exceptions import PynamoDBException, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
-from helpdesk.store.failures import read_cancellation, transient
-from helpdesk.store.models import Agent, Item, Rota, Ticket, account_pk
-from helpdesk.store.tickets import index_actions, index_keys, ticket_pk
+from helpdesk.errors import Conflict, Forbidden
+from helpdesk.store.failures import transient
+from helpdesk.store.keys import index_actions, index_keys, ticket_pk, version_is
+from helpdesk.store.models import Agent, Item, Membership, Rota, Ticket, account_pk
+from helpdesk.store.transact import Transaction
+
+
+def user_key(sub: str) -> str:
+    return f"USER#{sub}"
+
+
+def available(agent: Agent, fresh_since: str) -> bool:
+    """Takes tickets: active, online, and heard from (a heartbeat) since `fresh_since`."""
+    return bool(agent.active is not False and agent.online and (agent.presence_at or "") >= fresh_since)
+
+
+def available_condition(fresh_since: str) -> Condition:
+    return ((Agent.online == True) & (Agent.presence_at >= fresh_since)  # noqa: E712
+            & (Agent.active.does_not_exist() | (Agent.active == True)))  # noqa: E712
 
 
 @dataclass(frozen=True)
@@ -22,16 +39,17 @@ class Roster:
     last_agent_id: str | None
     turns: int
     rota_exists: bool
+    fresh_since: str = ""  # presence older than this has expired
 
     @property
     def online_ids(self) -> list[str]:
-        return sorted(a.agent_id for a in self.agents if a.online)
+        return sorted(a.agent_id for a in self.agents if available(a, self.fresh_since))
 
     def is_online(self, agent_id: str | None) -> bool:
-        return any(a.agent_id == agent_id and a.online for a in self.agents)
+        return any(a.agent_id == agent_id and available(a, self.fresh_since) for a in self.agents)
 
 
-def roster(account_id: str) -> Roster:
+def roster(account_id: str, fresh_since: str = "") -> Roster:
     """Agents and cursor in one strongly consistent Query (the cursor's sort key follows `AGENT#`)."""
     try:
         items = list(Item.query(account_pk(account_id), Item.sk.startswith("AGENT"), consistent_read=True))
@@ -39,15 +57,28 @@ def roster(account_id: str) -> Roster:
         raise transient(error) from error
     agents = [i for i in items if isinstance(i, Agent)]
     rota = next((i for i in items if isinstance(i, Rota)), None)
-    return Roster(agents, rota.last_agent_id if rota else None, int(rota.turns) if rota else 0, rota is not None)
+    return Roster(agents, rota.last_agent_id if rota else None, int(rota.turns) if rota else 0, rota is not None,
+                  fresh_since)
 
 
 def put_agent(account_id: str, agent_id: str, *, name: str | None = None, email: str | None = None,
-              role: str | None = None, online: bool = False) -> Agent:
-    agent = Agent(account_pk(account_id), f"AGENT#{agent_id}", agent_id=agent_id, name=name, email=email,
-                  role=role, online=online, presence_at=now_iso())
-    agent.save()
-    return agent
+              role: str | None = None, online: bool = False, invited_by: str | None = None) -> Agent:
+    """Make `agent_id` (a Cognito sub) an agent of the account, once: a user belongs to one account,
+    which their Membership item, written with the Agent item, claims."""
+    now = now_iso()
+    agent = Agent(account_pk(account_id), f"AGENT#{agent_id}", agent_id=agent_id, account_id=account_id,
+                  name=name, email=email, role=role, active=True, online=online, presence_at=now,
+                  invited_by=invited_by, created_at=now)
+    t = Transaction()
+    t.put("membership", Membership(user_key(agent_id), "MEMBERSHIP", account_id=account_id, created_at=now),
+          condition=Membership.pk.does_not_exist())
+    t.put("agent", agent, condition=Agent.pk.does_not_exist())
+    refused = t.commit()
+    if refused is None:
+        return agent
+    if refused.failed_any():
+        raise Conflict("that user is an agent already")
+    raise transient(PynamoDBException("agent invitation kept conflicting"))
 
 
 def get_agent(account_id: str, agent_id: str) -> Agent | None:
@@ -59,22 +90,86 @@ def get_agent(account_id: str, agent_id: str) -> Agent | None:
         raise transient(error) from error
 
 
-def set_presence(account_id: str, agent_id: str, online: bool, *, role: str | None = None,
-                 email: str | None = None) -> Agent:
-    """Set an agent's presence. A user of a helpdesk role who has no agent item yet (added to the
-    user pool after setup) becomes an agent by going online: no separate provisioning step."""
-    agent = Agent(account_pk(account_id), f"AGENT#{agent_id}")
-    actions: list[Action] = [Agent.type.set(Agent), Agent.agent_id.set(agent_id), Agent.online.set(online),
-                             Agent.presence_at.set(now_iso())]
-    if role:
-        actions.append(Agent.role.set(Agent.role | role))
-    if email:
-        actions.append(Agent.email.set(Agent.email | email))
+def account_of_user(sub: str) -> str | None:
+    """The account a signed-in user was invited to (None: not a helpdesk agent)."""
     try:
-        agent.update(actions=actions)
-    except UpdateError as error:
+        return str(Membership.get(user_key(sub), "MEMBERSHIP", consistent_read=True).account_id)
+    except Membership.DoesNotExist:
+        return None
+    except PynamoDBException as error:
         raise transient(error) from error
+
+
+_ACTIVE = Agent.pk.exists() & (Agent.active.does_not_exist() | (Agent.active == True))  # noqa: E712
+
+
+def _presence(account_id: str, agent_id: str, online: bool, condition: Condition) -> Agent:
+    agent = Agent(account_pk(account_id), f"AGENT#{agent_id}")
+    agent.update(actions=[Agent.online.set(online), Agent.presence_at.set(now_iso())], condition=condition)
     return agent
+
+
+def heartbeat(account_id: str, agent_id: str, fresh_since: str) -> Agent:
+    """Online, or still online. Coming online (from offline, or from a presence that had expired)
+    is written as a change from offline to online, which the stream carries to assignment; a
+    heartbeat of an agent who is online already is one write that the pipe filters out."""
+    try:
+        return _presence(account_id, agent_id, True,
+                         _ACTIVE & (Agent.online == True) & (Agent.presence_at >= fresh_since))  # noqa: E712
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise transient(error) from error
+    try:
+        _presence(account_id, agent_id, False, _ACTIVE)
+        return _presence(account_id, agent_id, True, _ACTIVE)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Forbidden("not an active agent of this account") from error
+        raise transient(error) from error
+
+
+def sign_off(account_id: str, agent_id: str) -> Agent:
+    try:
+        return _presence(account_id, agent_id, False, _ACTIVE)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise Forbidden("not an active agent of this account") from error
+        raise transient(error) from error
+
+
+def expire_presence(agent: Agent) -> bool:
+    """Mark an agent whose heartbeats stopped offline, unless a heartbeat came meanwhile. Their next
+    heartbeat then counts as coming online (and hands them the waiting tickets)."""
+    try:
+        agent.update(actions=[Agent.online.set(False)],
+                     condition=(Agent.online == True) & (Agent.presence_at == agent.presence_at))  # noqa: E712
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise transient(error) from error
+    return True
+
+
+def change_agent(account_id: str, agent_id: str, actions: list[Action], *, by: str, by_roles: tuple[str, ...],
+                 target_roles: tuple[str, ...]) -> bool:
+    """Change an agent, on condition that the one who asks (`by`) is still an active agent in one of
+    `by_roles`, and the target still has one of `target_roles` (what the permission was decided on):
+    two owners demoting each other at once cannot both succeed. False when a condition failed."""
+    t = Transaction()
+    if by != agent_id:
+        t.check("by", Agent, account_pk(account_id), f"AGENT#{by}",
+                condition=Agent.role.is_in(*by_roles) & (Agent.active.does_not_exist() | (Agent.active == True)))  # noqa: E712
+        target_condition = Agent.role.is_in(*target_roles)
+    else:
+        target_condition = Agent.role.is_in(*by_roles) & (Agent.active.does_not_exist() | (Agent.active == True))  # noqa: E712
+    t.update("agent", Agent(account_pk(account_id), f"AGENT#{agent_id}"), actions=actions,
+             condition=Agent.pk.exists() & target_condition)
+    refused = t.commit()
+    if refused is None:
+        return True
+    if refused.retryable and not refused.failed_any():
+        raise transient(PynamoDBException("agent change kept conflicting"))
+    return False
 
 
 @dataclass(frozen=True)
@@ -86,29 +181,25 @@ class AssignOutcome:
 
 def assign_next(ticket: Ticket, agent_id: str, seen: Roster) -> AssignOutcome:
     """Give `ticket` to `agent_id` and move the cursor to them, all or nothing: the cursor must be
-    as `seen`, the agent still online, the ticket unchanged since read."""
+    as `seen`, the agent still available, the ticket at the version read."""
     account_id = ticket.account_id
     now = now_iso()
-    t = TransactWrite(connection=Item._get_connection().connection)
-    t.condition_check(Agent, account_pk(account_id), f"AGENT#{agent_id}", condition=(Agent.online == True))  # noqa: E712
+    version = int(ticket.version or 0) + 1
+    t = Transaction()
+    t.check("agent", Agent, account_pk(account_id), f"AGENT#{agent_id}",
+            condition=available_condition(seen.fresh_since))
     rota_condition = (Rota.turns == seen.turns) if seen.rota_exists else Rota.pk.does_not_exist()
-    t.update(Rota(account_pk(account_id), "AGENT~ROTA"),
+    t.update("rota", Rota(account_pk(account_id), "AGENT~ROTA"),
              actions=[Rota.type.set(Rota), Rota.last_agent_id.set(agent_id), Rota.turns.set(seen.turns + 1)],
              condition=rota_condition)
-    t.update(Ticket(ticket_pk(account_id, ticket.ticket_id), "TICKET"), actions=[
-        Ticket.assignee_id.set(agent_id), Ticket.updated_at.set(now),
+    t.update("ticket", Ticket(ticket_pk(account_id, ticket.ticket_id), "TICKET"), actions=[
+        Ticket.assignee_id.set(agent_id), Ticket.updated_at.set(now), Ticket.version.add(1),
+        Ticket.assigned_version.set(version), Ticket.assignment_reason.set("round_robin"),
         *index_actions(index_keys(account_id, ticket.ticket_id, ticket.status, agent_id, bool(ticket.spam), now)),
-    ], condition=(Ticket.updated_at == ticket.updated_at) & (Ticket.status == Status.OPEN.value)
-        # updated_at alone can repeat (messages of one webhook batch share it): the assignee too.
-        & ((Ticket.assignee_id == ticket.assignee_id) if ticket.assignee_id else Ticket.assignee_id.does_not_exist()))
-    try:
-        with t:
-            pass
-    except TransactWriteError as error:
-        cancelled = read_cancellation(error)
-        if cancelled.failed(2):
-            return AssignOutcome(False, ticket_changed=True)
-        if cancelled.failed(0) or cancelled.failed(1) or cancelled.retryable:
-            return AssignOutcome(False, retry=True)
-        raise transient(error) from error
-    return AssignOutcome(True)
+    ], condition=version_is(ticket.version) & (Ticket.status == Status.OPEN.value))
+    refused = t.commit()
+    if refused is None:
+        return AssignOutcome(True)
+    if refused.failed("ticket"):
+        return AssignOutcome(False, ticket_changed=True)
+    return AssignOutcome(False, retry=True)

@@ -134,14 +134,30 @@ class ChannelAddress(Item, discriminator="channel_address"):
 
 
 class Agent(Item, discriminator="agent"):
-    """A helpdesk user. pk=`A#<account>`, sk=`AGENT#<agent id = Cognito sub>`."""
+    """A helpdesk user of one account. pk=`A#<account>`, sk=`AGENT#<agent id = Cognito sub>`. Made
+    (with its Membership) when an owner or admin invites the user: the account and role of every
+    request come from here, never from the token."""
 
     agent_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)
     role = UnicodeAttribute(null=True)
+    active = BooleanAttribute(default=True)  # deactivated: no access, no tickets
     online = BooleanAttribute(default=False)
-    presence_at = UnicodeAttribute(null=True)
+    presence_at = UnicodeAttribute(null=True)  # the latest heartbeat; online expires without one
+    invited_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+
+
+class Membership(Item, discriminator="membership"):
+    """Which account a user of the pool belongs to. pk=`USER#<sub>`, sk=`MEMBERSHIP`: the one way in
+    that cannot start with the account (like an inbound address), read with one consistent GetItem.
+    Put in one transaction with the Agent item, on condition that neither exists: two brands inviting
+    one person at once cannot both have them."""
+
+    account_id = UnicodeAttribute()
+    created_at = UnicodeAttribute(null=True)
 
 
 class Rota(Item, discriminator="rota"):
@@ -205,11 +221,18 @@ class Ticket(Item, discriminator="ticket"):
     last_outbound_at = UnicodeAttribute(null=True)  # the latest agent reply
     # Web chat: the customer's presence and reading, for the one follow-up email.
     customer_email = UnicodeAttribute(null=True)
+    contact_name = UnicodeAttribute(null=True)  # the name the channel gave (until the contact holds it)
     authenticated = BooleanAttribute(null=True)
     customer_online = BooleanAttribute(null=True)
     customer_read_at = UnicodeAttribute(null=True)
     followup_sent_for = UnicodeAttribute(null=True)
-    rev = NumberAttribute(null=True)  # bumped by every read-then-write change (not by intake)
+    # Bumped by every write of the ticket (intake, agents, assignment, the sweep): an agent's
+    # `If-Match`, and the condition of every read-then-write change.
+    version = NumberAttribute(null=True)
+    assignment_reason = UnicodeAttribute(null=True)  # round_robin / manual
+    # The version the ticket had once its assignee was last set: an event older than that must not
+    # move the ticket (a person, or the rotation, decided after it).
+    assigned_version = NumberAttribute(null=True)
 
 
 class Message(Item, discriminator="message"):

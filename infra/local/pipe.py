@@ -1,0 +1,132 @@
+"""Plays the EventBridge Pipe of infra/merge-template.json on moto: reads the table's stream (moto
+implements DynamoDB Streams), keeps the records the pipe's FilterCriteria match (judged by moto's own
+EventBridge pattern matcher), and sends each to the target queue as the pipe would: one SQS message
+per record, its body the record's JSON.
+
+Records go in batches of BatchSize, and its position in each shard moves past a batch only once the
+whole batch was sent: a failed send retries that batch (some of its records again: the pipe is
+at-least-once too, and the consumer is idempotent), never what came before it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MERGE_TEMPLATE = Path(__file__).resolve().parents[1] / "merge-template.json"
+PIPE = "TicketEventsPipe"
+
+
+def filter_patterns(template: Path = MERGE_TEMPLATE, pipe: str = PIPE) -> list[dict[str, Any]]:
+    """The pipe's FilterCriteria patterns, as the deployed pipe has them."""
+    resource = json.loads(template.read_text())["Resources"][pipe]
+    filters = resource["Properties"]["SourceParameters"]["FilterCriteria"]["Filters"]
+    return [json.loads(f["Pattern"]) for f in filters]
+
+
+class Filter:
+    """Any of the patterns matches (a pipe's filters are alternatives)."""
+
+    def __init__(self, patterns: list[dict[str, Any]]):
+        from moto.events.models import EventPattern
+
+        self._patterns = [EventPattern(json.dumps(p), p) for p in patterns]
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        return any(p.matches_event(record) for p in self._patterns)  # type: ignore[arg-type]
+
+
+def _plain(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """The record as the pipe hands it on: JSON all through (botocore parsed the time into a
+    datetime; the wire has epoch seconds) and the source stream named."""
+    images = dict(record["dynamodb"])
+    created = images.get("ApproximateCreationDateTime")
+    if isinstance(created, dt.datetime):
+        images["ApproximateCreationDateTime"] = created.timestamp()
+    return {**record, "dynamodb": images, "eventSourceARN": stream_arn}
+
+
+class StreamPipe:
+    def __init__(self, streams: Any, stream_arn: str, sqs: Any, target: str | Callable[[dict[str, Any]], str | None],
+                 patterns: list[dict[str, Any]] | None = None, period: float = 0.1,
+                 start_at: str = "TRIM_HORIZON", batch_size: int = 10):
+        self.streams, self.stream_arn, self.sqs = streams, stream_arn, sqs
+        self.target = target if callable(target) else (lambda _record, url=target: url)
+        self.filter = Filter(patterns if patterns is not None else filter_patterns())
+        self.period, self.start_at, self.batch_size = period, start_at, batch_size
+        self.iterators: dict[str, str] = {}
+        self.sent = self.skipped = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pipe-ticket-events", daemon=True)
+
+    def _shards(self) -> list[str]:
+        description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
+        return [s["ShardId"] for s in description["Shards"]]
+
+    def _iterator(self, shard: str) -> str:
+        if shard not in self.iterators:
+            self.iterators[shard] = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=self.start_at)["ShardIterator"]
+        return self.iterators[shard]
+
+    def pump(self) -> int:
+        """Move every record committed so far through the filter to the target; returns how many
+        were sent. Safe to call from several threads (one pumps at a time)."""
+        sent = 0
+        with self._lock:
+            for shard in self._shards():
+                while True:
+                    page = self.streams.get_records(ShardIterator=self._iterator(shard), Limit=100)
+                    records = page["Records"]
+                    for start in range(0, len(records), self.batch_size):
+                        batch = records[start:start + self.batch_size]
+                        try:
+                            sent += sum(self._deliver(_plain(r, self.stream_arn)) for r in batch)
+                        except Exception:
+                            if start:  # resume after the last batch that went through
+                                self._resume_after(shard, records[start - 1])
+                            raise
+                    self.iterators[shard] = page["NextShardIterator"]
+                    if not records:
+                        break
+        return sent
+
+    def _resume_after(self, shard: str, record: dict[str, Any]) -> None:
+        self.iterators[shard] = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=record["dynamodb"]["SequenceNumber"])["ShardIterator"]
+
+    def _deliver(self, record: dict[str, Any]) -> int:
+        url = self.target(record) if self.filter.matches(record) else None
+        if url is None:
+            self.skipped += 1
+            return 0
+        self.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(record, separators=(",", ":")))
+        self.sent += 1
+        return 1
+
+    def start(self) -> StreamPipe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                self.pump()
+            except Exception:  # keep polling through a transient failure, as the pipe retries
+                import traceback
+
+                traceback.print_exc()
+                self._stop.wait(1)
+
+
+def stream_arn(dynamodb: Any, table_name: str) -> str:
+    return str(dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"])

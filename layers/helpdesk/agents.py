@@ -1,0 +1,167 @@
+"""Agent management (ARCHITECTURE §6b, Agents) and agents' presence.
+
+Owners and admins invite users by email with a role; that invitation (the Agent item, keyed by the
+user's Cognito sub) is what makes a user of the pool an agent of one account. Changing a role or
+deactivating takes effect on the next request: every request reads the caller's Agent item.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from typing import TYPE_CHECKING, Any
+
+from helpdesk.auth import HELPDESK_ROLES, AgentIdentity
+from helpdesk.clock import now_iso, parse_iso
+from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound
+from helpdesk.observability import count, logger
+from helpdesk.store import agents as agent_store
+from helpdesk.store import users
+from helpdesk.store.models import Agent
+
+if TYPE_CHECKING:
+    from pynamodb.expressions.update import Action
+
+MANAGERS = ("owner", "admin")  # who may invite and change agents
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+
+
+def presence_ttl() -> dt.timedelta:
+    """How long a heartbeat keeps an agent online (`AGENT_PRESENCE_SECONDS`, default 2 minutes)."""
+    return dt.timedelta(seconds=float(os.environ.get("AGENT_PRESENCE_SECONDS") or 120))
+
+
+def fresh_since(now: str | None = None) -> str:
+    """Presence older than this has expired."""
+    moment = parse_iso(now or now_iso()) - presence_ttl()
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def agent_json(agent: Agent, since: str) -> dict[str, Any]:
+    online = agent_store.available(agent, since)
+    return {"id": agent.agent_id, "name": agent.name, "email": agent.email, "role": agent.role,
+            "status": "online" if online else "offline", "active": agent.active is not False,
+            "presence_at": agent.presence_at}
+
+
+def list_agents(who: AgentIdentity) -> dict[str, Any]:
+    since = fresh_since()
+    found = agent_store.roster(who.account_id, since).agents
+    return {"items": [agent_json(a, since) for a in sorted(found, key=lambda a: (a.name or a.email or "", a.agent_id))]}
+
+
+def me(who: AgentIdentity) -> dict[str, Any]:
+    agent = agent_store.get_agent(who.account_id, who.agent_id)
+    if agent is None:
+        raise Forbidden("this user may not use the helpdesk")
+    return agent_json(agent, fresh_since())
+
+
+def _role(value: Any) -> str:
+    if value not in HELPDESK_ROLES:
+        raise BadRequest("role must be one of " + ", ".join(HELPDESK_ROLES))
+    return str(value)
+
+
+def _may_manage(who: AgentIdentity, role: str) -> None:
+    """Owners manage everyone; admins manage every role but owner."""
+    if who.role not in MANAGERS:
+        raise Forbidden("only an owner or admin manages agents")
+    if role == "owner" and who.role != "owner":
+        raise Forbidden("only an owner may grant or change the owner role")
+
+
+def _manageable_by(who: AgentIdentity) -> tuple[str, ...]:
+    return HELPDESK_ROLES if who.role == "owner" else tuple(r for r in HELPDESK_ROLES if r != "owner")
+
+
+def invite(who: AgentIdentity, body: Any) -> dict[str, Any]:
+    """`{"email", "role", "name"?}`: the user is created in the pool (Cognito emails them a temporary
+    password) and becomes an agent of the caller's account."""
+    if not isinstance(body, dict) or set(body) - {"email", "role", "name"}:
+        raise BadRequest('expected {"email", "role", "name"?}')
+    email = body.get("email")
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+        raise BadRequest("email must be an email address")
+    role = _role(body.get("role"))
+    name = body.get("name")
+    if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100):
+        raise BadRequest("name must be at most 100 characters")
+    _may_manage(who, role)
+    address = email.strip().lower()
+    sub, created = users.create_user(address, send_invitation=os.environ.get("COGNITO_SEND_INVITATIONS", "on") != "off")
+    if not created and agent_store.account_of_user(sub):
+        raise Conflict("that user is an agent already")
+    agent = agent_store.put_agent(who.account_id, sub, name=name.strip() if name else None, email=address,
+                                  role=role, online=False, invited_by=who.agent_id)
+    users.set_group(address if created else users.username_of(sub), role)
+    count("agent_invited")
+    logger.info("agent invited", extra={"account_id": who.account_id, "agent_id": sub, "by": who.agent_id,
+                                        "role": role})
+    return agent_json(agent, fresh_since())
+
+
+def _change_request(body: Any) -> tuple[str | None, bool | None, str | None]:
+    if not isinstance(body, dict) or not body or set(body) - {"role", "active", "name"}:
+        raise BadRequest('expected any of {"role", "active", "name"}')
+    role = _role(body["role"]) if "role" in body else None
+    active = body.get("active")
+    if "active" in body and not isinstance(active, bool):
+        raise BadRequest("active must be true or false")
+    name = body.get("name")
+    if "name" in body and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100):
+        raise BadRequest("name must be at most 100 characters")
+    return role, active, name.strip() if isinstance(name, str) else None
+
+
+def change(who: AgentIdentity, agent_id: str, body: Any) -> dict[str, Any]:
+    """`{"role"?, "active"?, "name"?}` for another agent of the caller's account."""
+    role, active, name = _change_request(body)
+    target = agent_store.get_agent(who.account_id, agent_id) if agent_id else None
+    if target is None:
+        raise NotFound("no such agent")
+    if agent_id == who.agent_id and (role is not None or active is False):
+        raise Conflict("you cannot change your own role or deactivate yourself; ask another owner or admin")
+    _may_manage(who, str(target.role))
+    if role:
+        _may_manage(who, role)
+    actions: list[Action] = []
+    if role:
+        actions.append(Agent.role.set(role))
+    if name is not None:
+        actions.append(Agent.name.set(name))
+    if active is not None:
+        actions.append(Agent.active.set(active))
+        if not active:
+            actions.append(Agent.online.set(False))  # out of the rotation at once
+    # Decided on the roles as read; the write checks they still hold (the caller's too).
+    by_roles = ("owner",) if "owner" in (role, target.role) else MANAGERS
+    if not agent_store.change_agent(who.account_id, agent_id, actions, by=who.agent_id, by_roles=by_roles,
+                                    target_roles=_manageable_by(who)):
+        raise Conflict("the agent, or your own role, changed meanwhile; read them again")
+    if role and role != target.role:
+        users.set_group(users.username_of(agent_id), role, old_role=target.role)
+    if active is False and target.active is not False:
+        users.disable(agent_id)
+    elif active is True and target.active is False:
+        users.enable(agent_id)
+    logger.info("agent changed", extra={"account_id": who.account_id, "agent_id": agent_id, "by": who.agent_id,
+                                        "fields": sorted(body)})
+    changed = agent_store.get_agent(who.account_id, agent_id)
+    assert changed is not None
+    return agent_json(changed, fresh_since())
+
+
+def set_presence(who: AgentIdentity, body: Any) -> dict[str, Any]:
+    """A heartbeat (`online`, sent again within AGENT_PRESENCE_SECONDS to stay online) or `offline`.
+    Coming online hands the agent the waiting tickets: the stream carries the change to assignment."""
+    if not isinstance(body, dict) or body.get("status") not in ("online", "offline"):
+        raise BadRequest('expected {"status": "online" | "offline"}')
+    if body["status"] == "online":
+        agent = agent_store.heartbeat(who.account_id, who.agent_id, fresh_since())
+    else:
+        agent = agent_store.sign_off(who.account_id, who.agent_id)
+    logger.info("presence", extra={"account_id": who.account_id, "agent_id": who.agent_id,
+                                   "status": body["status"]})
+    return {"agent_id": who.agent_id, "status": body["status"], "updated_at": agent.presence_at,
+            "expires_in": int(presence_ttl().total_seconds()) if body["status"] == "online" else None}
