@@ -45,6 +45,12 @@ class UnknownAddress(HelpdeskError):
     status = 404
 
 
+class NotAcceptable(HelpdeskError):
+    """A delivery that can never be taken, however often it is retried (Mailgun stops on 406)."""
+
+    status = 406
+
+
 class Conflict(HelpdeskError):
     status = 409
 

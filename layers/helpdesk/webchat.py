@@ -51,10 +51,12 @@ def start(identity_secret: str, session_key: str, account_id: str, body: Any,
     else:
         if not isinstance(email, str) or "@" not in email or len(email) > 320 or not isinstance(claimed, str):
             raise BadRequest("email and identity_hash must both be given")
-        expected = hmac.new(identity_secret.encode(), email.strip().encode(), hashlib.sha256).hexdigest()
+        # The hash is over the address as the session will hold it (trimmed, lower-cased): a hash of
+        # one spelling can never vouch for another.
+        address = email.strip().lower()
+        expected = hmac.new(identity_secret.encode(), address.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected.encode(), claimed.strip().lower().encode("utf-8")):
             raise Forbidden("identity_hash does not match the email")
-        address = email.strip().lower()
         session = Session(account_id, _visitor_for(account_id, address), True, address, secrets.token_hex(8))
     return session, issue(session_key, session, now)
 

@@ -334,6 +334,28 @@ def measure_imports(runs: int) -> dict[str, float]:
     }
 
 
+# --- hostile traffic ------------------------------------------------------------------------------------
+
+def measure_unsigned_mail(runs: int = 5) -> dict[str, float]:
+    """An unsigned 6 MB Mailgun form of 70,000 empty file parts, through the email handler in-process
+    until its refusal (median of `runs`): it must be refused from the part count and the signature
+    fields, never by parsing the form."""
+    from functions.webhooks.email import handler
+    from tests.providers import gateway_event
+
+    part = b'--b\r\nContent-Disposition: form-data; name="attachment"; filename="x"\r\n\r\n\r\n'
+    event = gateway_event("POST", "/webhooks/email", part * 70_000 + b"--b--\r\n",
+                          {"Content-Type": "multipart/form-data; boundary=b"})
+    spent = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        answer = handler(event, None)
+        spent.append((time.perf_counter() - start) * 1000)
+        if answer["statusCode"] < 400:
+            raise RuntimeError(f"an unsigned form was taken: {answer}")
+    return {"unsigned_mail_reject_ms": round(statistics.median(spent), 1)}
+
+
 # --- ingest against the floor -------------------------------------------------------------------------
 
 
@@ -536,7 +558,7 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "aws_calls_per_inbound_email", "aws_calls_per_inbound_instagram", "aws_calls_per_inbound_webchat",
                  "aws_calls_per_new_email_ticket", "aws_calls_per_new_instagram_ticket",
                  "aws_calls_per_new_webchat_ticket", "events_redelivered_under_faults",
-                 "tickets_under_faults", "assignments_under_faults"):
+                 "tickets_under_faults", "assignments_under_faults", "unsigned_mail_reject_ms"):
         emit(name, figures[name])
 
 
@@ -577,6 +599,7 @@ def main() -> None:
         from tests.bench import faults
 
         ingest.update(faults.measure(server))
+        ingest.update(measure_unsigned_mail())
         log(f"faults measured at {time.perf_counter() - started:.0f} s")
     finally:
         server.stop()

@@ -782,7 +782,8 @@ def chat_session(account_id: str, email: str) -> dict[str, Any]:
     """A verified web-chat session of the account's widget (each token carries its account)."""
     from tests.providers import gateway_event
 
-    identity = hmac.new(os.environ["WEBCHAT_SECRET"].encode(), email.encode(), hashlib.sha256).hexdigest()
+    identity = hmac.new(os.environ["WEBCHAT_SECRET"].encode(), email.strip().lower().encode(),
+                        hashlib.sha256).hexdigest()
     status, body = webchat(gateway_event("POST", "/webchat/sessions", json.dumps(
         {"account_id": account_id, "email": email, "identity_hash": identity}), {"Content-Type": "application/json"}))
     assert status == 201, body

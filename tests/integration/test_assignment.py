@@ -306,7 +306,7 @@ def test_an_agent_whose_heartbeats_stop_gets_no_new_tickets(aws: Aws, brand: Bra
     (quiet, busy), _ = add_agents(brand.account_id, online=2)
     drain(aws, brand.queue_url)
     _last_heard(brand, quiet, 125)  # past the 2-minute presence lifetime
-    _last_heard(brand, busy, 100)  # within it
+    _last_heard(brand, busy, 30)  # well within it (the test itself may take a while on a loaded machine)
     new_customers(brand, 3)
     _assign_all(drain(aws, brand.queue_url))
     assert assignee_counts(brand.account_id) == {busy: 3}

@@ -54,7 +54,8 @@ def _setup(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
 # --- the widget -----------------------------------------------------------------------------------------
 
 def identity_hash(email: str, secret: str = SECRET) -> str:
-    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()
+    """What the brand's site computes: HMAC-SHA256 of the trimmed, lower-cased email (README)."""
+    return hmac.new(secret.encode(), email.strip().lower().encode(), hashlib.sha256).hexdigest()
 
 
 def call(event: dict[str, Any]) -> tuple[int, Any]:
@@ -179,6 +180,18 @@ def test_wrong_identity_hash_is_403(brand: Brand) -> None:
     assert status == 403 and body.get("error")
     status, body = start({"email": email, "identity_hash": identity_hash(customer_email())})
     assert status == 403
+
+
+def test_a_hash_of_one_spelling_of_an_email_does_not_vouch_for_another(brand: Brand) -> None:
+    email = customer_email()
+    shouted = email.upper()
+    raw_hash = hmac.new(SECRET.encode(), shouted.encode(), hashlib.sha256).hexdigest()  # not canonicalised
+    status, _ = start({"email": email, "identity_hash": raw_hash})
+    assert status == 403
+    status, _ = start({"email": shouted, "identity_hash": raw_hash})
+    assert status == 403
+    status, body = start({"email": f"  {shouted} ", "identity_hash": identity_hash(email)})
+    assert status == 201 and body["authenticated"] is True
 
 
 def test_email_without_identity_hash_is_400(brand: Brand) -> None:

@@ -32,6 +32,8 @@ def event(body: str | bytes | None = None, *, b64: bool = False, headers: dict[s
     if b64:
         raw = body if isinstance(body, bytes) else (body or "").encode()
         body = base64.b64encode(raw).decode()
+    given = {k.lower(): v for k, v in (headers or {}).items()}
+    domain = given.get("host") or "hooks.example.test"  # API Gateway's domainName: where the request came in
     return {
         "resource": path, "path": path, "httpMethod": "POST",
         "headers": headers if headers is not None else {"Host": "hooks.example.test", "X-Forwarded-Proto": "https"},
@@ -39,7 +41,7 @@ def event(body: str | bytes | None = None, *, b64: bool = False, headers: dict[s
         "queryStringParameters": {k: v[-1] for k, v in query.items()} if query else None,
         "multiValueQueryStringParameters": query,
         "pathParameters": None, "stageVariables": None,
-        "requestContext": {"path": context_path or path, "stage": "prod", "domainName": "hooks.example.test",
+        "requestContext": {"path": context_path or path, "stage": "prod", "domainName": domain,
                            "httpMethod": "POST", "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
         "body": body, "isBase64Encoded": b64,
     }
@@ -214,6 +216,12 @@ def test_public_url_header_names_are_case_insensitive() -> None:
 
 def test_public_url_defaults_to_https_and_the_domain_name() -> None:
     e = event(headers={})
+    assert http.public_url(e) == "https://hooks.example.test/webhooks/sms"
+
+
+def test_public_url_never_takes_the_clients_host() -> None:
+    e = event()
+    e["headers"]["Host"] = "attacker.example"  # a Host header API Gateway's domain name does not match
     assert http.public_url(e) == "https://hooks.example.test/webhooks/sms"
 
 

@@ -337,3 +337,53 @@ def test_malformed_bodies_are_bad_requests(content_type: str, body: bytes, reaso
 def test_body_that_is_not_bytes_is_a_bad_request() -> None:
     with pytest.raises(BadRequest):
         mailgun.parse_form("application/x-www-form-urlencoded", "a=b")  # type: ignore[arg-type]
+
+
+# --- the signature read before the form is parsed ----------------------------------------------------
+
+
+def test_signed_fields_of_a_urlencoded_form() -> None:
+    body = urllib.parse.urlencode(route_fields()).encode()
+    assert mailgun.signed_fields("application/x-www-form-urlencoded", body) == (TS, TOKEN, sign(KEY, TS, TOKEN))
+
+
+def test_signed_fields_of_a_multipart_form_with_attachments() -> None:
+    ctype, body = multipart(dict(route_fields()), [("attachment-1", "data.bin", "application/octet-stream", BINARY)])
+    assert mailgun.signed_fields(ctype, body) == (TS, TOKEN, sign(KEY, TS, TOKEN))
+
+
+def test_signed_fields_of_a_form_built_with_email_mime_agree_with_the_full_parse() -> None:
+    """Text parts in base64 with LF line ends: read as the full parse reads them."""
+    root = MIMEMultipart("form-data", boundary="mgboundary")
+    for name, value in route_fields().items():
+        part = MIMEText(value, "plain", "utf-8")
+        part.add_header("Content-Disposition", "form-data", name=name)
+        root.attach(part)
+    body = root.as_bytes().split(b"\n\n", 1)[1]
+    form = mailgun.parse_form("multipart/form-data; boundary=mgboundary", body)
+    assert mailgun.signed_fields("multipart/form-data; boundary=mgboundary", body) == (
+        form.timestamp, form.token, form.signature) == (TS, TOKEN, sign(KEY, TS, TOKEN))
+
+
+def test_a_file_named_like_a_signed_field_is_not_taken_for_it() -> None:
+    boundary = "b0"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; filename="token"; name="attachment-1"\r\n\r\n'
+            f'forged\r\n--{boundary}\r\nContent-Disposition: form-data; name="token"\r\n\r\n{TOKEN}\r\n'
+            f'--{boundary}--\r\n').encode()
+    assert mailgun.signed_fields(f"multipart/form-data; boundary={boundary}", body)[1] == TOKEN
+
+
+def test_a_form_of_too_many_parts_is_refused_before_anything_is_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpdesk.errors import NotAcceptable
+
+    ctype, body = multipart({}, [(f"attachment-{i}", "x", "application/octet-stream", b"") for i in range(101)])
+    monkeypatch.setattr(mailgun, "BytesParser", None)  # nothing may be parsed
+    with pytest.raises(NotAcceptable):
+        mailgun.signed_fields(ctype, body)
+    with pytest.raises(NotAcceptable):
+        mailgun.signed_fields("application/x-www-form-urlencoded", b"&".join([b"a=1"] * 201))
+
+
+def test_signed_fields_of_another_content_type_is_unsupported() -> None:
+    with pytest.raises(UnsupportedMediaType):
+        mailgun.signed_fields("application/json", b"{}")

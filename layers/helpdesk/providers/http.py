@@ -65,9 +65,11 @@ def query(event: dict[str, Any]) -> dict[str, str]:
 def public_url(event: dict[str, Any], override: str | None = None) -> str:
     """The URL the provider called, as it signed it.
 
-    `override` (the PUBLIC_WEBHOOK_BASE_URL setting) wins behind a proxy or CDN. Otherwise the Host
-    header and `requestContext.path`, which on an execute-api host carries the stage and on a
-    custom domain the mapped path, rebuild it.
+    `override` (the PUBLIC_WEBHOOK_BASE_URL setting) wins behind a proxy or CDN. Otherwise the
+    domain API Gateway itself says the request came in on (`requestContext.domainName`, never the
+    client's Host header, which a caller could set to anything it had a signature for) and
+    `requestContext.path`, which on an execute-api host carries the stage and on a custom domain the
+    mapped path, rebuild it.
     """
     context = event.get("requestContext") or {}
     path = context.get("path") or event.get("path") or "/"
@@ -77,7 +79,7 @@ def public_url(event: dict[str, Any], override: str | None = None) -> str:
         url = base + path
     else:
         proto = (header(event, "x-forwarded-proto") or "https").split(",")[0].strip()
-        host = header(event, "host") or context.get("domainName") or ""
+        host = context.get("domainName") or ""
         url = f"{proto}://{host}{path}"
     params = event.get("multiValueQueryStringParameters") or {}
     if params:

@@ -17,10 +17,16 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import HTTP, SMTPUTF8
 
-from helpdesk.errors import BadRequest, Forbidden, HelpdeskError, Unauthorized, UnsupportedMediaType
+from helpdesk.errors import BadRequest, Forbidden, HelpdeskError, NotAcceptable, Unauthorized, UnsupportedMediaType
 from helpdesk.providers.email import Attachment, decode_bytes, safe_filename
 
 MAX_AGE_S = 300
+# A route posts some fifteen text fields and one part per attachment; more than this is not mail we
+# take (and an unsigned flood of empty parts must not cost a parse).
+MAX_PARTS = 100
+_SIGNED = ("timestamp", "token", "signature")
+_BOUNDARY = re.compile(r'boundary="?([^";\r\n]{1,200})"?', re.IGNORECASE)
+_PART_NAME = re.compile(rb'(?:;|\s)name="([^"\r\n]{1,100})"', re.IGNORECASE)
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 # Headers the rebuilt message gets from its own structure, never from message-headers.
@@ -66,6 +72,52 @@ class MailgunForm:
     body_mime: bytes | None = field(default=None, repr=False)
     attachments: list[Attachment] = field(default_factory=list)
     fields: dict[str, str] = field(default_factory=dict)  # every text field, first value of each name
+
+
+# --- the signature, before anything is parsed ------------------------------------------------------
+
+
+def signed_fields(content_type: str | None, body: bytes) -> tuple[str | None, str | None, str | None]:
+    """`timestamp`, `token` and `signature` of a route POST, read without parsing the form: counting
+    its parts and looking at the headers of at most MAX_PARTS of them, so the signature is checked
+    before an unsigned body costs anything. More parts than that is NotAcceptable (406)."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    found: dict[str, str] = {}
+    if ctype == FORM:
+        if body.count(b"&") >= MAX_PARTS * 2:  # urlencoded: text fields only, a few more allowed
+            raise NotAcceptable("too many form fields")
+        for chunk in body.split(b"&"):
+            name, _, value = chunk.partition(b"=")
+            if name in (b"timestamp", b"token", b"signature"):
+                found.setdefault(name.decode(), urllib.parse.unquote_to_bytes(value.replace(b"+", b" "))
+                                 .decode("utf-8", "replace"))
+    elif ctype == MULTIPART:
+        boundary = _BOUNDARY.search(content_type or "")
+        if not boundary:
+            raise BadRequest("multipart body without a boundary")
+        delimiter = b"--" + boundary.group(1).encode("latin-1", "replace")
+        if body.count(delimiter) > MAX_PARTS + 1:  # one delimiter per part, and the closing one
+            raise NotAcceptable(f"more than {MAX_PARTS} form parts")
+        for part in body.split(delimiter)[1:]:
+            end = min((i for i in (part.find(b"\r\n\r\n"), part.find(b"\n\n")) if i >= 0), default=-1)
+            named = _PART_NAME.search(part[:end]) if end >= 0 else None
+            field_name = named.group(1).decode("latin-1") if named else ""
+            if field_name in _SIGNED and field_name not in found:
+                found[field_name] = _field_value(part)
+    else:
+        raise UnsupportedMediaType(f"expected {FORM} or {MULTIPART}")
+    return found.get("timestamp"), found.get("token"), found.get("signature")
+
+
+def _field_value(part: bytes) -> str:
+    """One small text part as the full parse would read it (any transfer encoding, either line end)."""
+    if part.endswith(b"\r\n"):
+        part = part[:-2]
+    elif part.endswith(b"\n"):
+        part = part[:-1]
+    parsed = BytesParser(policy=HTTP).parsebytes(part.lstrip(b"\r\n"))
+    payload = parsed.get_payload(decode=True)
+    return decode_bytes(payload if isinstance(payload, bytes) else b"", parsed.get_content_charset() or "utf-8")
 
 
 # --- form bodies ----------------------------------------------------------------------------------
