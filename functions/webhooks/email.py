@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Blueprint
 
 from helpdesk import clock, mail_intake, settings
-from helpdesk.errors import BadRequest, UnknownAddress
+from helpdesk.errors import BadRequest, NotAcceptable, UnknownAddress
 from helpdesk.observability import logger
 from helpdesk.providers import http, mailgun, ses
 from helpdesk.store import files
@@ -54,7 +54,7 @@ def _ses(event: dict[str, Any]) -> dict[str, Any]:
         try:
             mail_intake.receive(raw, receipt.recipients, clock.now_iso(), fallback_id=receipt.message_id,
                                 verdicts=receipt.verdicts)
-        except (BadRequest, UnknownAddress) as error:
+        except (BadRequest, UnknownAddress, NotAcceptable) as error:
             # Retrying cannot cure these: log and let the other receipts of the event through.
             logger.warning("inbound mail refused", extra={"reason": error.reason, "ses_message_id": receipt.message_id})
     return {"disposition": "CONTINUE"}

@@ -55,6 +55,10 @@ class Conflict(HelpdeskError):
     status = 409
 
 
+class TooManyRequests(HelpdeskError):
+    status = 429
+
+
 class Transient(HelpdeskError):
     """AWS throttled or failed in a way a retry may cure: the provider must retry (5xx)."""
 

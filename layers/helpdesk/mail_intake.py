@@ -7,12 +7,17 @@ import re
 
 from helpdesk import intake
 from helpdesk.conversation import Channel, InboundMessage, Media
-from helpdesk.errors import BadRequest, UnknownAddress
+from helpdesk.errors import BadRequest, NotAcceptable, UnknownAddress
 from helpdesk.providers import email as mime
 from helpdesk.store import accounts, files
 from helpdesk.store.models import ChannelAddress
 
 MAX_ORIGINAL_CHARS = 100_000  # the full text kept on the message; the raw MIME stays in S3 for SES
+# What one mail may bring: more is refused whole (406 to Mailgun) before anything is written.
+MAX_ATTACHMENTS = 50
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
+MAX_ATTACHMENTS_TOTAL_BYTES = 40 * 1024 * 1024  # SES takes mail up to 40 MB
+MAX_FILENAME_BYTES = 200  # keys stay far under S3's 1,024 bytes
 _PLUS = re.compile(r"^([^+@]+)\+[^@]*@(.+)$")
 
 
@@ -52,7 +57,9 @@ def receive(raw: bytes, recipients: list[str], received_at: str, *, fallback_id:
         # Infected mail is kept for the record, but its files are not stored for agents to open.
         extra["attachments_withheld"] = str(len(attachments))
         attachments = []
-    media = tuple(_store_attachments(address.account_id, provider_id, attachments))
+    _within_limits(attachments)
+    planned = _planned_files(address.account_id, parsed.from_address, provider_id, attachments)
+    media = tuple(Media(files.url(key), a.content_type) for key, a in planned)
     msg = InboundMessage(
         channel=Channel.EMAIL, account_address=address.address, contact=parsed.from_address,
         provider_message_id=provider_id, body=parsed.text, received_at=received_at, media=media,
@@ -61,14 +68,33 @@ def receive(raw: bytes, recipients: list[str], received_at: str, *, fallback_id:
         subject=parsed.subject or None, thread_ids=tuple(mime.thread_ids(parsed)),
         thread_token=mime.plus_token(sent_to, address.address),
     )
-    return intake.receive(msg)
+    result = intake.receive(msg)
+    # The files are written once the message id is claimed (a refused mail writes nothing), and
+    # again on a redelivery, which is how a crash between the two heals: the same keys, the same bytes.
+    if result.ticket_id:
+        for key, attachment in planned:
+            files.put(key, attachment.content, attachment.content_type, attachment.filename)
+    return result
 
 
-def _store_attachments(account_id: str, provider_id: str, attachments: list[mime.Attachment]) -> list[Media]:
-    if not attachments:
-        return []
-    # Keys derive from the message, so a redelivery overwrites the same objects instead of adding.
-    folder = hashlib.sha256(f"{account_id}\x1f{provider_id}".encode()).hexdigest()[:32]
-    return [Media(files.put(f"attachments/{account_id}/{folder}/{n}-{a.filename}", a.content, a.content_type),
-                  a.content_type)
-            for n, a in enumerate(attachments)]
+def _within_limits(attachments: list[mime.Attachment]) -> None:
+    if len(attachments) > MAX_ATTACHMENTS:
+        raise NotAcceptable(f"more than {MAX_ATTACHMENTS} attachments")
+    if any(a.size > MAX_ATTACHMENT_BYTES for a in attachments):
+        raise NotAcceptable(f"an attachment over {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB")
+    if sum(a.size for a in attachments) > MAX_ATTACHMENTS_TOTAL_BYTES:
+        raise NotAcceptable(f"attachments over {MAX_ATTACHMENTS_TOTAL_BYTES // (1024 * 1024)} MB in all")
+
+
+def _planned_files(account_id: str, sender: str, provider_id: str,
+                   attachments: list[mime.Attachment]) -> list[tuple[str, mime.Attachment]]:
+    """Each attachment's key: derived from the message (its sender too) and the file's own bytes, so
+    a redelivery writes the same objects, and another mail claiming the same Message-ID can never
+    overwrite this one's files."""
+    folder = hashlib.sha256(f"{account_id}\x1f{sender}\x1f{provider_id}".encode()).hexdigest()[:32]
+    planned = []
+    for n, a in enumerate(attachments):
+        digest = hashlib.sha256(a.content).hexdigest()[:16]
+        name = a.filename.encode()[:MAX_FILENAME_BYTES].decode("utf-8", "ignore")
+        planned.append((f"attachments/{account_id}/{folder}/{n}-{digest}-{name}", a))
+    return planned

@@ -17,7 +17,8 @@ from typing import Any
 
 from helpdesk import intake
 from helpdesk.conversation import Channel, InboundMessage, derived_ticket_id
-from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from helpdesk.store import sessions
 from helpdesk.store import tickets as ticket_store
 
 TOKEN_TTL_SECONDS = 24 * 3600
@@ -99,6 +100,9 @@ def new_conversation_id(visitor_id: str, message_id: str, session_id: str = "") 
 # --- conversations ---------------------------------------------------------------------------------
 
 MAX_TEXT = 5_000
+# One session (one token) opens at most this many conversations: a script holding a token cannot
+# open a ticket per POST. Past it, 429; the widget continues one of its conversations instead.
+MAX_CONVERSATIONS_PER_SESSION = 3
 
 
 def _ticket_id(session: Session, conversation_id: str) -> str:
@@ -128,7 +132,12 @@ def post_message(session: Session, body: dict[str, Any], received_at: str) -> di
         extra["new_conversation"] = "true"
     if session.email:
         extra["email"] = session.email
-    conversation = conversation or new_conversation_id(session.visitor_id, message_id, session.session_id)
+    if conversation is None:
+        conversation = new_conversation_id(session.visitor_id, message_id, session.session_id)
+        if not sessions.claim_conversation(session.account_id, session.session_id or session.visitor_id,
+                                           conversation, MAX_CONVERSATIONS_PER_SESSION):
+            raise TooManyRequests(f"this session has started {MAX_CONVERSATIONS_PER_SESSION} conversations; "
+                                  "continue one of them")
     msg = InboundMessage(
         channel=Channel.WEBCHAT, account_address=session.account_id, contact=session.visitor_id,
         # Scoped by visitor and conversation: ids can never collide with, or replay, another's.

@@ -81,3 +81,88 @@ def test_deeply_nested_json_is_400_at_the_web_chat_webhook(raw: bytes) -> None:
                                                               "Authorization": "Bearer x"})
     response = webchat.handler(event, None)
     assert response["statusCode"] in (400, 401), response
+
+
+# --- web chat: one token, a few conversations ------------------------------------------------------------
+
+def test_one_web_chat_token_opens_three_conversations_then_429(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.test_webchat import post, say, session
+
+    monkeypatch.setenv("DEFAULT_ACCOUNT_ID", brand.account_id)
+    token = session()["token"]
+    opened = [say(token, f"question {i}")["conversation_id"] for i in range(3)]
+    assert len(set(opened)) == 3
+    before = tables.snapshot(brand.account_id)
+    for i in range(27):
+        status, answer = post(token, {"type": "message", "message_id": f"flood-{i}", "text": "spam"})
+        assert status == 429 and answer["error"], answer
+    assert tables.snapshot(brand.account_id) == before
+    assert len(tables.tickets(brand.account_id)) == 3
+    # The session's own conversations still take messages; a replay of a first message is no new one.
+    assert say(token, "and another thing", conversation_id=opened[0])["conversation_id"] == opened[0]
+    # A new session (another visitor, or the same one coming back) starts afresh.
+    assert say(session()["token"], "hello")["conversation_id"] not in opened
+
+
+def test_a_replayed_first_message_does_not_count_twice(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.test_webchat import say, session
+
+    monkeypatch.setenv("DEFAULT_ACCOUNT_ID", brand.account_id)
+    token = session()["token"]
+    first = say(token, "hi", message_id="m-1")
+    for _ in range(3):
+        assert say(token, "hi", message_id="m-1") == first
+    assert len({say(token, f"q{i}")["conversation_id"] for i in range(2)} | {first["conversation_id"]}) == 3
+
+
+# --- email attachments: capped, written after the claim, never overwritten, never rendered -----------------
+
+def _objects(aws: Any, account_id: str) -> dict[str, dict[str, Any]]:
+    from tests.integration.test_email_webhook import BUCKET
+
+    s3 = aws.client("s3")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"attachments/{account_id}/").get("Contents", [])
+    return {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"]) for o in listed}
+
+
+def test_a_mail_of_three_thousand_tiny_attachments_is_406_and_writes_nothing(aws: Any, brand: Brand) -> None:
+    from tests.integration.test_email_webhook import mime_route
+
+    raw, _ = mime(customer(), brand.support_email, "files", "see attached",
+                  attachments=tuple((f"f{i}.txt", "text/plain", b"x") for i in range(3_000)))
+    before = tables.snapshot(brand.account_id)
+    response = handle(mime_route(raw, brand.support_email, "someone@example.com"))
+    assert response["statusCode"] == 406, response
+    assert tables.snapshot(brand.account_id) == before
+    assert _objects(aws, brand.account_id) == {}
+
+
+def test_a_second_mail_with_the_same_message_id_cannot_overwrite_the_first_ones_files(aws: Any, brand: Brand) -> None:
+    from tests.integration.test_email_webhook import mime_route, new_id
+
+    mid = new_id()
+    first, second = customer(), customer()
+    raw, _ = mime(first, brand.support_email, "invoice", "attached", message_id=mid,
+                  attachments=(("invoice.pdf", "application/pdf", b"%PDF-1.4 the real one"),))
+    assert handle(mime_route(raw, brand.support_email, first))["statusCode"] == 200
+    raw, _ = mime(second, brand.support_email, "invoice", "attached", message_id=mid,
+                  attachments=(("invoice.pdf", "application/pdf", b"%PDF-1.4 forged"),))
+    assert handle(mime_route(raw, brand.support_email, second))["statusCode"] == 200
+    stored = {key: obj["Body"].read() for key, obj in _objects(aws, brand.account_id).items()}
+    assert b"%PDF-1.4 the real one" in stored.values()
+    [message] = [m for m in tables.all_messages(brand.account_id) if m.get("media")]
+    [media] = message["media"]
+    key = media["url"].split("/", 3)[3]
+    assert stored[key] == b"%PDF-1.4 the real one"
+
+
+def test_an_html_attachment_is_stored_as_a_download_under_a_short_key(aws: Any, brand: Brand) -> None:
+    from tests.integration.test_email_webhook import mime_route
+
+    name = "견적서" * 80 + ".html"  # 240 characters, 720+ bytes of UTF-8
+    raw, _ = mime(customer(), brand.support_email, "quote", "see attached",
+                  attachments=((name, "text/html", b"<script>alert(1)</script>"),))
+    assert handle(mime_route(raw, brand.support_email, "someone@example.com"))["statusCode"] == 200
+    [(key, obj)] = _objects(aws, brand.account_id).items()
+    assert len(key.encode()) < 1024
+    assert obj["ContentDisposition"].startswith("attachment;")

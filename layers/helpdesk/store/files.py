@@ -24,16 +24,24 @@ def bucket() -> str:
     return name
 
 
-def put(key: str, content: bytes, content_type: str) -> str:
-    """Store `content` (idempotent: the key is derived from the message) and return its s3:// URL."""
+def url(key: str) -> str:
+    return f"s3://{bucket()}/{key}"
+
+
+def put(key: str, content: bytes, content_type: str, filename: str | None = None) -> str:
+    """Store `content` (idempotent: the key is derived from the message and the content) and return
+    its s3:// URL. A named file is served as a download (`Content-Disposition: attachment`), never
+    rendered: a customer's HTML or SVG must not run in the agent's browser."""
+    from urllib.parse import quote
+
     from botocore.exceptions import BotoCoreError, ClientError
 
-    name = bucket()
+    extra = {"ContentDisposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}"} if filename else {}
     try:
-        _s3().put_object(Bucket=name, Key=key, Body=content, ContentType=content_type)
+        _s3().put_object(Bucket=bucket(), Key=key, Body=content, ContentType=content_type, **extra)
     except (BotoCoreError, ClientError) as error:
         raise Transient("file store unavailable") from error
-    return f"s3://{name}/{key}"
+    return url(key)
 
 
 def get(bucket_name: str, key: str, limit: int = 40 * 1024 * 1024) -> bytes:

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -158,6 +159,14 @@ class Membership(Item, discriminator="membership"):
 
     account_id = UnicodeAttribute()
     created_at = UnicodeAttribute(null=True)
+
+
+class WebchatSession(Item, discriminator="webchat_session"):
+    """The conversations one widget session started. pk=`A#<account>#WCS#<session id>`, sk=`SESSION`;
+    gone (TTL `expires_at`) a day after the session's token expired."""
+
+    started = UnicodeSetAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
 
 
 class Rota(Item, discriminator="rota"):
