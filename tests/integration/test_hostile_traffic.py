@@ -166,3 +166,17 @@ def test_an_html_attachment_is_stored_as_a_download_under_a_short_key(aws: Any, 
     [(key, obj)] = _objects(aws, brand.account_id).items()
     assert len(key.encode()) < 1024
     assert obj["ContentDisposition"].startswith("attachment;")
+
+
+def test_a_captured_mailgun_signature_cannot_carry_another_mail(brand: Brand) -> None:
+    from tests.integration.test_email_webhook import mime_route
+
+    triple = signed()
+    raw, _ = mime(customer(), brand.support_email, "hello", "the real mail")
+    assert handle(mime_route(raw, brand.support_email, "a@example.com", triple))["statusCode"] == 200
+    assert handle(mime_route(raw, brand.support_email, "a@example.com", triple))["statusCode"] == 200  # a retry
+    before = tables.snapshot(brand.account_id)
+    forged, _ = mime(customer(), brand.support_email, "hello", "a forged mail")
+    response = handle(mime_route(forged, brand.support_email, "a@example.com", triple))
+    assert response["statusCode"] == 403, response
+    assert tables.snapshot(brand.account_id) == before

@@ -169,6 +169,15 @@ class WebchatSession(Item, discriminator="webchat_session"):
     expires_at = NumberAttribute(null=True)
 
 
+class SignatureToken(Item, discriminator="signature_token"):
+    """A provider signature seen (Mailgun's token). pk=`MAILGUN#<token>`, sk=`TOKEN`: the digest of
+    the body it signed, kept while the signature is fresh (TTL `expires_at`), so a captured
+    signature cannot carry another body."""
+
+    digest = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)
+
+
 class Rota(Item, discriminator="rota"):
     """The round-robin cursor of an account. pk=`A#<account>`, sk=`AGENT~ROTA`: it sorts after
     every `AGENT#` item, so one Query reads the agents and the cursor together."""

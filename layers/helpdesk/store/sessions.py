@@ -1,4 +1,5 @@
-"""What a web-chat session may start: a few conversations, not one ticket per POST."""
+"""Short-lived records that limit what a caller can do with one credential: the conversations a
+web-chat session may start, and the one body a provider's signature may carry."""
 from __future__ import annotations
 
 import time
@@ -7,7 +8,7 @@ from pynamodb.exceptions import PynamoDBException, UpdateError
 from pynamodb.expressions.condition import size
 
 from helpdesk.store.failures import transient
-from helpdesk.store.models import WebchatSession
+from helpdesk.store.models import SignatureToken, WebchatSession
 
 EXPIRES_AFTER_S = 2 * 24 * 3600  # the token lives a day; its record a day longer
 
@@ -22,6 +23,24 @@ def claim_conversation(account_id: str, session_id: str, conversation_id: str, l
                      WebchatSession.expires_at.set(int(time.time()) + EXPIRES_AFTER_S)],
             condition=(WebchatSession.started.does_not_exist() | (size(WebchatSession.started) < limit)
                        | WebchatSession.started.contains(conversation_id)))
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise transient(error) from error
+    except PynamoDBException as error:
+        raise transient(error) from error
+    return True
+
+
+def claim_signature(provider: str, token: str, digest: str, expires_at: int) -> bool:
+    """Remember that `token` signed the body of `digest`; False when it signed another body already
+    (a captured signature replayed with a different mail). The same body again (a provider retry)
+    is allowed. One UpdateItem."""
+    record = SignatureToken(f"{provider.upper()}#{token[:200]}", "TOKEN")
+    try:
+        record.update(actions=[SignatureToken.type.set(SignatureToken), SignatureToken.digest.set(digest),
+                               SignatureToken.expires_at.set(expires_at)],
+                      condition=SignatureToken.digest.does_not_exist() | (SignatureToken.digest == digest))
     except UpdateError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
