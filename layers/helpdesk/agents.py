@@ -11,6 +11,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
+from helpdesk import roles
 from helpdesk.auth import HELPDESK_ROLES, AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -22,7 +23,7 @@ from helpdesk.store.models import Agent
 if TYPE_CHECKING:
     from pynamodb.expressions.update import Action
 
-MANAGERS = ("owner", "admin")  # who may invite and change agents
+MANAGERS = roles.MAY[roles.MANAGE_AGENTS]  # who may invite and change agents
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 
 
@@ -65,10 +66,9 @@ def _role(value: Any) -> str:
 
 def _may_manage(who: AgentIdentity, role: str) -> None:
     """Owners manage everyone; admins manage every role but owner."""
-    if who.role not in MANAGERS:
-        raise Forbidden("only an owner or admin manages agents")
-    if role == "owner" and who.role != "owner":
-        raise Forbidden("only an owner may grant or change the owner role")
+    roles.require(who, roles.MANAGE_AGENTS)
+    if role == "owner":
+        roles.require(who, roles.MANAGE_OWNERS)
 
 
 def _manageable_by(who: AgentIdentity) -> tuple[str, ...]:

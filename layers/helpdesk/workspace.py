@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from helpdesk import roles
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.conversation import Status
@@ -146,6 +147,8 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
         if expected_version is not None and int(ticket.version or 0) != expected_version:
             raise Conflict(f"the ticket is at version {int(ticket.version or 0)}, not {expected_version}; "
                            "read it again")
+        if "assignee_id" in values:  # decided on the ticket as it is now, as the write is
+            roles.require_assignment(who, ticket.assignee_id, values["assignee_id"])
         before = ticket.status
         if ticket_store.edit_ticket(ticket, values, now_iso()) is not None:
             # (ticket_reopened is counted by the assignment worker, from the stream)

@@ -183,7 +183,7 @@ def test_a_reopen_racing_a_reassignment_files_the_ticket_under_the_new_assignee(
     text(brand, customer_phone, "hi")
     ticket_id = ticket_id_of(brand, customer_phone)
     online, _ = add_agents(brand.account_id, 2)
-    who = AgentIdentity(online[0], brand.account_id, ("support",))
+    who = AgentIdentity(online[0], brand.account_id, ("manager",))  # a manager routes tickets to others
     patch_ticket(who, ticket_id, {"status": "closed", "assignee_id": online[0]})
     msg = InboundMessage(Channel.SMS, brand.sms_number, customer_phone, "SM" + uuid.uuid4().hex, "again", now_iso())
     store = TicketStore()

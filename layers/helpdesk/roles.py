@@ -1,0 +1,52 @@
+"""What each helpdesk role may do: the one table every route asks (README, "Roles").
+
+- owner: everything, and the only one who grants, changes or removes the owner role;
+- admin: everything else: invites, changes and deactivates agents (not owners), the settings;
+- manager: all ticket work, including routing tickets to any agent;
+- support: all ticket work on any ticket (read, reply, note, status, tags, snooze, spam), but routes
+  only to themselves: they take a ticket or let go of their own; giving a ticket to someone else,
+  or taking it from someone else, is a manager's decision.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from helpdesk.errors import Forbidden
+
+if TYPE_CHECKING:
+    from helpdesk.auth import AgentIdentity
+
+ASSIGN_ANYONE = "tickets.assign_anyone"
+MANAGE_AGENTS = "agents.manage"
+MANAGE_OWNERS = "agents.manage_owners"
+WRITE_SETTINGS = "settings.write"
+
+MAY: dict[str, tuple[str, ...]] = {
+    ASSIGN_ANYONE: ("owner", "admin", "manager"),
+    MANAGE_AGENTS: ("owner", "admin"),
+    MANAGE_OWNERS: ("owner",),
+    WRITE_SETTINGS: ("owner", "admin"),
+}
+_WHY = {
+    ASSIGN_ANYONE: "only an owner, admin or manager gives a ticket to another agent or takes it from one",
+    MANAGE_AGENTS: "only an owner or admin manages agents",
+    MANAGE_OWNERS: "only an owner may grant or change the owner role",
+    WRITE_SETTINGS: "only an owner or admin changes the settings",
+}
+
+
+def may(role: str, action: str) -> bool:
+    return role in MAY[action]
+
+
+def require(who: AgentIdentity, action: str) -> None:
+    if not may(who.role, action):
+        raise Forbidden(_WHY[action])
+
+
+def require_assignment(who: AgentIdentity, current: str | None, new: str | None) -> None:
+    """Moving a ticket from `current` to `new` assignee: anyone may take a ticket nobody has or let
+    go of their own; anything else routes work between people."""
+    if current == new or (new == who.agent_id and current is None) or (current == who.agent_id and new is None):
+        return
+    require(who, ASSIGN_ANYONE)
