@@ -186,6 +186,11 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer((host, port), RequestHandler)
+    class Server(ThreadingHTTPServer):
+        # The standard library listens with a backlog of 5: twenty requests at once (a provider's
+        # burst) got "connection reset". API Gateway takes them; so does the local stack.
+        request_queue_size = 128
+
+    server = Server((host, port), RequestHandler)
     server.daemon_threads = True
     return server

@@ -1,6 +1,7 @@
 """The agent workspace: views, the ticket screen, agents' edits of tickets (ARCHITECTURE §6)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -107,6 +108,9 @@ def _assignee(who: AgentIdentity, agent_id: Any) -> str | None:
     return str(agent_id)
 
 
+MAX_SNOOZE = dt.timedelta(days=366)
+
+
 def _snooze_until(value: Any) -> str | None:
     if value is None:
         return None
@@ -117,6 +121,8 @@ def _snooze_until(value: Any) -> str | None:
     now = parse_iso(now_iso())
     if until.tzinfo is None or until <= now:
         raise BadRequest("snooze_until must be a future time with a timezone")
+    if until - now > MAX_SNOOZE:
+        raise BadRequest(f"snooze_until must be within {MAX_SNOOZE.days} days")
     return until.astimezone(now.tzinfo).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

@@ -180,3 +180,27 @@ def test_a_captured_mailgun_signature_cannot_carry_another_mail(brand: Brand) ->
     response = handle(mime_route(forged, brand.support_email, "a@example.com", triple))
     assert response["statusCode"] == 403, response
     assert tables.snapshot(brand.account_id) == before
+
+
+# --- oversized and far-off values are a 400, never a 5xx -------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/tickets/" + "t" * 5000, "/api/tickets?view=all&next=" + "e" * 5000])
+def test_oversized_ids_and_cursors_are_400(api: Any, pool: Any, aws: Any, brand: Brand, path: str) -> None:
+    from tests.integration.agents import member
+
+    owner = member(aws, pool, brand.account_id, "owner")
+    response = api.get(path, headers=owner.headers)
+    assert response.status_code == 400, response.body
+
+
+@pytest.mark.parametrize("until", ["9999-12-31T00:00:00Z", "2999-01-01T00:00:00+00:00"])
+def test_a_far_future_snooze_is_400(api: Any, pool: Any, aws: Any, brand: Brand, until: str) -> None:
+    from tests.conftest import customer_number
+    from tests.integration.agents import member, text, ticket_id_of
+
+    owner = member(aws, pool, brand.account_id, "owner")
+    phone = customer_number()
+    text(brand, phone, "hello")
+    response = api.patch(f"/api/tickets/{ticket_id_of(brand, phone)}", body=json.dumps({"snooze_until": until}),
+                         headers={**owner.headers, "Content-Type": "application/json"})
+    assert response.status_code == 400, response.body

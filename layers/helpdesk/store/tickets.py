@@ -40,6 +40,8 @@ def encode_cursor(key: dict[str, Any] | None) -> str | None:
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not cursor:
         return None
+    if len(cursor) > MAX_CURSOR:
+        raise BadRequest("bad cursor")
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError) as exc:
@@ -110,7 +112,13 @@ def unassigned_tickets(account_id: str, limit: int = 100) -> list[Ticket]:
 # --- the ticket screen ----------------------------------------------------------------------------------
 
 
+MAX_TICKET_ID = 64  # ours are 18 characters; a longer one names nothing and would only fail at DynamoDB
+MAX_CURSOR = 2048
+
+
 def get_ticket(account_id: str, ticket_id: str) -> Ticket:
+    if not ticket_id or len(ticket_id) > MAX_TICKET_ID:
+        raise BadRequest(f"a ticket id is at most {MAX_TICKET_ID} characters")
     try:
         return Ticket.get(ticket_pk(account_id, ticket_id), "TICKET", consistent_read=True)
     except Ticket.DoesNotExist as exc:
