@@ -94,10 +94,12 @@ def decide(channel: Channel, contact: str, current: CurrentTicket | None, *, aut
     if channel is Channel.EMAIL and current.contact != contact:
         # A reply from someone else (a newsletter answered by many) never joins a stranger's ticket.
         return Decision(Action.OPEN_NEW)
+    if channel is Channel.EMAIL and automatic:
+        # An auto-reply or a bounce is kept on its ticket but wakes nothing, and does not move an
+        # open ticket to the top of the views either: nobody wrote.
+        return Decision(Action.STORE_ONLY, current.ticket_id)
     if current.status is Status.OPEN:
         return Decision(Action.JOIN, current.ticket_id)
-    if channel is Channel.EMAIL and automatic:
-        return Decision(Action.STORE_ONLY, current.ticket_id)
     if current.status is Status.CLOSED and channel in (Channel.INSTAGRAM, Channel.WEBCHAT):
         return Decision(Action.OPEN_NEW)
     return Decision(Action.REOPEN, current.ticket_id)

@@ -170,7 +170,7 @@ class EmailPlan(Plan):
         new = NewTicket(tid, subject=self.msg.subject)
         target = known or self.msg.thread_token
         if target:
-            return Try(Action.JOIN, target, new=new)
+            return Try(Action.STORE_ONLY if self.msg.automatic else Action.JOIN, target, new=new)
         return Try(Action.OPEN_NEW, tid, new=new)
 
     def next(self, tried: Try, current: CurrentTicket | None) -> Try:

@@ -525,6 +525,23 @@ def test_automatic_reply_to_a_closed_ticket_is_stored_without_reopening_it(brand
     assert list_tickets(owner(brand), {"view": "all", "status": "open"})["items"] == []
 
 
+@pytest.mark.parametrize("headers", list(AUTOMATIC.values())[:3], ids=list(AUTOMATIC)[:3])
+def test_automatic_reply_to_an_open_ticket_is_kept_without_moving_it_up_the_views(
+        brand: Brand, headers: dict[str, str]) -> None:
+    frm = customer()
+    first = send(brand, frm, subject="Return label")
+    tid = only_ticket(brand)["ticket_id"]
+    before = tables.ticket_item(brand.account_id, tid)
+    assert before is not None and before["status"] == "open"
+    auto = send(brand, frm, subject="Out of office: Re: Return label", text="I am away.",
+                in_reply_to=first, references=[first], headers=headers)
+    ticket = tables.ticket_item(brand.account_id, tid)
+    assert ticket is not None and ticket["message_count"] == 2
+    for field in ("status", "updated_at", "last_inbound_at", "gsi1sk", "gsi2sk", "gsi3sk"):
+        assert ticket.get(field) == before.get(field), field
+    assert message_by_id(brand, auto)["ticket_id"] == tid
+
+
 def test_automatic_new_thread_opens_a_ticket_with_its_message_marked_automatic(brand: Brand) -> None:
     frm = customer()
     mid = send(brand, frm, subject="Automatic reply: your order", text="I am away.",
