@@ -14,7 +14,10 @@
               the table's stream -> pipe -> the queue assignment consumes (bounded retries, a DLQ, a role that
               reads the stream and sends to those queues only), no function sending to that queue, the agents'
               user pool (no custom attributes, clients that write `name` only, cognito-idp for the API's role
-              only), the domain layer on every function). Any problem: exit 1.
+              only), the domain layer on every function, and what deploying sets: the SES identities, one stage per
+              API, binary multipart, throttling, timeouts under API Gateway's, reserved concurrency, alarms to the
+              alarm topic, the mail bucket's expiry and TLS, the SES invoke permission, optional settings, the
+              table's TTL). Any problem: exit 1.
 `--sync-models` first rewrites the merge template's table (and the roles' index ARNs) from the models,
 for when the table check reports drift.
 
@@ -35,9 +38,15 @@ infra/merge-template.json, deep-merged over Chalice's output (objects merge, lis
   sends them to TicketEventsQueue; what it gives up on lands in TicketEventsPipeDeadLetterQueue (alarmed).
 - The stack creates the agents' user pool (AgentsUserPool, retained on deletion and replacement, a group
   per role) and its app client (AgentsAppClient); outputs AgentsUserPoolId and AgentsAppClientId.
+- SesIdentity (required, comma-separated) becomes one identity ARN per entry in the roles that send mail:
+  CloudFormation cannot map a list, so the template grants entries 1..checks.MAX_SES_IDENTITIES, each past the
+  first under a condition that it was given. Globals.Api.OpenApiVersion keeps SAM from adding a `Stage` stage
+  to Chalice's swagger 2.0 API. Optional settings (SupportEmail, WebchatAllowedOrigin, DefaultAccountId,
+  AlarmEmail, the SES receipt rule) are parameters whose empty default leaves them unset (AWS::NoValue).
 
 Deploy: `sam deploy --template-file build/template.json --stack-name helpdesk --capabilities CAPABILITY_IAM
---resolve-s3` (uploads the zip and the layer, then runs the same transform; every parameter has a default).
+--resolve-s3 --parameter-overrides SesIdentity=<verified domain>[,<another>...]` (uploads the zip and the layer,
+then runs the same transform; every other parameter has a default).
 """
 from __future__ import annotations
 

@@ -14,11 +14,19 @@ lines (none: it holds). The stack they hold the templates to:
   agent's account and role are the helpdesk's Agent item, never a claim the user could write), a group
   per helpdesk role, app clients without a secret that may write `name` and nothing else; only the
   agent API's role calls cognito-idp, with the calls that manage agents' accounts, on that pool only;
-- every function has the domain layer and finds the table (the API: the pool and its client) by reference.
+- every function has the domain layer and finds the table (the API: the pool and its client) by reference;
+- what deploying sets (resolved by `Values`, with the defaults or given parameter values): mail is sent as the
+  SES identities the deployment lists (no default identity); one stage per REST API; the webhook API takes
+  multipart bodies as binary and the rest as text, and throttles its stage (web chat lower); functions behind
+  API Gateway time out before its 29 s; every function has reserved concurrency (an SQS mapping polls no more);
+  every alarm notifies the stack's topic and every function's Errors are alarmed; buckets block public access
+  and plain HTTP, raw mail expires (never the attachments); SES invokes the email function for this account's
+  (named) receipt rule; optional settings are parameters, unset while empty; the table expires `expires_at`.
 """
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -34,7 +42,10 @@ def structural_problems(template: dict[str, Any], translated: dict[str, Any]) ->
             *index_grant_problems(translated), *queue_mapping_problems(translated),
             *dead_letter_alarm_problems(translated), *pipe_problems(translated), *queue_sender_problems(translated),
             *user_pool_problems(translated), *user_pool_grant_problems(translated), *layer_problems(translated),
-            *environment_problems(template)]
+            *environment_problems(template), *ses_identity_problems(translated), *stage_problems(translated),
+            *webhook_api_problems(translated), *api_timeout_problems(translated), *concurrency_problems(translated),
+            *alarm_problems(translated), *bucket_problems(translated), *ses_invoke_problems(translated),
+            *optional_environment_problems(template)]
 
 
 # ------------------------------------------------------------------------------------ webhook routes
@@ -120,7 +131,32 @@ def table_problems(translated: dict[str, Any]) -> list[str]:
                 for key in models if deployed[key] != models[key]]
     if not (props.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled"):
         problems.append(f"table {name}: point-in-time recovery is off")
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl != {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}:
+        problems.append(f"table {name}: TimeToLiveSpecification {ttl!r}: items with {TTL_ATTRIBUTE} never expire")
+    if not models_with_number(TTL_ATTRIBUTE):
+        problems.append(f"table {name}: no model has a number attribute {TTL_ATTRIBUTE} (the TTL attribute)")
     return problems
+
+
+# The attribute DynamoDB expires items on (epoch seconds): short-lived items (web-chat sessions, remembered
+# provider signatures) set it. helpdesk.store.schema is CreateTable's shape, which has no TTL.
+TTL_ATTRIBUTE = "expires_at"
+
+
+def models_with_number(attribute: str) -> list[str]:
+    """The models (subclasses of the table's Item) that have a NumberAttribute of that name."""
+    from pynamodb.attributes import NumberAttribute
+
+    from helpdesk.store.models import Item
+
+    found, pending = [], list(Item.__subclasses__())
+    while pending:
+        model = pending.pop()
+        pending += model.__subclasses__()
+        if isinstance(model.get_attributes().get(attribute), NumberAttribute):
+            found.append(model.__name__)
+    return sorted(found)
 
 
 # --------------------------------------------------------------------------------------------- roles
@@ -477,6 +513,289 @@ def environment_problems(template: dict[str, Any]) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------- the deployed stack: what deploying it sets
+
+
+SES_IDENTITY_PARAMETER = "SesIdentity"
+MAX_SES_IDENTITIES = 10  # the merge template grants up to this many (CloudFormation cannot map a list)
+
+
+def ses_identity_problems(translated: dict[str, Any]) -> list[str]:
+    """Mail is sent as the SES identities the deployment names: SesIdentity is a list without a default (a
+    default nobody verified makes every send AccessDenied), and each role that may send may send as
+    exactly the identities listed, for 1 to MAX_SES_IDENTITIES of them."""
+    spec = (translated.get("Parameters") or {}).get(SES_IDENTITY_PARAMETER)
+    if spec is None:
+        return [f"no {SES_IDENTITY_PARAMETER} parameter (the SES identities mail is sent as)"]
+    problems = []
+    if spec.get("Type") != "CommaDelimitedList":
+        problems.append(f"{SES_IDENTITY_PARAMETER}: type {spec.get('Type')!r}, not CommaDelimitedList (one identity "
+                        "per brand)")
+    if "Default" in spec:
+        problems.append(f"{SES_IDENTITY_PARAMETER}: defaults to {spec['Default']!r}; a deployment that does not name "
+                        "its verified identities would be denied every send")
+    if problems:
+        return problems
+    for role, r in of_type(translated.get("Resources", {}), "AWS::IAM::Role"):
+        for statement in statements(r["Properties"]):
+            if statement.get("Effect") != "Allow" or not any(
+                    str(action).lower().startswith("ses:send") for action in as_list(statement.get("Action"))):
+                continue
+            for count in (1, 2, MAX_SES_IDENTITIES):
+                identities = [f"brand{n}.example" for n in range(1, count + 1)]
+                listed = ",".join(identities)
+                try:
+                    granted = sorted(map(str, as_list(Values(translated, {SES_IDENTITY_PARAMETER: listed})
+                                                      .resolve(statement.get("Resource")))))
+                except (LookupError, ValueError) as error:
+                    granted = [f"nothing ({error})"]
+                if granted != sorted(identity_arn(i) for i in identities):
+                    problems.append(f"role {role}: statement {statement.get('Sid')} may send as {granted} when "
+                                    f"{SES_IDENTITY_PARAMETER} is {listed!r}, not as exactly those identities")
+                    break
+    return problems
+
+
+def identity_arn(identity: str) -> str:
+    return f"arn:aws:ses:{PSEUDO_PARAMETERS['AWS::Region']}:{PSEUDO_PARAMETERS['AWS::AccountId']}:identity/{identity}"
+
+
+def stage_problems(translated: dict[str, Any]) -> list[str]:
+    """Each REST API has the one stage the template declares. A deployment with a StageName makes another
+    (SAM's stray `Stage` of a swagger 2.0 API without Globals.Api.OpenApiVersion), live and unthrottled."""
+    resources = translated.get("Resources", {})
+    problems = [f"{name}: deployment makes stage {r['Properties']['StageName']!r} besides the declared one "
+                "(Globals.Api.OpenApiVersion stops SAM adding it)"
+                for name, r in of_type(resources, "AWS::ApiGateway::Deployment") if r["Properties"].get("StageName")]
+    for api, _ in of_type(resources, "AWS::ApiGateway::RestApi"):
+        stages = [r["Properties"].get("StageName") for _, r in of_type(resources, "AWS::ApiGateway::Stage")
+                  if ref_name(r["Properties"].get("RestApiId")) == api]
+        if len(stages) != 1:
+            problems.append(f"{api}: stages {stages}, not one")
+    return problems
+
+
+# Bodies API Gateway must pass as bytes (base64, isBase64Encoded): Mailgun's multipart forms carry binary
+# attachments, which as text arrive corrupted. The JSON and url-encoded routes must stay text.
+BINARY_BODIES = ("multipart/form-data",)
+TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded", "text/plain")
+STAGE_WIDE = ("/*", "*")  # a stage's MethodSettings entry for every method
+
+
+def webhook_apis(resources: dict[str, Any]) -> list[str]:
+    return [api for api, r in of_type(resources, "AWS::ApiGateway::RestApi")
+            if any(path.startswith("/webhooks/") for path in (r["Properties"].get("Body") or {}).get("paths") or {})]
+
+
+def webhook_api_problems(translated: dict[str, Any]) -> list[str]:
+    """The webhook API takes multipart bodies as binary and every other as text, and its stage throttles all
+    routes, the anonymous web-chat routes lower (with the deployed defaults)."""
+    resources = translated.get("Resources", {})
+    values = Values(translated)
+    apis = webhook_apis(resources)
+    problems = [] if apis else ["no REST API routes /webhooks/*"]
+    for api in apis:
+        props = resources[api]["Properties"]
+        binary = {str(t).replace("~1", "/") for t in as_list(props.get("BinaryMediaTypes"))}
+        binary |= set(as_list((props.get("Body") or {}).get("x-amazon-apigateway-binary-media-types")))
+        problems += [f"{api}: {body} is not a binary media type (its bodies arrive as text, binary parts corrupted)"
+                     for body in BINARY_BODIES if body not in binary]
+        problems += [f"{api}: binary media type {pattern!r} makes {body} bodies binary (they must stay text)"
+                     for pattern in sorted(binary) for body in TEXT_BODIES if fnmatchcase(body, pattern)]
+        stages = [r["Properties"] for _, r in of_type(resources, "AWS::ApiGateway::Stage")
+                  if ref_name(r["Properties"].get("RestApiId")) == api]
+        settings = {(s.get("ResourcePath"), str(s.get("HttpMethod")).upper()): s
+                    for stage in stages for s in as_list(values.resolve(stage.get("MethodSettings")))}
+        stage_wide = _throttle(settings.get(STAGE_WIDE))
+        if stage_wide is None:
+            problems.append(f"{api}: its stage does not throttle every route (MethodSettings {STAGE_WIDE} with "
+                            "ThrottlingRateLimit and ThrottlingBurstLimit)")
+            continue
+        for path, method in expected_webhook_routes("webchat"):
+            limits = _throttle(settings.get(("/" + path.replace("/", "~1"), method.upper())))
+            if limits is None or not (limits[0] < stage_wide[0] and limits[1] < stage_wide[1]):
+                problems.append(f"{api}: {method.upper()} {path} is not throttled below the stage's {stage_wide} "
+                                f"(rate, burst): {limits}")
+    return problems
+
+
+def _throttle(setting: dict[str, Any] | None) -> tuple[float, float] | None:
+    try:
+        limits = (float(setting["ThrottlingRateLimit"]), float(setting["ThrottlingBurstLimit"]))  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return limits if all(limit > 0 for limit in limits) else None
+
+
+API_GATEWAY_TIMEOUT_S = 29  # its integration timeout: a function running longer answers nobody (the client had 504)
+
+
+def api_timeout_problems(translated: dict[str, Any]) -> list[str]:
+    """A function behind a REST API finishes before API Gateway gives up on it."""
+    resources = translated.get("Resources", {})
+    bodies = [r["Properties"].get("Body") for _, r in of_type(resources, "AWS::ApiGateway::RestApi")]
+    return [f"{function}: Timeout {timeout} s behind API Gateway, which gives up after {API_GATEWAY_TIMEOUT_S} s "
+            f"(at most {API_GATEWAY_TIMEOUT_S - 1})"
+            for function, r in of_type(resources, "AWS::Lambda::Function")
+            if any(references(body, function) for body in bodies)
+            and (timeout := int(r["Properties"].get("Timeout") or 3)) >= API_GATEWAY_TIMEOUT_S]
+
+
+def concurrency_problems(translated: dict[str, Any]) -> list[str]:
+    """Every function has reserved concurrency (with the deployed defaults), so one flooded route cannot take
+    what the others need; an SQS mapping never runs more copies than its function may (a throttled delivery
+    counts as a receive, towards the dead-letter queue)."""
+    resources = translated.get("Resources", {})
+    values = Values(translated)
+    reserved = {function: values.resolve(r["Properties"].get("ReservedConcurrentExecutions", NO_VALUE))
+                for function, r in of_type(resources, "AWS::Lambda::Function")}
+    problems = [f"{function}: no reserved concurrency" for function, value in reserved.items()
+                if not (isinstance(value, (int, str)) and str(value).isdigit() and int(value) > 0)]
+    for name, mapping in of_type(resources, "AWS::Lambda::EventSourceMapping"):
+        limit = reserved.get(ref_name(mapping["Properties"].get("FunctionName")) or "", NO_VALUE)
+        if limit is NO_VALUE or not str(limit).isdigit():
+            continue
+        maximum = values.resolve((mapping["Properties"].get("ScalingConfig") or {}).get("MaximumConcurrency", NO_VALUE))
+        if maximum is NO_VALUE or not str(maximum).isdigit() or int(maximum) > int(limit):
+            problems.append(f"{name}: ScalingConfig.MaximumConcurrency {maximum!r} may exceed its function's reserved "
+                            f"concurrency {limit} (throttled deliveries end in the dead-letter queue)")
+    return problems
+
+
+def alarm_problems(translated: dict[str, Any]) -> list[str]:
+    """Someone hears of failures: every alarm notifies an SNS topic of this stack, and every function has
+    an alarm on its Errors."""
+    resources = translated.get("Resources", {})
+    topics = {name for name, _ in of_type(resources, "AWS::SNS::Topic")}
+    alarms = list(of_type(resources, "AWS::CloudWatch::Alarm"))
+    problems = [f"{alarm}: notifies nobody (no AlarmActions to an SNS topic of this stack)" for alarm, r in alarms
+                if not any(ref_name(action) in topics for action in as_list(r["Properties"].get("AlarmActions")))]
+    watched = {ref_name(d.get("Value")) for _, r in alarms
+               if (r["Properties"].get("Namespace"), r["Properties"].get("MetricName")) == ("AWS/Lambda", "Errors")
+               for d in r["Properties"].get("Dimensions") or [] if d.get("Name") == "FunctionName"}
+    return problems + [f"{function}: no alarm on its Errors" for function, _ in
+                       of_type(resources, "AWS::Lambda::Function") if function not in watched]
+
+
+PUBLIC_ACCESS_BLOCK = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
+
+
+def bucket_problems(translated: dict[str, Any]) -> list[str]:
+    """Buckets block public access and refuse plain HTTP; the raw mail SES stores (the SES_OBJECT_PREFIX of
+    the function reading MAIL_BUCKET) expires, under a prefix that covers none of the kept attachments."""
+    resources = translated.get("Resources", {})
+    problems = []
+    for bucket, r in of_type(resources, "AWS::S3::Bucket"):
+        block = r["Properties"].get("PublicAccessBlockConfiguration") or {}
+        problems += [f"{bucket}: public access not blocked ({key})" for key in PUBLIC_ACCESS_BLOCK
+                     if block.get(key) is not True]
+        if not _denies_plain_http(resources, bucket):
+            problems.append(f"{bucket}: no bucket policy denies requests without TLS (aws:SecureTransport false) "
+                            "on the bucket and its objects")
+    values = Values(translated)
+    for function, r in of_type(resources, "AWS::Lambda::Function"):
+        variables = (r["Properties"].get("Environment") or {}).get("Variables") or {}
+        bucket, prefix = ref_name(variables.get("MAIL_BUCKET")) or "", variables.get("SES_OBJECT_PREFIX")
+        if bucket not in resources or prefix is None:
+            continue
+        rules = ((resources[bucket]["Properties"].get("LifecycleConfiguration") or {}).get("Rules")) or []
+        if not any(rule.get("Status") == "Enabled" and rule.get("Prefix") == prefix and rule.get("ExpirationInDays")
+                   for rule in rules):
+            problems.append(f"{bucket}: raw mail ({function}'s SES_OBJECT_PREFIX {prefix!r}) never expires (no enabled "
+                            "lifecycle rule with ExpirationInDays on that prefix)")
+        raw = str(values.resolve(prefix))
+        role = get_att(r["Properties"].get("Role"))
+        kept = [key for statement in statements((resources.get(role[0] if role else "") or {}).get("Properties") or {})
+                if "s3:PutObject" in as_list(statement.get("Action"))
+                for key in (_object_prefix(resource, bucket) for resource in as_list(statement.get("Resource"))) if key]
+        problems += [f"{bucket}: raw-mail prefix {raw!r} and the attachments' {key!r} overlap: expiring raw mail "
+                     "would delete attachments" for key in kept if key.startswith(raw) or raw.startswith(key)]
+    return problems
+
+
+def _denies_plain_http(resources: dict[str, Any], bucket: str) -> bool:
+    for _, policy in of_type(resources, "AWS::S3::BucketPolicy"):
+        if ref_name(policy["Properties"].get("Bucket")) != bucket:
+            continue
+        for statement in as_list((policy["Properties"].get("PolicyDocument") or {}).get("Statement")):
+            targets = as_list(statement.get("Resource"))
+            if statement.get("Effect") == "Deny" and statement.get("Principal") in ("*", {"AWS": "*"}) \
+                    and "s3:*" in as_list(statement.get("Action")) \
+                    and str(((statement.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport")).lower() \
+                    == "false" and (bucket, "Arn") in map(get_att, targets) and _object_prefix_in(targets, bucket, ""):
+                return True
+    return False
+
+
+def _object_prefix(resource: Any, bucket: str) -> str | None:
+    """`<prefix>` of an object ARN `${<bucket>.Arn}/<prefix>*` (Fn::Sub); None for anything else."""
+    sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    head = "${" + bucket + ".Arn}/"
+    return sub[len(head):-1] if isinstance(sub, str) and sub.startswith(head) and sub.endswith("*") else None
+
+
+def _object_prefix_in(resources: list[Any], bucket: str, prefix: str) -> bool:
+    return any(_object_prefix(resource, bucket) == prefix for resource in resources)
+
+
+def ses_invoke_problems(translated: dict[str, Any]) -> list[str]:
+    """SES may invoke a function for receipt rules of this account only (SourceAccount), and for the one
+    rule the deployment names (SourceArn: a receipt rule ARN of this account and region, or AWS::NoValue
+    while none is named)."""
+    resources = translated.get("Resources", {})
+    problems = []
+    rule_prefix = "arn:aws:ses:{}:{}:receipt-rule-set/".format(PSEUDO_PARAMETERS["AWS::Region"],
+                                                                PSEUDO_PARAMETERS["AWS::AccountId"])
+    for name, r in of_type(resources, "AWS::Lambda::Permission"):
+        props = r["Properties"]
+        if props.get("Principal") != "ses.amazonaws.com":
+            continue
+        if props.get("SourceAccount") != {"Ref": "AWS::AccountId"}:
+            problems.append(f"{name}: SES of any account may invoke it (SourceAccount {props.get('SourceAccount')!r})")
+        arn = Values(translated).resolve(props.get("SourceArn")) if "SourceArn" in props else None
+        if arn is None or (arn is not NO_VALUE and not (str(arn).startswith(rule_prefix)
+                                                       and ":receipt-rule/" in str(arn))):
+            problems.append(f"{name}: SourceArn {props.get('SourceArn')!r} names no receipt rule of this account")
+    return problems
+
+
+# Settings a deployment may leave unset (the code's default applies; an empty variable is not unset), by the
+# handlers that read them.
+OPTIONAL_ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "functions.webhooks.webchat.": ("WEBCHAT_ALLOWED_ORIGIN", "DEFAULT_ACCOUNT_ID"),
+    "functions.autoclose.": ("SUPPORT_EMAIL",),
+}
+
+
+def optional_environment_problems(template: dict[str, Any]) -> list[str]:
+    """Each optional setting comes from a template parameter and is set only when that is not empty:
+    Fn::If on a condition that holds exactly when the parameter is not empty, else AWS::NoValue."""
+    problems = []
+    for function, r in of_type(template.get("Resources", {}), "AWS::Serverless::Function"):
+        variables = ((r["Properties"].get("Environment") or {}).get("Variables")) or {}
+        for prefix, names in OPTIONAL_ENVIRONMENT.items():
+            if not str(r["Properties"].get("Handler")).startswith(prefix):
+                continue
+            problems += [f"{function}: {variable} is {variables.get(variable)!r}, not a template parameter set only "
+                         "when not empty (Fn::If [<it is not empty>, Ref <parameter>, AWS::NoValue])"
+                         for variable in names if not _set_when_not_empty(template, variables.get(variable))]
+    return problems
+
+
+def _set_when_not_empty(template: dict[str, Any], value: Any) -> bool:
+    branches = value.get("Fn::If") if isinstance(value, dict) and len(value) == 1 else None
+    if not (isinstance(branches, list) and len(branches) == 3 and branches[2] == {"Ref": "AWS::NoValue"}):
+        return False
+    parameter = ref_name(branches[1])
+    if parameter is None or parameter not in (template.get("Parameters") or {}):
+        return False
+    try:
+        return not Values(template, {parameter: ""}).condition(branches[0]) and \
+            Values(template, {parameter: "set"}).condition(branches[0])
+    except (LookupError, ValueError):
+        return False
+
+
 # ------------------------------------------------------------------------------------------- helpers
 
 
@@ -541,3 +860,110 @@ def statements(role_props: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
+
+
+# ------------------------------------------------------------------ a template's values, as deployed
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE: Any = _NoValue()
+# The pseudo parameters a deployment gives (an example account, this build's region).
+PSEUDO_PARAMETERS = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+                     "AWS::StackName": "helpdesk", "AWS::URLSuffix": "amazonaws.com"}
+
+
+class Values:
+    """A template's intrinsic functions resolved as CloudFormation would on deploying it with these parameter
+    values (the defaults for the rest): what a grant, a setting or a limit comes to, however it is written.
+    Resources stay symbolic (`<Name>`, `<Name.Attr>`); AWS::NoValue drops the key or item holding it."""
+
+    def __init__(self, template: dict[str, Any], parameters: dict[str, Any] | None = None):
+        self.template = template
+        declared = template.get("Parameters") or {}
+        given = dict(parameters or {})
+        if set(given) - set(declared):
+            raise ValueError(f"no parameters {sorted(set(given) - set(declared))} in the template")
+        self.parameters: dict[str, Any] = {}
+        for name, spec in declared.items():
+            value = given.get(name, spec.get("Default"))
+            if value is not None:
+                self.parameters[name] = str(value).split(",") if spec.get("Type") == "CommaDelimitedList" else value
+        self._conditions: dict[str, bool] = {}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            self._conditions[name] = self._holds((self.template.get("Conditions") or {})[name])
+        return self._conditions[name]
+
+    def _holds(self, expression: Any) -> bool:
+        if not (isinstance(expression, dict) and len(expression) == 1):
+            raise ValueError(f"not a condition: {expression!r}")
+        [(function, args)] = expression.items()
+        if function == "Fn::Equals":
+            return _text(self.resolve(args[0])) == _text(self.resolve(args[1]))
+        if function == "Fn::Not":
+            return not self._holds(args[0])
+        if function in ("Fn::And", "Fn::Or"):
+            return (all if function == "Fn::And" else any)(self._holds(a) for a in args)
+        if function == "Condition":
+            return self.condition(args)
+        raise ValueError(f"not a condition: {expression!r}")
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [item for item in map(self.resolve, value) if item is not NO_VALUE]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            [(function, args)] = value.items()
+            if function == "Ref":
+                return self._ref(args)
+            if function == "Fn::GetAtt":
+                return "<{}.{}>".format(*(args.split(".", 1) if isinstance(args, str) else args))
+            if function == "Fn::If":
+                return self.resolve(args[1] if self.condition(args[0]) else args[2])
+            if function == "Fn::Sub":
+                return self._sub(*([args, {}] if isinstance(args, str) else args))
+            if function == "Fn::Join":
+                return str(args[0]).join(_text(item) for item in self.resolve(args[1]))
+            if function == "Fn::Split":
+                return _text(self.resolve(args[1])).split(args[0])
+            if function == "Fn::Select":
+                return self.resolve(args[1])[int(self.resolve(args[0]))]
+        return {key: item for key, item in ((k, self.resolve(v)) for k, v in value.items()) if item is not NO_VALUE}
+
+    def _ref(self, name: str) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[name]
+        if name in self.parameters:
+            return self.parameters[name]
+        if name in (self.template.get("Parameters") or {}):
+            raise ValueError(f"parameter {name} has no value (and no default)")
+        return f"<{name}>"
+
+    def _sub(self, text: str, variables: dict[str, Any]) -> str:
+        given = {name: self.resolve(value) for name, value in variables.items()}
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name.startswith("!"):
+                return "${" + name[1:] + "}"
+            if name in given:
+                return _text(given[name])
+            if "." in name and name not in PSEUDO_PARAMETERS and name not in self.parameters:
+                return "<" + name + ">"
+            return _text(self._ref(name))
+
+        return re.sub(r"\$\{([^}]*)\}", value, text)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, dict)) or value is NO_VALUE:
+        raise ValueError(f"{value!r} is not a string")
+    return str(value)

@@ -140,6 +140,9 @@ def _table(t: Template) -> dict[str, Any]:
     (lambda t: _table(t).update(StreamSpecification={"StreamViewType": "KEYS_ONLY"}), "StreamSpecification differs"),
     (lambda t: _table(t).pop("StreamSpecification"), "StreamSpecification differs"),
     (lambda t: _table(t).pop("PointInTimeRecoverySpecification"), "point-in-time recovery is off"),
+    (lambda t: _table(t).pop("TimeToLiveSpecification"), "items with expires_at never expire"),
+    (lambda t: _table(t).update(TimeToLiveSpecification={"AttributeName": "ttl", "Enabled": True}),
+     "items with expires_at never expire"),
 ])
 def test_table_check_finds_drift(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
@@ -433,7 +436,8 @@ def test_the_stack_creates_the_agents_user_pool(template: Template, translated: 
     from helpdesk.auth import HELPDESK_ROLES
 
     assert not {"CognitoUserPoolId", "CognitoAppClientId"} & set(template["Parameters"])
-    assert all("Default" in p for p in template["Parameters"].values())  # deployable without overrides
+    # deployable with one override: the SES identities mail is sent as (no default nobody verified)
+    assert [name for name, p in template["Parameters"].items() if "Default" not in p] == ["SesIdentity"]
     pool = translated["Resources"]["AgentsUserPool"]
     assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == ("Retain", "Retain")
     assert pool["Properties"]["UsernameAttributes"] == ["email"]
@@ -563,3 +567,329 @@ def test_the_layer_holds_helpdesk_with_bytecode(built: Path) -> None:
     helpdesk = built / "layer" / "python" / "helpdesk"
     assert (helpdesk / "store" / "schema.py").is_file()
     assert (helpdesk / "store" / "__pycache__" / "schema.cpython-311.pyc").is_file()
+
+
+# ------------------------------------------------- (i) the deployed stack works as README says (issue 7)
+
+
+def _values(t: Template, **parameters: Any) -> checks.Values:
+    return checks.Values(t, parameters)
+
+
+def test_values_resolve_intrinsics_as_cloudformation_does() -> None:
+    t: Template = {"Parameters": {"Names": {"Type": "CommaDelimitedList"}, "Empty": {"Type": "String", "Default": ""}},
+                   "Conditions": {"HasEmpty": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Empty"}, ""]}]}}}
+    values = _values(t, Names="a,b")
+    assert values.resolve({"Fn::Sub": ["x/${N}/${AWS::Region}/${Res.Arn}/${!Literal}",
+                                       {"N": {"Fn::Select": [1, {"Ref": "Names"}]}}]}) == \
+        "x/b/us-east-1/<Res.Arn>/${Literal}"
+    assert values.resolve({"Fn::Split": [",", {"Fn::Join": [",", [{"Fn::Join": [",", {"Ref": "Names"}]}, ",,"]]}]}) \
+        == ["a", "b", "", "", ""]
+    assert values.resolve({"K": {"Fn::If": ["HasEmpty", 1, {"Ref": "AWS::NoValue"}]}, "L": [{"Ref": "AWS::NoValue"}]}) \
+        == {"L": []}
+    with pytest.raises(ValueError, match="Names has no value"):
+        _values(t).resolve({"Ref": "Names"})
+
+
+# SesIdentity: required, a list; each identity listed may be sent as (AccessDenied otherwise, on every reply)
+
+
+def _send_mail(t: Template, role: str) -> dict[str, Any]:
+    return next(s for s in _statements(t, role) if s["Sid"] == "SendMail")
+
+
+def test_mail_is_sent_as_the_ses_identities_the_deployment_names(template: Template, translated: Template) -> None:
+    spec = template["Parameters"]["SesIdentity"]
+    assert spec["Type"] == "CommaDelimitedList" and "Default" not in spec
+    arn = "arn:aws:ses:us-east-1:123456789012:identity/"
+    for role in ("APIHandlerRole", "AutocloseRole"):
+        resource = _send_mail(translated, role)["Resource"]
+        assert _values(translated, SesIdentity="acme.example").resolve(resource) == [arn + "acme.example"]
+        assert _values(translated, SesIdentity="acme.example,support@other.example").resolve(resource) == [
+            arn + "acme.example", arn + "support@other.example"]
+        many = [f"brand{n}.example" for n in range(checks.MAX_SES_IDENTITIES)]
+        assert _values(translated, SesIdentity=",".join(many)).resolve(resource) == [arn + i for i in many]
+        with pytest.raises(ValueError, match="SesIdentity has no value"):
+            _values(translated).resolve(resource)
+    assert checks.ses_identity_problems(translated) == []
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: t["Parameters"]["SesIdentity"].update(Default="example.com"), "SesIdentity: defaults to 'example.com'"),
+    (lambda t: t["Parameters"]["SesIdentity"].update(Type="String"), "not CommaDelimitedList"),
+    (lambda t: _send_mail(t, "AutocloseRole").update(Resource={"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:"
+                                                                         "${AWS::AccountId}:identity/example.com"}),
+     "role AutocloseRole: statement SendMail may send as ['arn:aws:ses:us-east-1:123456789012:identity/example.com']"),
+    (lambda t: _send_mail(t, "APIHandlerRole")["Resource"].pop(), "when SesIdentity is 'brand1.example,brand2.example"),
+    (lambda t: _send_mail(t, "APIHandlerRole").update(Resource=_send_mail(t, "APIHandlerRole")["Resource"][:1]),
+     "role APIHandlerRole: statement SendMail may send as ['arn:aws:ses:us-east-1:123456789012:identity/brand1"),
+])
+def test_ses_identity_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
+                                         expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.ses_identity_problems(broken)), checks.ses_identity_problems(broken)
+
+
+# The webhook API: multipart bodies binary (Mailgun's attachments intact), JSON and forms text; one stage
+
+
+def test_the_webhook_api_takes_multipart_bodies_as_binary_and_the_rest_as_text(translated: Template) -> None:
+    api = translated["Resources"]["WebhookApi"]["Properties"]
+    assert api["Body"]["x-amazon-apigateway-binary-media-types"] == ["multipart/form-data"]
+    assert api["BinaryMediaTypes"] == ["multipart~1form-data"]  # CloudFormation's escaped form
+    assert checks.webhook_api_problems(translated) == []
+
+
+def test_only_the_declared_stages_exist(translated: Template) -> None:
+    stages = {(r["Properties"]["RestApiId"]["Ref"], r["Properties"]["StageName"])
+              for r in resources_of(translated, "AWS::ApiGateway::Stage").values()}
+    assert stages == {("WebhookApi", "v1"), ("RestAPI", "v1")}
+    assert not any("StageName" in r["Properties"]
+                   for r in resources_of(translated, "AWS::ApiGateway::Deployment").values())
+    assert checks.stage_problems(translated) == []
+
+
+def test_without_openapi_version_sam_adds_a_stray_stage(template: Template) -> None:
+    without = copy.deepcopy(template)
+    del without["Globals"]["Api"]["OpenApiVersion"]
+    problems = checks.stage_problems(build.translate(without))
+    assert len(problems) == 1 and "deployment makes stage 'Stage' besides the declared one" in problems[0]
+
+
+def _api(t: Template) -> dict[str, Any]:
+    return t["Resources"]["WebhookApi"]["Properties"]
+
+
+def _method_settings(t: Template) -> list[dict[str, Any]]:
+    return t["Resources"]["WebhookApiv1Stage"]["Properties"]["MethodSettings"]
+
+
+def _drop_binary_types(t: Template) -> None:
+    _api(t).pop("BinaryMediaTypes")
+    _api(t)["Body"].pop("x-amazon-apigateway-binary-media-types")
+
+
+def _webchat_as_fast_as_the_rest(t: Template) -> None:
+    for setting in _method_settings(t)[1:]:
+        setting.update(ThrottlingRateLimit={"Ref": "WebhookThrottleRateLimit"})
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (_drop_binary_types, "WebhookApi: multipart/form-data is not a binary media type"),
+    (lambda t: _api(t)["BinaryMediaTypes"].append("*~1*"), "binary media type '*/*' makes application/json bodies"),
+    (lambda t: _api(t)["Body"]["x-amazon-apigateway-binary-media-types"].append("application/*"),
+     "binary media type 'application/*' makes application/x-www-form-urlencoded bodies binary"),
+    (lambda t: _method_settings(t).pop(0), "its stage does not throttle every route"),
+    (lambda t: _method_settings(t).pop(1), "POST /webchat/sessions is not throttled below the stage's (100.0, 200.0)"),
+    (_webchat_as_fast_as_the_rest, "GET /webhooks/webchat/{conversation_id}/messages is not throttled below"),
+])
+def test_webhook_api_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
+                                        expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.webhook_api_problems(broken)), checks.webhook_api_problems(broken)
+
+
+def test_the_webhook_stage_throttles_every_route_and_web_chat_lower(translated: Template) -> None:
+    limits = {(s["ResourcePath"], s["HttpMethod"]): (s["ThrottlingRateLimit"], s["ThrottlingBurstLimit"])
+              for s in _values(translated).resolve(_method_settings(translated))}
+    assert limits == {("/*", "*"): (100, 200), ("/~1webchat~1sessions", "POST"): (20, 40),
+                      ("/~1webhooks~1webchat", "POST"): (20, 40),
+                      ("/~1webhooks~1webchat~1{conversation_id}~1messages", "GET"): (20, 40)}
+
+
+def test_functions_behind_api_gateway_finish_before_it_gives_up(translated: Template) -> None:
+    assert translated["Resources"]["EmailWebhook"]["Properties"]["Timeout"] <= 28
+    assert checks.api_timeout_problems(translated) == []
+    broken = copy.deepcopy(translated)
+    broken["Resources"]["APIHandler"]["Properties"]["Timeout"] = 29
+    assert checks.api_timeout_problems(broken) == [
+        "APIHandler: Timeout 29 s behind API Gateway, which gives up after 29 s (at most 28)"]
+
+
+# Reserved concurrency: one flooded route cannot starve the others
+
+
+def test_every_function_has_reserved_concurrency(translated: Template) -> None:
+    functions = resources_of(translated, "AWS::Lambda::Function")
+    reserved = {name: _values(translated).resolve(f["Properties"]["ReservedConcurrentExecutions"])
+                for name, f in functions.items()}
+    assert reserved == {"SmsWebhook": 20, "WhatsappWebhook": 20, "InstagramWebhook": 20, "EmailWebhook": 20,
+                        "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2}
+    assert _values(translated).resolve(_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
+    none = _values(translated, WebhookReservedConcurrency=0, ApiReservedConcurrency=0, AssignmentReservedConcurrency=0,
+                   AutocloseReservedConcurrency=0)  # an account whose quota leaves no room: nothing reserved
+    assert not any("ReservedConcurrentExecutions" in none.resolve(f["Properties"]) for f in functions.values())
+    assert none.resolve(_mapping(translated)["ScalingConfig"]) == {}
+    assert checks.concurrency_problems(translated) == []
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: t["Resources"]["SmsWebhook"]["Properties"].pop("ReservedConcurrentExecutions"),
+     "SmsWebhook: no reserved concurrency"),
+    (lambda t: t["Parameters"]["ApiReservedConcurrency"].update(Default=0), "APIHandler: no reserved concurrency"),
+    (lambda t: _mapping(t).pop("ScalingConfig"),
+     "AssignmentAssignmentSqsEventSource: ScalingConfig.MaximumConcurrency"),
+    (lambda t: _mapping(t).update(ScalingConfig={"MaximumConcurrency": 50}), "may exceed its function's reserved"),
+])
+def test_concurrency_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
+                                        expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.concurrency_problems(broken)), checks.concurrency_problems(broken)
+
+
+# Alarms: dead letters and function errors reach a topic (and, if given, a person)
+
+
+def test_alarms_notify_the_alarm_topic(template: Template, translated: Template) -> None:
+    alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
+    assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
+    assert {"TicketEventsDeadLetterAlarm", "TicketEventsPipeDeadLetterAlarm"} <= set(alarms)
+    errors = {a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms.values()
+              if a["Properties"]["MetricName"] == "Errors"}
+    assert errors == set(resources_of(translated, "AWS::Lambda::Function"))
+    subscription = translated["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail" and subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert not _values(translated).condition("HasAlarmEmail")
+    assert _values(translated, AlarmEmail="oncall@acme.example").condition("HasAlarmEmail")
+    assert checks.alarm_problems(translated) == []
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: t["Resources"]["TicketEventsPipeDeadLetterAlarm"]["Properties"].pop("AlarmActions"),
+     "TicketEventsPipeDeadLetterAlarm: notifies nobody"),
+    (lambda t: t["Resources"]["TicketEventsDeadLetterAlarm"]["Properties"].update(AlarmActions=["arn:aws:sns:x"]),
+     "TicketEventsDeadLetterAlarm: notifies nobody"),
+    (lambda t: t["Resources"].pop("AssignmentErrorsAlarm"), "Assignment: no alarm on its Errors"),
+])
+def test_alarm_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    problems = checks.alarm_problems(broken)
+    assert len(problems) == 1 and problems[0].startswith(expected), problems
+
+
+# The mail bucket: raw mail expires, attachments stay; TLS only; no public access
+
+
+def _bucket(t: Template) -> dict[str, Any]:
+    return t["Resources"]["MailBucket"]["Properties"]
+
+
+def _bucket_policy(t: Template) -> list[dict[str, Any]]:
+    return t["Resources"]["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def test_the_mail_bucket_expires_raw_mail_and_refuses_plain_http(translated: Template) -> None:
+    [rule] = _values(translated).resolve(_bucket(translated)["LifecycleConfiguration"]["Rules"])
+    assert (rule["Status"], rule["Prefix"], rule["ExpirationInDays"]) == ("Enabled", "inbound/", 30)
+    assert _values(translated, SesObjectPrefix="mail/", RawMailRetentionDays=7).resolve(
+        _bucket(translated)["LifecycleConfiguration"]["Rules"])[0]["Prefix"] == "mail/"
+    [deny] = [s for s in _bucket_policy(translated) if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} and deny["Principal"] == "*"
+    assert _values(translated).resolve(deny["Resource"]) == ["<MailBucket.Arn>", "<MailBucket.Arn>/*"]
+    assert all(_bucket(translated)["PublicAccessBlockConfiguration"].values())
+    assert checks.bucket_problems(translated) == []
+
+
+def test_the_raw_mail_prefix_cannot_be_one_that_covers_the_attachments(template: Template) -> None:
+    import re
+
+    pattern = template["Parameters"]["SesObjectPrefix"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "inbound/") and re.fullmatch(pattern, "mail/ses/")
+    assert not any(re.fullmatch(pattern, prefix) for prefix in ("", "a", "attach", "inbound"))
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _bucket(t).pop("LifecycleConfiguration"), "MailBucket: raw mail (EmailWebhook's SES_OBJECT_PREFIX"),
+    (lambda t: _bucket(t)["LifecycleConfiguration"]["Rules"][0].update(Prefix=""), "never expires"),
+    (lambda t: _bucket(t)["LifecycleConfiguration"]["Rules"][0].update(Status="Disabled"), "never expires"),
+    (lambda t: t["Parameters"]["SesObjectPrefix"].update(Default=""),
+     "MailBucket: raw-mail prefix '' and the attachments' 'attachments/' overlap"),
+    (lambda t: _bucket_policy(t).pop(), "MailBucket: no bucket policy denies requests without TLS"),
+    (lambda t: _bucket_policy(t)[-1].update(Resource={"Fn::GetAtt": ["MailBucket", "Arn"]}), "without TLS"),
+    (lambda t: _bucket(t)["PublicAccessBlockConfiguration"].update(BlockPublicPolicy=False),
+     "MailBucket: public access not blocked (BlockPublicPolicy)"),
+])
+def test_bucket_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.bucket_problems(broken)), checks.bucket_problems(broken)
+
+
+# SES invokes the email function for this account's receipt rule only
+
+
+def _ses_permission(t: Template) -> dict[str, Any]:
+    return t["Resources"]["EmailWebhookSesPermission"]["Properties"]
+
+
+def test_ses_may_invoke_the_email_function_for_the_named_receipt_rule_only(translated: Template) -> None:
+    assert _ses_permission(translated)["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert "SourceArn" not in _values(translated).resolve(_ses_permission(translated))  # no rule named: this account
+    named = _values(translated, SesReceiptRuleSet="inbound", SesReceiptRule="to-helpdesk")
+    assert named.resolve(_ses_permission(translated))["SourceArn"] == (
+        "arn:aws:ses:us-east-1:123456789012:receipt-rule-set/inbound:receipt-rule/to-helpdesk")
+    assert "SourceArn" not in _values(translated, SesReceiptRule="to-helpdesk").resolve(_ses_permission(translated))
+    assert checks.ses_invoke_problems(translated) == []
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _ses_permission(t).pop("SourceArn"), "EmailWebhookSesPermission: SourceArn None names no receipt rule"),
+    (lambda t: _ses_permission(t).update(SourceArn="arn:aws:ses:us-east-1:999999999999:receipt-rule-set/x"),
+     "names no receipt rule of this account"),
+    (lambda t: _ses_permission(t).pop("SourceAccount"), "EmailWebhookSesPermission: SES of any account may invoke it"),
+])
+def test_ses_invoke_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
+                                       expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.ses_invoke_problems(broken)), checks.ses_invoke_problems(broken)
+
+
+# Optional settings: parameters, unset (the code's default) while empty
+
+
+OPTIONAL_SETTINGS = {"SUPPORT_EMAIL": ("Autoclose", "SupportEmail", "help@acme.example"),
+                     "WEBCHAT_ALLOWED_ORIGIN": ("WebchatWebhook", "WebchatAllowedOrigin", "https://shop.acme.example"),
+                     "DEFAULT_ACCOUNT_ID": ("WebchatWebhook", "DefaultAccountId", "acme")}
+
+
+@pytest.mark.parametrize("variable", sorted(OPTIONAL_SETTINGS))
+def test_optional_settings_are_set_from_parameters_only_when_given(template: Template, variable: str) -> None:
+    import re
+
+    function, parameter, value = OPTIONAL_SETTINGS[variable]
+    assert re.fullmatch(template["Parameters"][parameter]["AllowedPattern"], value)
+    assert template["Parameters"][parameter]["Default"] == ""
+    carriers = {name for name, f in resources_of(template, "AWS::Serverless::Function").items()
+                if variable in f["Properties"]["Environment"]["Variables"]}
+    assert carriers == {function}
+    assert variable not in _values(template).resolve(_variables(template, function))
+    assert _values(template, **{parameter: value}).resolve(_variables(template, function))[variable] == value
+    assert checks.optional_environment_problems(template) == []
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _variables(t, "Autoclose").update(SUPPORT_EMAIL={"Ref": "SupportEmail"}), "Autoclose: SUPPORT_EMAIL is"),
+    (lambda t: _variables(t, "WebchatWebhook").pop("WEBCHAT_ALLOWED_ORIGIN"), "WebchatWebhook: WEBCHAT_ALLOWED_ORIGIN"),
+    (lambda t: _variables(t, "WebchatWebhook")["DEFAULT_ACCOUNT_ID"]["Fn::If"].__setitem__(0, "HasSupportEmail"),
+     "WebchatWebhook: DEFAULT_ACCOUNT_ID is"),
+])
+def test_optional_environment_check_finds_breaks(template: Template, break_it: Callable[[Template], Any],
+                                                 expected: str) -> None:
+    broken = copy.deepcopy(template)
+    break_it(broken)
+    problems = checks.optional_environment_problems(broken)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+# The table expires short-lived items (web-chat sessions, remembered signature tokens)
+
+
+def test_the_table_expires_items_on_expires_at(translated: Template) -> None:
+    assert _table(translated)["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert "WebchatSession" in checks.models_with_number("expires_at")
