@@ -8,9 +8,12 @@ from typing import Any
 
 from helpdesk.errors import BadRequest, Transient
 
-# What SES answers for a message that no retry will get through.
+# What SES answers for a message that no retry will get through. AccessDenied too: the function's
+# role may not send as this sender (an identity the deployment's SesIdentity does not name), which
+# only a change to the deployment cures; retried, a follow-up would come back every minute forever.
 _PERMANENT = {"MessageRejected", "MailFromDomainNotVerifiedException", "InvalidParameterValue",
-              "AccountSendingPausedException", "ConfigurationSetDoesNotExistException"}
+              "AccountSendingPausedException", "ConfigurationSetDoesNotExistException",
+              "AccessDenied", "AccessDeniedException"}
 
 
 @lru_cache(maxsize=1)
