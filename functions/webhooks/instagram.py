@@ -8,7 +8,6 @@ from chalice import Blueprint
 from helpdesk import clock, intake, settings
 from helpdesk.conversation import Channel
 from helpdesk.providers import http, meta
-from helpdesk.store import accounts
 from helpdesk.store.inbound import TicketStore
 
 bp = Blueprint(__name__)
@@ -21,10 +20,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return meta.subscription_answer(event, settings.secret("META_VERIFY_TOKEN"))
     payload = meta.signed_json(event, settings.secret("META_APP_SECRET"))
     batch = meta.parse_instagram(payload, clock.now_iso())
-    owners = {a: accounts.channel_address(Channel.INSTAGRAM, a).account_id
-              for a in {m.account_address for m in batch.messages} | {d.account_address for d in batch.deletes}}
-    for message in batch.messages:
+    owners = intake.known_addresses(Channel.INSTAGRAM, {m.account_address for m in batch.messages}
+                                  | {d.account_address for d in batch.deletes})
+    messages = [m for m in batch.messages if m.account_address in owners]
+    deletes = [d for d in batch.deletes if d.account_address in owners]
+    for message in messages:
         intake.receive(message)
-    for delete in batch.deletes:
+    for delete in deletes:
         TicketStore.mark_deleted(owners[delete.account_address], Channel.INSTAGRAM, delete.provider_message_id)
-    return http.json_response(200, {"received": len(batch.messages), "deleted": len(batch.deletes)})
+    skipped = batch.skipped + len(batch.messages) + len(batch.deletes) - len(messages) - len(deletes)
+    intake.log_skipped("instagram", skipped)
+    return http.json_response(200, {"received": len(messages), "deleted": len(deletes), "skipped": skipped})

@@ -8,7 +8,6 @@ from chalice import Blueprint
 from helpdesk import clock, intake, settings
 from helpdesk.conversation import Channel
 from helpdesk.providers import http, meta
-from helpdesk.store import accounts
 
 bp = Blueprint(__name__)
 
@@ -20,9 +19,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return meta.subscription_answer(event, settings.secret("META_VERIFY_TOKEN"))
     payload = meta.signed_json(event, settings.secret("META_APP_SECRET"))
     batch = meta.parse_whatsapp(payload, clock.now_iso())
-    # Every number must belong to an account before anything is written.
-    for address in {m.account_address for m in batch.messages}:
-        accounts.channel_address(Channel.WHATSAPP, address)
-    for message in batch.messages:
+    known = intake.known_addresses(Channel.WHATSAPP, {m.account_address for m in batch.messages})
+    taken = [m for m in batch.messages if m.account_address in known]
+    for message in taken:
         intake.receive(message)
-    return http.json_response(200, {"received": len(batch.messages), "statuses": batch.statuses})
+    skipped = batch.skipped + len(batch.messages) - len(taken)
+    intake.log_skipped("whatsapp", skipped)
+    return http.json_response(200, {"received": len(taken), "statuses": batch.statuses, "skipped": skipped})

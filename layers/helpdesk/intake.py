@@ -25,7 +25,7 @@ from helpdesk.conversation import (
     derived_ticket_id,
     next_conversation_id,
 )
-from helpdesk.errors import BadRequest, Transient
+from helpdesk.errors import BadRequest, Transient, UnknownAddress
 from helpdesk.observability import count, logger
 from helpdesk.store import accounts
 from helpdesk.store.inbound import (
@@ -261,3 +261,23 @@ def receive(msg: InboundMessage) -> Ingested:
     if keyword is not None:
         return handle_keyword(address.account_id, msg, keyword)
     return ingest(address.account_id, msg)
+
+
+def known_addresses(channel: Channel, addresses: set[str]) -> dict[str, str]:
+    """The batch's addresses that belong to an account, with the account. Messages to the others
+    are left out (logged), the rest taken; a batch to no account at all is UnknownAddress (404), so
+    a misconfigured number or page shows at once."""
+    owners: dict[str, str] = {}
+    for address in sorted(addresses):
+        try:
+            owners[address] = accounts.channel_address(channel, address).account_id
+        except UnknownAddress:
+            continue
+    if addresses and not owners:
+        raise UnknownAddress(f"no account receives {channel.value} at these addresses")
+    return owners
+
+
+def log_skipped(kind: str, skipped: int) -> None:
+    if skipped:
+        logger.warning("notification elements left out", extra={"channel": kind, "skipped": skipped})

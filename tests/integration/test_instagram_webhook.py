@@ -422,15 +422,29 @@ def test_unknown_recipient_id_is_404_and_writes_nothing(brand: Brand) -> None:
     assert_refused(brand, before, post(payload), 404)
 
 
-def test_unknown_recipient_beside_a_known_one_writes_nothing_for_either(brand: Brand) -> None:
-    before = tables.snapshot(brand.account_id)
+def test_unknown_recipient_beside_a_known_one_stores_the_known_ones_message(brand: Brand) -> None:
     stranger = "9" + str(uuid.uuid4().int % 10**16)
-    known = messaging(igsid(), brand.instagram_id, {"text": "hello"})
-    unknown = messaging(igsid(), stranger, {"text": "hello"})
-    for order in ((known, unknown), (unknown, known)):
+    for n, first_known in enumerate((True, False)):
+        known = messaging(igsid(), brand.instagram_id, {"text": f"hello {n}"})
+        unknown = messaging(igsid(), stranger, {"text": "hello"})
+        order = (known, unknown) if first_known else (unknown, known)
         payload = {"object": "instagram", "entry": [
             {"id": m["recipient"]["id"], "time": int(time.time() * 1000), "messaging": [m]} for m in order]}
-        assert_refused(brand, before, post(payload), 404)
+        response = post(payload)
+        assert_ok(response)
+        assert json.loads(response["body"])["skipped"] == 1
+    assert sorted(m["body"] for m in tables.all_messages(brand.account_id)) == ["hello 0", "hello 1"]
+
+
+def test_a_malformed_event_beside_a_good_one_is_left_out_and_the_rest_stored(brand: Brand) -> None:
+    good = messaging(igsid(), brand.instagram_id, {"text": "is this leather?"})
+    bad = {"recipient": {"id": brand.instagram_id}, "message": {"mid": new_mid(), "text": "no sender"}}
+    payload = {"object": "instagram", "entry": [{"id": brand.instagram_id, "time": int(time.time() * 1000),
+                                                 "messaging": [bad, good]}]}
+    response = post(payload)
+    assert_ok(response)
+    assert json.loads(response["body"])["skipped"] == 1
+    assert [m["body"] for m in tables.all_messages(brand.account_id)] == ["is this leather?"]
 
 
 # --- exactly once ---------------------------------------------------------------------------------------

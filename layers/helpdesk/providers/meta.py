@@ -53,6 +53,7 @@ def verify_signature(app_secret: str, raw: bytes, header: str | None) -> None:
 class WhatsAppBatch:
     messages: list[InboundMessage]
     statuses: int  # delivery/read reports of our own messages: counted, never stored as messages
+    skipped: int = 0  # malformed elements left out: a retry of the batch cannot mend them
 
 
 def _body_and_media(message: dict[str, Any]) -> tuple[str, tuple[Media, ...], dict[str, str]]:
@@ -100,31 +101,58 @@ def _entries(payload: Any, kind: str) -> list[Any]:
     return entries
 
 
+def _each(items: Any) -> list[Any]:
+    """A list of the envelope (absent: empty); another shape is a malformed envelope."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise TypeError("not a list")
+    return items
+
+
+def _kept(batch_size: int, skipped: int, kind: str) -> None:
+    """A malformed element is left out and the rest kept (Meta batches several customers' messages,
+    and a retry cannot mend the bad one); a notification with nothing usable at all is a 400."""
+    if skipped and not batch_size:
+        raise BadRequest(f"malformed {kind} notification")
+
+
 def parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
-    """The customer messages of a notification; any shape other than Meta's is a BadRequest."""
+    """The customer messages of a notification; an envelope of another shape is a BadRequest."""
     try:
-        return _parse_whatsapp(_entries(payload, "whatsapp_business_account"), received_at)
+        batch = _parse_whatsapp(_entries(payload, "whatsapp_business_account"), received_at)
     except _MALFORMED as exc:
         raise BadRequest("malformed WhatsApp notification") from exc
+    _kept(len(batch.messages) + batch.statuses, batch.skipped, "WhatsApp")
+    return batch
 
 
 def _parse_whatsapp(entries: list[Any], received_at: str) -> WhatsAppBatch:
     messages: list[InboundMessage] = []
-    statuses = 0
+    statuses = skipped = 0
     for entry in entries:
-        for change in (entry or {}).get("changes") or []:
-            value = (change or {}).get("value") or {}
-            statuses += len(value.get("statuses") or [])
+        if not isinstance(entry, dict):
+            raise TypeError("entry is not an object")
+        for change in _each(entry.get("changes")):
+            value = (change or {}).get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                skipped += 1
+                continue
+            statuses += len(_each(value.get("statuses")))
             if not value.get("messages"):
                 continue
             phone_number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
             if not phone_number_id:
-                raise BadRequest("missing metadata.phone_number_id")
+                skipped += len(_each(value.get("messages"))) or 1
+                continue
             names = {str(c.get("wa_id")): (c.get("profile") or {}).get("name")
-                     for c in value.get("contacts") or [] if isinstance(c, dict)}
-            for message in value["messages"]:
-                messages.append(_whatsapp_message(message, phone_number_id, names, received_at))
-    return WhatsAppBatch(messages, statuses)
+                     for c in _each(value.get("contacts")) if isinstance(c, dict)}
+            for message in _each(value["messages"]):
+                try:
+                    messages.append(_whatsapp_message(message, phone_number_id, names, received_at))
+                except (BadRequest, *_MALFORMED):
+                    skipped += 1
+    return WhatsAppBatch(messages, statuses, skipped)
 
 
 def _whatsapp_message(message: Any, phone_number_id: str, names: dict[str, Any],
@@ -161,38 +189,47 @@ class InstagramBatch:
     messages: list[InboundMessage]
     deletes: list[InstagramDelete]
     ignored: int  # reads, reactions, postbacks, ...: not messages
+    skipped: int = 0  # malformed elements left out
 
 
 def parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
     """DMs, story replies and mentions, the brand's own echoes, and deletes of a notification."""
     try:
-        return _parse_instagram(_entries(payload, "instagram"), received_at)
+        batch = _parse_instagram(_entries(payload, "instagram"), received_at)
     except _MALFORMED as exc:
         raise BadRequest("malformed Instagram notification") from exc
+    _kept(len(batch.messages) + len(batch.deletes) + batch.ignored, batch.skipped, "Instagram")
+    return batch
 
 
 def _parse_instagram(entries: list[Any], received_at: str) -> InstagramBatch:
     messages: list[InboundMessage] = []
     deletes: list[InstagramDelete] = []
-    ignored = 0
+    ignored = skipped = 0
     for entry in entries:
-        for event in entry.get("messaging") or []:
-            message = event.get("message")
+        if not isinstance(entry, dict):
+            raise TypeError("entry is not an object")
+        for event in _each(entry.get("messaging")):
+            message = event.get("message") if isinstance(event, dict) else None
             if not isinstance(message, dict):
-                ignored += 1
+                ignored += isinstance(event, dict)
+                skipped += not isinstance(event, dict)
                 continue
-            sender, recipient = str(event["sender"]["id"]), str(event["recipient"]["id"])
-            mid = message.get("mid")
-            if not mid:
-                raise BadRequest("message without mid")
-            echo = bool(message.get("is_echo"))
-            # An echo is the brand's own message: our account sent it, the customer received it.
-            ours, customer = (sender, recipient) if echo else (recipient, sender)
-            if message.get("is_deleted"):
-                deletes.append(InstagramDelete(ours, customer, str(mid)))
-                continue
-            messages.append(_instagram_message(message, ours, customer, echo, event, received_at))
-    return InstagramBatch(messages, deletes, ignored)
+            try:
+                sender, recipient = str(event["sender"]["id"]), str(event["recipient"]["id"])
+                mid = message.get("mid")
+                if not mid:
+                    raise BadRequest("message without mid")
+                echo = bool(message.get("is_echo"))
+                # An echo is the brand's own message: our account sent it, the customer received it.
+                ours, customer = (sender, recipient) if echo else (recipient, sender)
+                if message.get("is_deleted"):
+                    deletes.append(InstagramDelete(ours, customer, str(mid)))
+                    continue
+                messages.append(_instagram_message(message, ours, customer, echo, event, received_at))
+            except (BadRequest, *_MALFORMED):
+                skipped += 1
+    return InstagramBatch(messages, deletes, ignored, skipped)
 
 
 def _instagram_message(message: dict[str, Any], ours: str, customer: str, echo: bool, event: dict[str, Any],
@@ -222,3 +259,4 @@ def _instagram_message(message: dict[str, Any], ours: str, customer: str, echo: 
         body=str(message.get("text", "")), received_at=received_at, media=tuple(media), extra=extra,
         direction="outbound" if echo else "inbound", story=story,
     )
+
