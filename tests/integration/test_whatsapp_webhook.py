@@ -301,3 +301,34 @@ def test_unusable_message_is_400_and_writes_nothing(brand: Brand, message: dict[
     payload = whatsapp_payload(brand.wa_phone_number_id, brand.wa_display_number,
                                customer_number().lstrip("+"), message)
     assert_refused(brand, before, post(payload), 400)
+
+
+def test_messages_delivered_out_of_order_keep_the_customers_order(brand: Brand) -> None:
+    """Meta may deliver a later message first (a retry of an earlier one, or a batch out of order):
+    the conversation shows them as the customer sent them."""
+    import time as _time
+
+    customer = customer_number()
+    sent = int(_time.time())
+    for body, at in (("second", sent - 5), ("first", sent - 60)):  # the later one arrives first
+        payload = whatsapp_payload(brand.wa_phone_number_id, brand.wa_display_number, customer.lstrip("+"),
+                                   {**text(body), "timestamp": str(at)})
+        assert_ok(post(payload))
+    ticket = only_ticket(brand)
+    assert [m["body"] for m in tables.messages_of(brand.account_id, ticket["ticket_id"])] == ["first", "second"]
+
+
+def test_a_provider_time_ahead_of_the_arrival_does_not_jump_the_queue(brand: Brand) -> None:
+    import time as _time
+
+    customer = customer_number()
+    now = int(_time.time())
+    # The first phone's clock is an hour ahead: its message sorts at its arrival, not in the future,
+    # so the next one (a few seconds ahead: it too sorts at its arrival) still comes after it.
+    for body, at in (("from a skewed phone", now + 3600), ("after it", now + 5)):
+        payload = whatsapp_payload(brand.wa_phone_number_id, brand.wa_display_number, customer.lstrip("+"),
+                                   {**text(body), "timestamp": str(at)})
+        assert_ok(post(payload))
+    ticket = only_ticket(brand)
+    assert [m["body"] for m in tables.messages_of(brand.account_id, ticket["ticket_id"])] == [
+        "from a skewed phone", "after it"]

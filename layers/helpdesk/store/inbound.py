@@ -87,6 +87,17 @@ def _current(raw: dict[str, Any] | None) -> CurrentTicket | None:
     return CurrentTicket(t.ticket_id, Status(t.status), t.contact, t.assignee_id, bool(t.spam))
 
 
+def _ordered_at(msg: InboundMessage) -> str:
+    """Where the message sorts in its ticket: when the customer sent it, as the provider says (Meta
+    does, to the second), so a batch or a late redelivery keeps the customer's order; then when it
+    arrived (two messages of one second). A provider time after the arrival (a skewed clock) never
+    sorts a message ahead of its arrival."""
+    sent_at = msg.extra.get("sent_at")
+    if not sent_at or sent_at >= msg.received_at:
+        return msg.received_at
+    return f"{sent_at}#{msg.received_at}"
+
+
 def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Message:
     extra = dict(msg.extra)
     if "original" in extra:
@@ -95,7 +106,7 @@ def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Messa
     if body != msg.body:
         extra["truncated"] = "true"
     return Message(
-        ticket_pk(account_id, ticket_id), f"M#{msg.received_at}#{key_id(msg.provider_message_id)}",
+        ticket_pk(account_id, ticket_id), f"M#{_ordered_at(msg)}#{key_id(msg.provider_message_id)}",
         message_id=msg.provider_message_id[:1000], ticket_id=ticket_id, channel=msg.channel.value,
         direction=msg.direction, body=body, created_at=msg.received_at,
         sender=msg.contact if msg.direction == "inbound" else msg.account_address,
