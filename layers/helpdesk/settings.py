@@ -1,9 +1,9 @@
-"""Settings: read once per container, checked on first use; secrets from the environment locally and
-from SSM Parameter Store when deployed (`<NAME>_PARAM` names the parameter)."""
+"""Settings: secrets from the environment locally and from SSM Parameter Store when deployed
+(`<NAME>_PARAM` names the parameter), checked on use. A parameter is cached five minutes (by
+Powertools), so a rotated secret reaches every warm container within five minutes, no redeploy."""
 from __future__ import annotations
 
 import os
-from functools import cache
 
 
 class ConfigurationError(RuntimeError):
@@ -22,7 +22,6 @@ def _secret(name: str) -> str | None:
     return str(parameters.get_parameter(parameter, decrypt=True, max_age=300))
 
 
-@cache
 def secret(name: str) -> str:
     """A provider secret; raises ConfigurationError naming it when it is not configured."""
     value = _secret(name)
@@ -36,4 +35,7 @@ def optional(name: str, default: str | None = None) -> str | None:
 
 
 def reset() -> None:
-    secret.cache_clear()
+    """Forget cached parameters (tests)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()
