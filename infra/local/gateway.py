@@ -124,8 +124,7 @@ class Gateway:
                 "identity": {"sourceIp": "127.0.0.1"}, "domainName": headers.get("Host", "127.0.0.1"),
                 "accountId": "000000000000", "protocol": "HTTP/1.1",
             },
-            "body": base64.b64encode(body).decode() if body else None,
-            "isBase64Encoded": bool(body),
+            **_body(body, headers),
         }
 
     def handle(self, method: str, raw_path: str, headers: dict[str, str],
@@ -162,6 +161,32 @@ def _proxy_response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     return int(result.get("statusCode", 200)), headers, data
+
+
+def _binary_types() -> frozenset[str]:
+    """The webhook API's BinaryMediaTypes, as the merge template declares them (`~1` is `/`)."""
+    from pathlib import Path
+
+    template = json.loads((Path(__file__).resolve().parents[1] / "merge-template.json").read_text())
+    declared = template["Resources"]["WebhookApi"]["Properties"].get("BinaryMediaTypes") or []
+    return frozenset(t.replace("~1", "/").lower() for t in declared)
+
+
+BINARY_TYPES = _binary_types()
+
+
+def _body(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    """As API Gateway passes a body: base64 for the binary media types, text for the rest (a body
+    that is not UTF-8 text is mangled there; here it stays base64, so nothing is lost silently)."""
+    if not body:
+        return {"body": None, "isBase64Encoded": False}
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if content_type.split(";")[0].strip().lower() not in BINARY_TYPES:
+        try:
+            return {"body": body.decode("utf-8"), "isBase64Encoded": False}
+        except UnicodeDecodeError:
+            pass
+    return {"body": base64.b64encode(body).decode(), "isBase64Encoded": True}
 
 
 def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
