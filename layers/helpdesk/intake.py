@@ -38,6 +38,7 @@ from helpdesk.store.inbound import (
     Stored,
     TicketStore,
 )
+from helpdesk.store.keys import sender_scoped
 
 MAX_ATTEMPTS = 10
 
@@ -160,17 +161,25 @@ class EmailPlan(Plan):
     links_customer_later = False
 
     def first(self) -> Try:
-        ids = list(self.msg.thread_ids)
-        refs = self.store.refs(self.account_id, Channel.EMAIL, ids) if ids else {}
-        known = next((refs[i].ticket_id for i in ids if i in refs and refs[i].ticket_id), None)
-        root = self.msg.thread_ids[-1] if self.msg.thread_ids else self.msg.provider_message_id
+        msg = self.msg
+        if msg.extra.get("dmarc_verdict") == "FAIL":
+            # The From cannot be trusted (its domain's DMARC says this mail is not theirs): it never
+            # joins a ticket of that address, by thread or by reply token; it starts its own.
+            tid = derived_ticket_id(self.account_id, "email", msg.contact, "unverified:" + msg.provider_message_id)
+            return Try(Action.OPEN_NEW, tid, new=NewTicket(tid, subject=msg.subject))
+        ids = list(msg.thread_ids)
+        # Our own Message-IDs as they are; the customer's own earlier mails scoped by their sender.
+        keys = [k for i in ids for k in (i, sender_scoped(msg.contact, i))]
+        refs = self.store.refs(self.account_id, Channel.EMAIL, keys) if keys else {}
+        known = next((refs[k].ticket_id for k in keys if k in refs and refs[k].ticket_id), None)
+        root = msg.thread_ids[-1] if msg.thread_ids else msg.provider_message_id
         # A new thread's ticket is derived from its root and its sender: everyone replying to one
         # newsletter gets a ticket of their own.
-        tid = derived_ticket_id(self.account_id, "email", self.msg.contact, root)
-        new = NewTicket(tid, subject=self.msg.subject)
-        target = known or self.msg.thread_token
+        tid = derived_ticket_id(self.account_id, "email", msg.contact, root)
+        new = NewTicket(tid, subject=msg.subject)
+        target = known or msg.thread_token
         if target:
-            return Try(Action.STORE_ONLY if self.msg.automatic else Action.JOIN, target, new=new)
+            return Try(Action.STORE_ONLY if msg.automatic else Action.JOIN, target, new=new)
         return Try(Action.OPEN_NEW, tid, new=new)
 
     def next(self, tried: Try, current: CurrentTicket | None) -> Try:

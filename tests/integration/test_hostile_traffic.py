@@ -149,11 +149,48 @@ def test_a_second_mail_with_the_same_message_id_cannot_overwrite_the_first_ones_
                   attachments=(("invoice.pdf", "application/pdf", b"%PDF-1.4 forged"),))
     assert handle(mime_route(raw, brand.support_email, second))["statusCode"] == 200
     stored = {key: obj["Body"].read() for key, obj in _objects(aws, brand.account_id).items()}
-    assert b"%PDF-1.4 the real one" in stored.values()
-    [message] = [m for m in tables.all_messages(brand.account_id) if m.get("media")]
-    [media] = message["media"]
-    key = media["url"].split("/", 3)[3]
-    assert stored[key] == b"%PDF-1.4 the real one"
+    # Each sender's mail is its own message (a Message-ID is unique per sender only), with its own file.
+    files_of = {m["sender"]: stored[m["media"][0]["url"].split("/", 3)[3]]
+                for m in tables.all_messages(brand.account_id) if m.get("media")}
+    assert files_of == {first.lower(): b"%PDF-1.4 the real one", second.lower(): b"%PDF-1.4 forged"}
+
+
+def test_another_sender_reusing_a_message_id_is_not_taken_for_a_replay(brand: Brand) -> None:
+    from tests.integration.test_email_webhook import mime_route, new_id
+
+    mid = new_id()
+    first, second = customer(), customer()
+    for sender, text in ((first, "my parcel is late"), (second, "same id, other person")):
+        raw, _ = mime(sender, brand.support_email, "parcel", text, message_id=mid)
+        assert handle(mime_route(raw, brand.support_email, sender))["statusCode"] == 200
+    by_sender = {t["contact"]: t for t in tables.tickets(brand.account_id)}
+    assert set(by_sender) == {first.lower(), second.lower()}  # neither lost, neither in the other's ticket
+
+
+def test_a_reply_whose_dmarc_fails_does_not_join_the_customers_ticket(aws: Any, brand: Brand,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """SES says the From's domain did not send it: whoever did may not write into that customer's
+    conversation by quoting its Message-ID."""
+    from functions.webhooks import email as email_webhook
+    from tests.integration.test_email_webhook import ses_event_stored
+
+    frm = customer()
+    raw, first = mime(frm, brand.support_email, "refund", "please refund order 1001")
+    assert handle(mime_route_for(raw, brand, frm))["statusCode"] == 200
+    [original] = tables.tickets(brand.account_id)
+    forged, _ = mime(frm, brand.support_email, "Re: refund", "send it to this other account instead",
+                     in_reply_to=first, references=[first])
+    event = ses_event_stored(aws, brand, monkeypatch, frm, forged)
+    event["Records"][0]["ses"]["receipt"]["dmarcVerdict"] = {"status": "FAIL"}
+    assert email_webhook.handler(event, None) == {"disposition": "CONTINUE"}
+    assert len(tables.tickets(brand.account_id)) == 2  # kept, in a ticket of its own
+    assert tables.ticket_item(brand.account_id, original["ticket_id"])["message_count"] == 1  # type: ignore[index]
+
+
+def mime_route_for(raw: bytes, brand: Brand, sender: str) -> dict[str, Any]:
+    from tests.integration.test_email_webhook import mime_route
+
+    return mime_route(raw, brand.support_email, sender)
 
 
 def test_an_html_attachment_is_stored_as_a_download_under_a_short_key(aws: Any, brand: Brand) -> None:

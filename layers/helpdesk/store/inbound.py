@@ -23,6 +23,7 @@ from helpdesk.store.keys import (
     profile_pk,
     ref_pk,
     resorted,
+    sender_scoped,
     ticket_pk,
 )
 from helpdesk.store.models import Contact, Message, MessageRef, Profile, Ticket
@@ -115,9 +116,16 @@ def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Messa
     )
 
 
+def ref_id(msg: InboundMessage) -> str:
+    """The id a message's ref (its exactly-once claim) is keyed by."""
+    if msg.channel is Channel.EMAIL and msg.direction == "inbound":
+        return sender_scoped(msg.contact, msg.provider_message_id)
+    return msg.provider_message_id
+
+
 def _ref_item(account_id: str, ticket_id: str | None, msg: InboundMessage, event: str,
               message_sk: str | None) -> MessageRef:
-    return MessageRef(ref_pk(account_id, msg.channel, msg.provider_message_id), "REF",
+    return MessageRef(ref_pk(account_id, msg.channel, ref_id(msg)), "REF",
                       ticket_id=ticket_id, message_sk=message_sk, event=event, created_at=now_iso())
 
 

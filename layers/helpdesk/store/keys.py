@@ -29,6 +29,14 @@ def ref_pk(account_id: str, channel: Channel, provider_message_id: str) -> str:
     return f"A#{account_id}#REF#{channel.value}#{key_id(provider_message_id)}"
 
 
+def sender_scoped(sender: str, message_id: str) -> str:
+    """A customer's email as its ref names it: a Message-ID is whatever the sender's software wrote,
+    so it is unique only per sender; scoped, another sender reusing it (by mistake or to suppress
+    this customer's mail) neither dedupes against it nor threads into it. Our own sent Message-IDs
+    are ours and are not scoped."""
+    return f"{sender}|{message_id}"
+
+
 def contact_pk(account_id: str, channel: Channel | str, address: str) -> str:
     return f"A#{account_id}#C#{Channel(channel).value}#{address}"
 

@@ -20,7 +20,8 @@ def claim_conversation(account_id: str, session_id: str, conversation_id: str, l
     try:
         record.update(
             actions=[WebchatSession.type.set(WebchatSession), WebchatSession.started.add({conversation_id}),
-                     WebchatSession.expires_at.set(int(time.time()) + EXPIRES_AFTER_S)],
+                     # Set once: a replay leaves the record exactly as it was.
+                     WebchatSession.expires_at.set(WebchatSession.expires_at | int(time.time()) + EXPIRES_AFTER_S)],
             condition=(WebchatSession.started.does_not_exist() | (size(WebchatSession.started) < limit)
                        | WebchatSession.started.contains(conversation_id)))
     except UpdateError as error:
