@@ -131,6 +131,8 @@ class WebchatPlan(Plan):
 
     links_customer_later = False
 
+    looked_up = False  # the visitor's newest conversation was read already
+
     def first(self) -> Try:
         conversation = self.msg.conversation_id
         if not conversation:
@@ -151,7 +153,17 @@ class WebchatPlan(Plan):
             return Try(decision.action, tried.ticket_id, current=current, new=tried.new)
         if current is None:
             return Try(Action.OPEN_NEW, tried.ticket_id, new=tried.new)
-        return self._join(next_conversation_id(tried.new.conversation_id))
+        if not self.looked_up:
+            # A closed conversation: rather than walk the chain of every conversation closed since
+            # (a try each), one read of the visitor's newest conversation jumps to its end.
+            self.looked_up = True
+            contact = self.store.contact(self.account_id, Channel.WEBCHAT, self.msg.contact)
+            latest = contact.latest_conversation if contact else None
+            if latest and latest != tried.new.conversation_id:
+                return self._join(str(latest))
+        # The next conversation is almost always new: open it; a racer that opened it first makes
+        # this a Mismatch carrying it, and the message joins it then.
+        return replace(self._join(next_conversation_id(tried.new.conversation_id)), action=Action.OPEN_NEW)
 
 
 class EmailPlan(Plan):

@@ -545,6 +545,14 @@ def measure_ingest(floor: Floor, events: Events, repeats: int) -> dict[str, floa
 # --- main -----------------------------------------------------------------------------------------------
 
 
+def deployed_calls_denied() -> int:
+    """AWS calls of the sample events, run through the template deployed into moto's CloudFormation, that the
+    calling function's own role would deny (infra/deploy_check.py; the test is tests/infra/test_deploy.py)."""
+    from infra import deploy_check
+
+    return deploy_check.count_denials()
+
+
 def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest: dict[str, float]) -> None:
     figures = {**counts, **imports, **ingest}
     for name in ("aws_calls_per_inbound_sms", "aws_calls_per_new_ticket", "sms_webhook_cold_import_ratio",
@@ -560,6 +568,7 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "aws_calls_per_new_webchat_ticket", "events_redelivered_under_faults",
                  "tickets_under_faults", "assignments_under_faults", "unsigned_mail_reject_ms"):
         emit(name, figures[name])
+    emit("deployed_calls_denied", deployed_calls_denied())
 
 
 def main() -> None:

@@ -717,3 +717,30 @@ def test_unusable_message_is_400_and_writes_nothing(brand: Brand, body: dict[str
     token = session()["token"]
     before = tables.snapshot(brand.account_id)
     assert_refused(brand, before, post(token, body), 400)
+
+
+def test_a_message_to_a_long_closed_conversation_costs_one_lookup_not_one_try_per_closed_one(
+        brand: Brand) -> None:
+    from helpdesk.store.models import Item
+
+    visitor = session()
+    first = say(visitor["token"], "one")
+    latest = first
+    for i in range(5):  # five conversations, each closed before the visitor writes to the first again
+        close(brand, latest["ticket_id"])
+        latest = say(visitor["token"], f"again {i}", first["conversation_id"])
+    close(brand, latest["ticket_id"])
+
+    calls: list[str] = []
+    client = Item._get_connection().connection.client
+    record = lambda model, **_: calls.append(model.name)  # noqa: E731
+    client.meta.events.register("before-call.dynamodb", record)
+    try:
+        answer = say(visitor["token"], "still there?", first["conversation_id"])
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", record)
+    assert answer["ticket_id"] not in {t["ticket_id"] for t in tables.tickets(brand.account_id)
+                                       if t["status"] == "closed"}
+    assert len(tables.tickets(brand.account_id)) == 7
+    # The try on the stale conversation, one read of the visitor's newest, a try on it, the opening.
+    assert calls.count("TransactWriteItems") <= 3 and calls.count("GetItem") <= 2, calls

@@ -246,6 +246,8 @@ class TicketStore:
         ]
         if msg.contact_name:
             actions.append(Contact.name.set(msg.contact_name))
+        if new.conversation_id:
+            actions.append(Contact.latest_conversation.set(new.conversation_id))
         condition = None
         if assumed:
             # The contact must be new, or already belong to the derived profile.

@@ -197,6 +197,8 @@ class Contact(Item, discriminator="contact"):
     first_seen_at = UnicodeAttribute(null=True)
     # Instagram: which of the customer's tickets is current (a new one after each close).
     generation = NumberAttribute(null=True)
+    # Web chat: the visitor's newest conversation, where a message to a long-closed one continues.
+    latest_conversation = UnicodeAttribute(null=True)
 
 
 class Profile(Item, discriminator="profile"):

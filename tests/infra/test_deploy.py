@@ -1,0 +1,80 @@
+"""The translated template deployed into moto's CloudFormation and run handler by handler, every AWS call checked
+against the calling function's own role (infra/deploy_check.py).
+
+The stack is built (`infra.build.package`, the layer without third-party packages: each function's process
+takes those from this interpreter's site-packages, the same pinned versions), its artifacts uploaded to moto's
+S3, and the stack created with SesIdentity=demo-store.example and DefaultAccountId=demo. Each function then runs
+in a process of its own (`python -I`) with only the unzipped app zip and the layer's python dir added to its
+path, the environment get_function_configuration gives (plus the moto endpoint, and for the agent API the pool's
+keys on moto), its secrets read from SSM where the template's parameters name them. The events: every sample of
+events/ (SMS, WhatsApp, Instagram, Mailgun and SES receipt email, web chat, the assignment queue, the sweep, the
+agent API), then a Mailgun mail with an attachment (S3 PutObject), an owner inviting an agent (Cognito) and a
+reply on an email ticket (SES).
+
+Left out of what is deployed (deploy_check.DROPPED_TYPES): AWS::ApiGateway::RestApi (moto's CloudFormation
+cannot create one from its Body), with AWS::ApiGateway::Deployment, AWS::ApiGateway::Stage and the
+AWS::Lambda::Permission resources naming the APIs; AWS::Cognito::UserPool and AWS::Cognito::UserPoolClient (made
+with boto3, their Refs and Arn substituted) and AWS::Cognito::UserPoolGroup (not used by any function);
+AWS::Pipes::Pipe (no moto support: the assignment sample is the record the pipe would send);
+AWS::CloudWatch::Alarm and AWS::S3::BucketPolicy (moto skips them). API Gateway itself is not in the path: the
+samples are the proxy events it would send.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import deploy_check
+
+
+@pytest.fixture(scope="module")
+def deployed(aws: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
+        tuple[deploy_check.Deployment, deploy_check.Outcome]]:
+    work_dir: Path = tmp_path_factory.mktemp("deploy")
+    yield deploy_check.check(aws.endpoint, work_dir)
+
+
+def test_every_function_answers_as_readme_says(deployed: tuple[deploy_check.Deployment, deploy_check.Outcome]) -> None:
+    deployment, outcome = deployed
+    samples = {name for events in deploy_check.sample_events({}).values() for name, _ in events}
+    assert len(samples) >= 20 and samples <= set(outcome.answers), "a sample of events/ was not run"
+    assert set(outcome.calls) == set(deployment.configs), "every deployed function ran and called AWS"
+    assert deploy_check.expected_failures(outcome.answers) == []
+
+
+def test_no_call_is_denied_by_the_callers_role(deployed: tuple[deploy_check.Deployment, deploy_check.Outcome]) -> None:
+    _, outcome = deployed
+    assert outcome.denied == []
+    # every kind of grant was exercised
+    made = " ".join(outcome.operations)
+    for operation in ("ssm:GetParameter", "dynamodb:TransactWriteItems", "dynamodb:Query", "s3:GetObject",
+                      "s3:PutObject", "ses:SendRawEmail", "cognito-idp:AdminCreateUser"):
+        assert operation in made, operation
+
+
+def test_the_check_denies_what_a_role_does_not_grant(
+        deployed: tuple[deploy_check.Deployment, deploy_check.Outcome]) -> None:
+    deployment, outcome = deployed
+    # mail sent as the demo brand under a deployment that lists another identity (README: SesIdentity)
+    elsewhere = dataclasses.replace(deployment, parameters={**deployment.parameters, "SesIdentity": "example.com"})
+    sends = [c for c in outcome.calls["APIHandler"] if c["service"] == "ses"]
+    assert sends and deploy_check.denials(elsewhere, "APIHandler", sends)
+    # another function's secret; a transaction item on another table; the API's calls made by the SMS webhook
+    secret = {"service": "ssm", "operation": "GetParameter", "params": {"Name": "/helpdesk/mailgun-signing-key"}}
+    transaction = {"service": "dynamodb", "operation": "TransactWriteItems", "params": {"TransactItems": [
+        {"Put": {"TableName": deployment.physical["HelpdeskTable"], "Item": {}}},
+        {"Delete": {"TableName": "another-table", "Key": {}}}]}}
+    lines = deploy_check.denials(deployment, "SmsWebhook", [secret, transaction])
+    assert len(lines) == 2 and "mailgun-signing-key" in lines[0]
+    assert "dynamodb:DeleteItem on arn:aws:dynamodb:us-east-1:123456789012:table/another-table" in lines[1]
+    assert "PutItem" not in lines[1]  # the item on its own table is granted
+    assert deploy_check.denials(deployment, "SmsWebhook", outcome.calls["APIHandler"])
+    # an explicit Deny wins over an Allow
+    policy = [{"Effect": "Allow", "Action": ["s3:*"], "Resource": ["*"]},
+              {"Effect": "Deny", "Action": ["s3:PutObject"], "Resource": ["arn:aws:s3:::b/*"]}]
+    assert not deploy_check.decide(policy, "s3:PutObject", "arn:aws:s3:::b/k")
+    assert deploy_check.decide(policy, "s3:GetObject", "arn:aws:s3:::b/k")
