@@ -232,11 +232,15 @@ def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = Non
         if isinstance(outcome, Mismatch):
             if msg.direction != "inbound":
                 # The brand's own echoed message: kept on the customer's ticket as it is (also a
-                # closed one), never reopening it and never starting one.
+                # closed one), never reopening it and never starting one. Without a ticket it
+                # overtook its customer's message (or the brand wrote first): kept where that
+                # message's ticket will be.
                 if outcome.current is None:
-                    logger.info("echo without a ticket dropped", extra={"account_id": account_id,
-                                                                      "channel": msg.channel.value})
-                    return Ingested(None, "dropped")
+                    parked = plan.store.park(account_id, attempt.ticket_id, msg)
+                    if isinstance(parked, Contended):
+                        time.sleep(random.uniform(0, 0.01 * 2 ** round_))
+                        continue
+                    return _announce(account_id, attempt, "stored", msg, duplicate=isinstance(parked, Duplicate))
                 attempt = Try(Action.STORE_ONLY, outcome.current.ticket_id, current=outcome.current, new=attempt.new)
                 continue
             attempt = plan.next(attempt, outcome.current)

@@ -265,11 +265,26 @@ def test_echo_is_stored_as_outbound_on_the_customers_open_ticket(brand: Brand) -
     assert tables.queue_depth(brand.queue_url) == 0, "an echo queues no ticket event"
 
 
-def test_echo_without_a_ticket_stores_nothing(brand: Brand) -> None:
-    before = tables.snapshot(brand.account_id)
+def test_echo_without_a_ticket_opens_nothing_and_shows_nowhere(brand: Brand) -> None:
     assert_ok(echo(brand, igsid(), "Hi! Thanks for following us"))
-    assert tables.snapshot(brand.account_id) == before
+    assert tables.tickets(brand.account_id) == []
     assert tables.queue_depth(brand.queue_url) == 0
+
+
+def test_an_echo_that_overtakes_its_customers_message_is_kept_in_the_conversation(brand: Brand) -> None:
+    """Meta delivers the brand's reply (sent from the Instagram app) before the customer's message:
+    the reply is kept and shows in the ticket the customer's message then opens."""
+    customer = igsid()
+    reply = envelope(brand.instagram_id,
+                     messaging(brand.instagram_id, customer, {"text": "Yes, ships tomorrow", "is_echo": True}))
+    for _ in range(2):  # Meta's redelivery of the echo changes nothing
+        assert_ok(post(reply))
+    assert tables.tickets(brand.account_id) == []
+    dm(brand, customer, "is it in stock?")
+    ticket = only_ticket(brand)
+    assert sorted((m["direction"], m["body"]) for m in detail_messages(brand, ticket["ticket_id"])) == [
+        ("inbound", "is it in stock?"), ("outbound", "Yes, ships tomorrow")]
+    assert ticket["status"] == "open"
 
 
 def test_echo_never_reopens_a_closed_ticket_nor_opens_one(brand: Brand) -> None:

@@ -187,6 +187,19 @@ class TicketStore:
                  condition=condition, old=True)
         return _outcome(t.commit()) or Stored(event)
 
+    def park(self, account_id: str, ticket_id: str, msg: InboundMessage) -> Outcome:
+        """Keep `msg` in ticket `ticket_id`'s partition though the ticket does not exist yet: the
+        brand's echo that overtook its customer's message. When the customer's message opens that
+        ticket (its id is derived, so it is this one), the echo is in its conversation; if none ever
+        comes, nothing shows it. Exactly once like every message (its ref); creates no ticket, so no
+        event and no view."""
+        message = _message_item(account_id, ticket_id, msg)
+        t = Transaction()
+        t.put("ref", _ref_item(account_id, ticket_id, msg, "stored", message.sk),
+              condition=MessageRef.pk.does_not_exist(), old=True)
+        t.put("message", message)
+        return _outcome(t.commit()) or Stored("stored")
+
     def open(self, account_id: str, new: NewTicket, msg: InboundMessage,
              contact: Contact | None | bool = True, *, with_customer: bool = True) -> Outcome:
         """Start ticket `new.ticket_id` with `msg`. The customer's contact and profile come into
