@@ -145,6 +145,30 @@ def test_replayed_sms_is_stored_once_over_http(stack: dict[str, Any]) -> None:
     assert [m["body"] for m in api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]["messages"]] == ["only once"]
 
 
+def test_twenty_first_messages_at_once_from_one_customer_over_http(stack: dict[str, Any]) -> None:
+    """A provider's burst: twenty connections at once (the standard library's listen backlog of 5
+    reset some), each answered 200, all twenty messages in the customer's one ticket."""
+    import threading
+
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    barrier = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def one(i: int) -> None:
+        barrier.wait()
+        statuses.append(send_sms(stack, frm, f"burst {i}")[0])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(statuses) == [200] * 20
+    ticket = ticket_of(stack, frm)
+    messages = api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]["messages"]
+    assert sorted(m["body"] for m in messages) == sorted(f"burst {i}" for i in range(20))
+
+
 def test_forged_webhooks_are_refused(stack: dict[str, Any]) -> None:
     url = stack["api_url"] + "/webhooks/sms"
     params = {"MessageSid": "SMforged", "From": "+14155550999", "To": stack["channels"]["sms"], "Body": "hi"}
