@@ -241,7 +241,9 @@ class TicketStore:
               condition=MessageRef.pk.does_not_exist(), old=True)
         t.put("message", message)
         t.put("ticket", ticket, condition=Ticket.pk.does_not_exist(), old=True)
-        if with_customer and (contact is None or new.generation is not None):
+        # (An existing contact is written too when it keeps a pointer: Instagram's generation, web
+        # chat's newest conversation.)
+        if with_customer and (contact is None or new.generation is not None or new.conversation_id):
             self._upsert_contact(t, account_id, msg, profile_id, new, assumed=assumed)
         if with_customer and contact is None:
             self._upsert_profile(t, account_id, msg, profile_id)
