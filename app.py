@@ -10,7 +10,7 @@ from chalice.app import Request
 
 from functions import assignment, autoclose
 from functions.webhooks import email, instagram, sms, webchat, whatsapp
-from helpdesk import agents, auth, openapi, replies, workspace
+from helpdesk import account_settings, agents, auth, openapi, replies, workspace
 from helpdesk.errors import HelpdeskError
 from helpdesk.providers import http
 from helpdesk.settings import ConfigurationError
@@ -110,6 +110,16 @@ def change_agent(who: auth.AgentIdentity, agent_id: str) -> Any:
 @agent_route("/api/agents/me/presence", ["PUT"])
 def put_presence(who: auth.AgentIdentity) -> Any:
     return agents.set_presence(who, _json())
+
+
+@agent_route("/api/settings", ["GET"])
+def get_settings(who: auth.AgentIdentity) -> Any:
+    return account_settings.read(who)
+
+
+@agent_route("/api/settings", ["PATCH"])
+def patch_settings(who: auth.AgentIdentity) -> Any:
+    return account_settings.change(who, _json())
 
 
 @app.route("/api/openapi.json", methods=["GET"])

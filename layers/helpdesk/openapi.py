@@ -58,6 +58,19 @@ _PATCH = {"type": "object", "properties": {
     "tags": {"type": "array", "items": {"type": "string"}},
     "spam": {"type": "boolean"}}}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_SETTINGS = {"type": "object", "properties": {
+    "plan": {"enum": ["inbox", "helpdesk"]},
+    "auto_close": {"type": "object", "properties": {"enabled": {"type": "boolean"},
+                                                    "after": {"type": "string", "example": "P3D"}}},
+    "sms": {"type": "object", "properties": {
+        "autoresponder": {"type": "object", "properties": {"enabled": {"type": "boolean"}, "text": {"type": "string"}}},
+        "notify_emails": {"type": "array", "items": {"type": "string"}}, "shorten_links": {"type": "boolean"}}},
+    "webchat": {"type": "object", "properties": {"autoresponder": {"type": "object", "properties": {
+        "open": {"type": "string"}, "closed": {"type": "string"}}}}},
+    "office_hours": {"type": ["object", "null"]}, "support_email": {"type": ["string", "null"]},
+    "help_text": {"type": ["string", "null"]}, "unread_badge": {"type": "boolean"},
+    "attribution": {"type": "object", "properties": {"sms_window": {"type": "string", "example": "PT24H"}}},
+    "version": {"type": "integer"}}}
 
 
 def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -136,6 +149,14 @@ def document() -> dict[str, Any]:
                                  "name": {"type": "string"}}}}}},
                          "responses": {"201": _answer("the new agent", {"$ref": "#/components/schemas/Agent"}),
                                        "409": _answer("an agent already", _ERROR), **_ERRORS}},
+            },
+            "/api/settings": {
+                "get": {"summary": "The account's settings, defaults filled in (every helpdesk role)",
+                        "security": bearer, "responses": {"200": _answer("the settings", _SETTINGS), **_ERRORS}},
+                "patch": {"summary": "Merge a change into the settings (owner, admin); 400 names the bad field",
+                          "security": bearer,
+                          "requestBody": {"content": {"application/json": {"schema": _SETTINGS}}},
+                          "responses": {"200": _answer("the settings", _SETTINGS), **_ERRORS}},
             },
             "/api/agents/me": {"get": {
                 "summary": "The caller", "security": bearer,

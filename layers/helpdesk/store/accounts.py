@@ -65,19 +65,48 @@ _ACCOUNT_TTL_SECONDS = 60.0
 _account_cache: dict[str, tuple[float, Account]] = {}
 
 
-def get_account(account_id: str) -> Account:
-    """An account's settings (cached a minute per container)."""
+def get_account(account_id: str, *, fresh: bool = False) -> Account:
+    """An account's settings (cached a minute per container; `fresh`: read now, consistently)."""
     hit = _account_cache.get(account_id)
-    if hit and hit[0] > time.monotonic():
+    if hit and hit[0] > time.monotonic() and not fresh:
         return hit[1]
     try:
-        account = Account.get(account_pk(account_id), "ACCOUNT")
+        account = Account.get(account_pk(account_id), "ACCOUNT", consistent_read=fresh)
     except Account.DoesNotExist as exc:
         raise UnknownAddress("no such account") from exc
     except PynamoDBException as error:
         raise transient(error) from error
     _account_cache[account_id] = (time.monotonic() + _ACCOUNT_TTL_SECONDS, account)
     return account
+
+
+def change_settings(account: Account, attributes: dict[str, Any], settings: dict[str, Any]) -> bool:
+    """Write checked settings: the Account's own attributes named in `attributes` (plan,
+    office_hours, support_email, help_text, webchat's autoresponder) and the `settings` map, on
+    condition that the settings are still at the version read. False when they moved meanwhile."""
+    from pynamodb.exceptions import UpdateError
+
+    actions: list[Any] = [Account.settings.set(settings), Account.settings_version.add(1)]
+    for name in ("plan", "support_email", "help_text"):
+        if name in attributes:
+            actions.append(getattr(Account, name).set(attributes[name]))
+    if "office_hours" in attributes:
+        actions.append(Account.office_hours.set(attributes["office_hours"]) if attributes["office_hours"]
+                       else Account.office_hours.remove())
+    if "webchat" in attributes:
+        current = account.autoresponder.as_dict() if account.autoresponder else {}
+        webchat = {**(current.get("webchat") or {}), **attributes["webchat"]["autoresponder"]}
+        actions.append(Account.autoresponder.set({**current, "webchat": webchat}))
+    seen = account.settings_version
+    condition = Account.settings_version.does_not_exist() if seen is None else (Account.settings_version == seen)
+    try:
+        account.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise transient(error) from error
+    _account_cache.pop(account.account_id, None)
+    return True
 
 
 def all_accounts() -> list[Account]:

@@ -121,6 +121,10 @@ class Account(Item, discriminator="account"):
     # "holidays": ["2026-12-25"]}; autoresponder: {"webchat": {"open": "...", "closed": "..."}}
     office_hours: MapAttribute[str, Any] = MapAttribute(null=True)
     autoresponder: MapAttribute[str, Any] = MapAttribute(null=True)
+    # GET/PATCH /api/settings (helpdesk/account_settings.py): auto-close, SMS, unread badge,
+    # attribution; `settings_version` goes up with each change (concurrent changes both land).
+    settings: MapAttribute[str, Any] = MapAttribute(null=True)
+    settings_version = NumberAttribute(null=True)
 
 
 class ChannelAddress(Item, discriminator="channel_address"):
