@@ -172,5 +172,5 @@ def change(who: AgentIdentity, body: Any) -> dict[str, Any]:
         account = accounts.get_account(who.account_id, fresh=True)
         if accounts.change_settings(account, checked, _merged(_plain(account.settings) or {}, {
                 k: v for k, v in checked.items() if k in DEFAULTS})):
-            return settings_json(accounts.get_account(who.account_id, fresh=True))
+            return settings_json(account)  # the update left the item as stored (ALL_NEW)
     raise Transient("the settings kept changing; try again")

@@ -183,17 +183,23 @@ def test_multipart_form_with_attachments_as_a_browser_sends_it() -> None:
     assert form.fields["attachment-count"] == "2"
 
 
-def test_multipart_form_built_with_email_mime() -> None:
+def email_mime_form(*files: MIMEApplication) -> bytes:
+    """The route's fields as a form-data body built by the email package (text parts in base64, LF
+    line ends), then `files`: the body without the envelope's own headers."""
     root = MIMEMultipart("form-data", boundary="mgboundary")
     for name, value in route_fields().items():
         part = MIMEText(value, "plain", "utf-8")
         part.add_header("Content-Disposition", "form-data", name=name)
         root.attach(part)
+    for file in files:
+        root.attach(file)
+    return root.as_bytes().split(b"\n\n", 1)[1]
+
+
+def test_multipart_form_built_with_email_mime() -> None:
     pdf = MIMEApplication(b"%PDF-1.4 receipt", "pdf")
     pdf.add_header("Content-Disposition", "form-data", name="attachment-1", filename="receipt.pdf")
-    root.attach(pdf)
-    data = root.as_bytes()
-    head, body = data.split(b"\n\n", 1)
+    body = email_mime_form(pdf)
     form = mailgun.parse_form("multipart/form-data; boundary=mgboundary", body)
     assert form.subject == "Re: 배송 문의"
     assert [(a.filename, a.content) for a in form.attachments] == [("receipt.pdf", b"%PDF-1.4 receipt")]
@@ -354,12 +360,7 @@ def test_signed_fields_of_a_multipart_form_with_attachments() -> None:
 
 def test_signed_fields_of_a_form_built_with_email_mime_agree_with_the_full_parse() -> None:
     """Text parts in base64 with LF line ends: read as the full parse reads them."""
-    root = MIMEMultipart("form-data", boundary="mgboundary")
-    for name, value in route_fields().items():
-        part = MIMEText(value, "plain", "utf-8")
-        part.add_header("Content-Disposition", "form-data", name=name)
-        root.attach(part)
-    body = root.as_bytes().split(b"\n\n", 1)[1]
+    body = email_mime_form()
     form = mailgun.parse_form("multipart/form-data; boundary=mgboundary", body)
     assert mailgun.signed_fields("multipart/form-data; boundary=mgboundary", body) == (
         form.timestamp, form.token, form.signature) == (TS, TOKEN, sign(KEY, TS, TOKEN))

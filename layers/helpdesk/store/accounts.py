@@ -9,7 +9,7 @@ from pynamodb.exceptions import PynamoDBException
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel, profile_id_for
 from helpdesk.errors import BadRequest, UnknownAddress
-from helpdesk.store.failures import transient
+from helpdesk.store.failures import applied, transient
 from helpdesk.store.keys import contact_pk, profile_pk, ref_pk
 from helpdesk.store.models import Account, ChannelAddress, Contact, Item, MessageRef, Profile, account_pk
 from helpdesk.store.transact import Transaction
@@ -84,8 +84,6 @@ def change_settings(account: Account, attributes: dict[str, Any], settings: dict
     """Write checked settings: the Account's own attributes named in `attributes` (plan,
     office_hours, support_email, help_text, webchat's autoresponder) and the `settings` map, on
     condition that the settings are still at the version read. False when they moved meanwhile."""
-    from pynamodb.exceptions import UpdateError
-
     actions: list[Any] = [Account.settings.set(settings), Account.settings_version.add(1)]
     for name in ("plan", "support_email", "help_text"):
         if name in attributes:
@@ -99,12 +97,8 @@ def change_settings(account: Account, attributes: dict[str, Any], settings: dict
         actions.append(Account.autoresponder.set({**current, "webchat": webchat}))
     seen = account.settings_version
     condition = Account.settings_version.does_not_exist() if seen is None else (Account.settings_version == seen)
-    try:
-        account.update(actions=actions, condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise transient(error) from error
+    if not applied(account, actions, condition):
+        return False
     _account_cache.pop(account.account_id, None)
     return True
 

@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
 from helpdesk.errors import Conflict, Forbidden
-from helpdesk.store.failures import transient
+from helpdesk.store.failures import applied, transient
 from helpdesk.store.keys import index_actions, index_keys, ticket_pk, version_is
 from helpdesk.store.models import Agent, Item, Membership, Rota, Ticket, account_pk
 from helpdesk.store.transact import Transaction
@@ -140,14 +140,8 @@ def sign_off(account_id: str, agent_id: str) -> Agent:
 def expire_presence(agent: Agent) -> bool:
     """Mark an agent whose heartbeats stopped offline, unless a heartbeat came meanwhile. Their next
     heartbeat then counts as coming online (and hands them the waiting tickets)."""
-    try:
-        agent.update(actions=[Agent.online.set(False)],
-                     condition=(Agent.online == True) & (Agent.presence_at == agent.presence_at))  # noqa: E712
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise transient(error) from error
-    return True
+    return applied(agent, [Agent.online.set(False)],
+                   (Agent.online == True) & (Agent.presence_at == agent.presence_at))  # noqa: E712
 
 
 def change_agent(account_id: str, agent_id: str, actions: list[Action], *, by: str, by_roles: tuple[str, ...],

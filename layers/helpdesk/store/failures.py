@@ -42,5 +42,21 @@ def read_cancellation(error: TransactWriteError) -> Cancelled:
     return Cancelled(codes, images)
 
 
+def applied(item: Any, actions: list[Any], condition: Any) -> bool:
+    """One conditional UpdateItem: True when it was written, False when its condition did not hold;
+    anything else (throttling, an outage) is Transient."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise transient(error) from error
+    except PynamoDBException as error:
+        raise transient(error) from error
+    return True
+
+
 def transient(error: PynamoDBException) -> Transient:
     return Transient(f"storage unavailable ({error.cause_response_code or 'no response'})")

@@ -9,13 +9,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from pynamodb.exceptions import GetError, PynamoDBException, QueryError, UpdateError
+from pynamodb.exceptions import GetError, PynamoDBException, QueryError
 from pynamodb.expressions.update import Action
 
 from helpdesk.conversation import Channel, Status
 from helpdesk.errors import BadRequest, NotFound
 from helpdesk.followup import TicketTimes, next_due
-from helpdesk.store.failures import transient
+from helpdesk.store.failures import applied, transient
 from helpdesk.store.keys import (
     UNASSIGNED,
     index_actions,
@@ -187,15 +187,8 @@ def _apply(ticket: Ticket, fields: dict[str, Any]) -> list[Action]:
 def change(ticket: Ticket, actions: list[Action] | None = None, **fields: Any) -> Ticket | None:
     """Apply `fields` (None removes) and `actions` to `ticket` if nothing wrote it since it was read
     (its version), keeping its due-work index right; None when it changed meanwhile."""
-    seen = ticket.version
     all_actions = [*(actions or []), *_apply(ticket, fields)]
-    try:
-        ticket.update(actions=all_actions, condition=version_is(seen))
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return None
-        raise transient(error) from error
-    return ticket
+    return ticket if applied(ticket, all_actions, version_is(ticket.version)) else None
 
 
 def edit_ticket(ticket: Ticket, edits: dict[str, Any], now: str) -> Ticket | None:
@@ -272,10 +265,4 @@ def claim_delivery(message: Message, now: str, stale_before: str) -> bool:
     delivery = Message.extra["delivery"]
     claimed_at = Message.extra["claimed_at"]
     condition = (delivery == "failed") | ((delivery == "queued") & (claimed_at < stale_before))
-    try:
-        message.update(actions=[delivery.set("queued"), claimed_at.set(now)], condition=condition)
-    except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise transient(error) from error
-    return True
+    return applied(message, [delivery.set("queued"), claimed_at.set(now)], condition)
