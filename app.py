@@ -8,7 +8,7 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import Request
 
-from functions import assignment, autoclose
+from functions import assignment, autoclose, links
 from functions.webhooks import email, instagram, sms, webchat, whatsapp
 from helpdesk import account_settings, agents, auth, openapi, replies, workspace
 from helpdesk.errors import HelpdeskError
@@ -17,7 +17,7 @@ from helpdesk.settings import ConfigurationError
 
 app = Chalice(app_name="helpdesk")
 app.api.cors = True  # the agent UI may be served from another origin; tokens travel in a header
-for blueprint in (sms.bp, whatsapp.bp, instagram.bp, email.bp, webchat.bp, assignment.bp, autoclose.bp):
+for blueprint in (sms.bp, whatsapp.bp, instagram.bp, email.bp, webchat.bp, assignment.bp, autoclose.bp, links.bp):
     app.register_blueprint(blueprint)
 
 

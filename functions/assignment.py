@@ -1,5 +1,5 @@
-"""Assignment Lambda: the table's stream records (forwarded by the EventBridge Pipe onto SQS), round
-robin over online agents, partial batch failures."""
+"""Assignment Lambda (the worker): the table's stream records (forwarded by the EventBridge Pipe onto
+SQS): round robin over online agents, and the SMS automations; partial batch failures."""
 from __future__ import annotations
 
 import json
@@ -9,11 +9,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
-from helpdesk import assignment
+from helpdesk import assignment, automations
 from helpdesk.errors import BadRequest
 from helpdesk.observability import logger
 from helpdesk.store.stream import change_of
-from helpdesk.ticket_events import event_of
+from helpdesk.ticket_events import InboundSms, event_of
 
 bp = Blueprint(__name__)
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -33,7 +33,10 @@ def record_handler(record: SQSRecord) -> None:
         if event is None:
             logger.debug("stream record of no interest", extra={"message_id": record.message_id})
             continue
-        assignment.on_event(event)
+        if isinstance(event, InboundSms):
+            automations.on_inbound_sms(event)
+        else:
+            assignment.on_event(event)
 
 
 @bp.on_sqs_message(queue_arn=QUEUE_ARN_PLACEHOLDER, batch_size=10, name="assignment")

@@ -1,5 +1,6 @@
-"""Scheduled sweep Lambda (every minute): snoozed tickets whose time has come, and the web-chat
-follow-up email. Idempotent: every step is a conditional write, so overlapping runs agree."""
+"""Scheduled sweep Lambda (every minute): snoozed tickets whose time has come, the web-chat
+follow-up email, and auto-close of tickets whose customer has been silent for the account's period.
+Idempotent: every step is a conditional write, so overlapping runs agree."""
 from __future__ import annotations
 
 from typing import Any

@@ -125,6 +125,10 @@ def deploy(translated: dict[str, Any], parameters: dict[str, str], endpoint: str
     dropped += sorted(n for n, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Permission"
                       and any(references_any(r["Properties"].get("SourceArn"), dropped)))
     for name in dropped:
+        if template["Resources"][name]["Type"] == "AWS::ApiGateway::RestApi":
+            # Not deployed here, but its id is part of URLs the functions are told (the webhook
+            # base URL the API gives Twilio for status callbacks and uses in shortened links).
+            refs.setdefault(name, "a1b2c3d4e5")
         del template["Resources"][name]
     template.pop("Outputs", None)  # they name dropped resources
     for resource in template["Resources"].values():
@@ -328,14 +332,17 @@ def run_function(deployment: Deployment, function: str, events: list[dict[str, A
 # The function directories of events/ and the function each one's samples are for.
 EVENT_FUNCTIONS = {"sms": "SmsWebhook", "whatsapp": "WhatsappWebhook", "instagram": "InstagramWebhook",
                    "email": "EmailWebhook", "webchat": "WebchatWebhook", "assignment": "Assignment",
-                   "autoclose": "Autoclose", "api": "APIHandler"}
+                   "autoclose": "Autoclose", "api": "APIHandler", "links": "LinkRedirect"}
 # What each event must answer (an API Gateway statusCode, else 200; the rest: no exception, no batch failures).
 EXPECTED_STATUS = {"webchat/session-anonymous.json": 201, "(owner invites an agent)": 201,
-                   "(reply on an email ticket)": 201}
+                   "(reply on an email ticket)": 201,
+                   "links/click.json": 302}  # the demo data's link (the local stack's seeding)
 SECRET_PARAMETERS = {"TwilioAuthTokenParameter": "twilio_auth_token", "MetaAppSecretParameter": "meta_app_secret",
                      "MetaVerifyTokenParameter": "meta_verify_token",
                      "MailgunSigningKeyParameter": "mailgun_signing_key",
-                     "WebchatSecretParameter": "webchat_secret", "WebchatSessionKeyParameter": "webchat_session_key"}
+                     "WebchatSecretParameter": "webchat_secret", "WebchatSessionKeyParameter": "webchat_session_key",
+                     "WhatsappAccessTokenParameter": "whatsapp_access_token",
+                     "InstagramAccessTokenParameter": "instagram_access_token"}
 
 # The local stack's own seeding (its _seed uses nothing of the stack object), on the deployed table and pool.
 _SEED = r"""

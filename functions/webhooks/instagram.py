@@ -5,7 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from helpdesk import clock, intake, settings
+from helpdesk import clock, delivery, intake, settings
 from helpdesk.conversation import Channel
 from helpdesk.providers import http, meta
 from helpdesk.store.inbound import TicketStore
@@ -30,4 +30,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         TicketStore.mark_deleted(owners[delete.account_address], Channel.INSTAGRAM, delete.provider_message_id)
     skipped = batch.skipped + len(batch.messages) + len(batch.deletes) - len(messages) - len(deletes)
     intake.log_skipped("instagram", skipped)
+    delivery.apply(batch.reports)
     return http.json_response(200, {"received": len(messages), "deleted": len(deletes), "skipped": skipped})

@@ -5,7 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
-from helpdesk import clock, intake, settings
+from helpdesk import clock, delivery, intake, settings
 from helpdesk.conversation import Channel
 from helpdesk.providers import http, meta
 
@@ -25,4 +25,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         intake.receive(message)
     skipped = batch.skipped + len(batch.messages) - len(taken)
     intake.log_skipped("whatsapp", skipped)
-    return http.json_response(200, {"received": len(taken), "statuses": batch.statuses, "skipped": skipped})
+    delivery.apply(batch.statuses)
+    return http.json_response(200, {"received": len(taken), "statuses": len(batch.statuses), "skipped": skipped})

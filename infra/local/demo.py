@@ -10,6 +10,11 @@ WHATSAPP_PHONE_NUMBER_ID = "109876543210987"
 WHATSAPP_DISPLAY_NUMBER = "+14155550101"
 INSTAGRAM_ACCOUNT_ID = "17841400000000001"
 SUPPORT_EMAIL = "support@demo-store.example"
+TWILIO_ACCOUNT_SID = "AC" + "5" * 32  # the AccountSid of the SMS samples in events/
+META_GRAPH_VERSION = "v25.0"  # pinned: available until 2028-07 (research/wave2-facts.md §1)
+# A shortened link the demo data holds (events/links/click.json follows it).
+LINK_CODE = "dEm0L1nk"
+LINK_URL = "https://demo-store.example/orders/1001"
 TABLE_NAME = "helpdesk"
 QUEUE_NAME = "helpdesk-ticket-events"
 MAIL_BUCKET = "helpdesk-mail"
@@ -30,6 +35,9 @@ SECRETS = {
     "mailgun_signing_key": "local-mailgun-signing-key",
     "webchat_secret": "local-webchat-secret-for-the-demo-stack",
     "webchat_session_key": "local-webchat-session-key-of-the-service",
+    # What the send clients present to the local stand-ins of WhatsApp Cloud and Instagram (infra/local/standins.py).
+    "whatsapp_access_token": "local-whatsapp-access-token",
+    "instagram_access_token": "local-instagram-access-token",
 }
 
 

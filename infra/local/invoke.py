@@ -27,6 +27,14 @@ def environment(info: dict[str, Any]) -> dict[str, str]:
         "WEBCHAT_SECRET": info["webchat_secret"],
         "WEBCHAT_SESSION_KEY": info["webchat_session_key"], "DEFAULT_ACCOUNT_ID": info["account_id"],
         "MAIL_BUCKET": info.get("mail_bucket", ""),
+        # The senders talk to the stack's stand-ins; links and status callbacks point at its gateway.
+        **({name: info["outbox_url"].removesuffix("/outbox")
+            for name in ("TWILIO_API_URL", "META_GRAPH_URL", "INSTAGRAM_GRAPH_URL")} if info.get("outbox_url") else {}),
+        "TWILIO_ACCOUNT_SID": info.get("twilio_account_sid", ""),
+        "WHATSAPP_ACCESS_TOKEN": info.get("whatsapp_access_token", ""),
+        "INSTAGRAM_ACCESS_TOKEN": info.get("instagram_access_token", ""),
+        "META_GRAPH_VERSION": info.get("meta_graph_version", "v25.0"),
+        "LINK_BASE_URL": info["api_url"], "WEBHOOK_BASE_URL": info["api_url"],
     }
 
 

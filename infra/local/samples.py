@@ -40,12 +40,12 @@ def gateway(method: str, path: str, body: str | None, headers: dict[str, str],
     }
 
 
-def twilio(params: dict[str, str]) -> dict[str, Any]:
-    url = f"https://{HOST}/{STAGE}/webhooks/sms"
+def twilio(params: dict[str, str], path: str = "/webhooks/sms") -> dict[str, Any]:
+    url = f"https://{HOST}/{STAGE}{path}"
     signed = url + "".join(k + params[k] for k in sorted(params))
     sig = base64.b64encode(hmac.new(demo.SECRETS["twilio_auth_token"].encode(), signed.encode(),
                                     hashlib.sha1).digest()).decode()
-    return gateway("POST", "/webhooks/sms", urllib.parse.urlencode(params),
+    return gateway("POST", path, urllib.parse.urlencode(params),
                    {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig,
                     "User-Agent": "TwilioProxy/1.1"})
 
@@ -84,12 +84,18 @@ FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 SES_MESSAGE_ID = "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1"
 
 
-def instagram(message: dict[str, Any], echo: bool = False) -> dict[str, Any]:
+def instagram(message: dict[str, Any], echo: bool = False, read: str | None = None) -> dict[str, Any]:
+    """A DM (or the brand's echo); with `read`, the customer's read receipt of our message `read`."""
     user = "1254459154682919"
     sender, recipient = (demo.INSTAGRAM_ACCOUNT_ID, user) if echo else (user, demo.INSTAGRAM_ACCOUNT_ID)
-    payload = {"object": "instagram", "entry": [{"id": demo.INSTAGRAM_ACCOUNT_ID, "time": 1795000000123, "messaging": [{
-        "sender": {"id": sender}, "recipient": {"id": recipient}, "timestamp": 1795000000000,
-        "message": {**message, **({"is_echo": True} if echo else {})}}]}]}
+    event: dict[str, Any] = {"sender": {"id": sender}, "recipient": {"id": recipient}, "timestamp": 1795000000000,
+                             "message": {**message, **({"is_echo": True} if echo else {})}}
+    if read is not None:
+        event = {"sender": {"id": user}, "recipient": {"id": demo.INSTAGRAM_ACCOUNT_ID}, "timestamp": 1795000200000,
+                 "read": {"mid": read}}
+    payload = {"object": "instagram", "entry": [{"id": demo.INSTAGRAM_ACCOUNT_ID,
+                                                 "time": 1795000200123 if read else 1795000000123,
+                                                 "messaging": [event]}]}
     raw = json.dumps(payload, separators=(",", ":"))
     sig = "sha256=" + hmac.new(demo.SECRETS["meta_app_secret"].encode(), raw.encode(), hashlib.sha256).hexdigest()
     return gateway("POST", "/webhooks/instagram", raw, {"Content-Type": "application/json",
@@ -175,7 +181,8 @@ def samples() -> dict[str, Any]:
         "sms/status-callback.json": twilio({"MessageSid": "SMsample0000000000000000000000099",
                                             "SmsSid": "SMsample0000000000000000000000099", "MessageStatus": "delivered",
                                             "SmsStatus": "delivered", "AccountSid": "AC" + "5" * 32,
-                                            "From": demo.SMS_NUMBER, "To": CUSTOMER, "ApiVersion": "2010-04-01"}),
+                                            "From": demo.SMS_NUMBER, "To": CUSTOMER, "ApiVersion": "2010-04-01"},
+                                           path="/webhooks/sms/status"),
         "whatsapp/verify.json": gateway("GET", "/webhooks/whatsapp", None, {}, query={
             "hub.mode": "subscribe", "hub.verify_token": demo.SECRETS["meta_verify_token"],
             "hub.challenge": "1158201444"}),
@@ -200,6 +207,9 @@ def samples() -> dict[str, Any]:
             "id": "17858893269000001", "url": "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=17858893269000001"}}}),
         "instagram/echo.json": instagram({"mid": MID + "3", "text": "Yes, we do!"}, echo=True),
         "instagram/delete.json": instagram({"mid": MID + "2", "is_deleted": True}),
+        "instagram/read.json": instagram({}, read=MID + "3"),
+        "links/click.json": gateway("GET", f"/l/{demo.LINK_CODE}", None, {"User-Agent": "Mozilla/5.0"},
+                                    path_params={"code": demo.LINK_CODE}, resource="/l/{code}"),
         "email/mailgun-mime.json": mailgun_mime(MIME),
         "email/ses-receipt.json": ses_receipt(),
         "webchat/session-anonymous.json": webchat({}, token=False),

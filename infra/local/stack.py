@@ -28,7 +28,10 @@ def _environment(endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "TABLE_NAME": demo.TABLE_NAME,
-        "TWILIO_AUTH_TOKEN": demo.SECRETS["twilio_auth_token"],
+        "TWILIO_AUTH_TOKEN": demo.SECRETS["twilio_auth_token"], "TWILIO_ACCOUNT_SID": demo.TWILIO_ACCOUNT_SID,
+        "WHATSAPP_ACCESS_TOKEN": demo.SECRETS["whatsapp_access_token"],
+        "INSTAGRAM_ACCESS_TOKEN": demo.SECRETS["instagram_access_token"],
+        "META_GRAPH_VERSION": demo.META_GRAPH_VERSION,
         "META_APP_SECRET": demo.SECRETS["meta_app_secret"],
         "META_VERIFY_TOKEN": demo.SECRETS["meta_verify_token"],
         "MAILGUN_SIGNING_KEY": demo.SECRETS["mailgun_signing_key"],
@@ -50,6 +53,7 @@ class LocalStack:
         self.schedules: list[Any] = []
         self.pipe: Any = None
         self.presence: Any = None
+        self.standins: Any = None
         # The deployed sweep runs every minute; locally a shorter period keeps demos brisk.
         self.sweep_seconds = float(os.environ.get("HELPDESK_SWEEP_SECONDS", "15"))
         self.info: dict[str, Any] = {}
@@ -59,6 +63,13 @@ class LocalStack:
         os.environ.update(_environment(self.moto.url))
         for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             os.environ.pop(var, None)
+        from infra.local.standins import StandIns
+
+        # The providers the stack sends through, up before anything (the demo data included) could
+        # send: their base URLs are settings of the send clients. The webhooks they report delivery
+        # to are the gateway's, whose address is known before it listens unless its port is 0.
+        self.standins = StandIns(f"http://{self.host}:{self.port}", self.host).start()
+        os.environ.update(self.standins.environment())
         import boto3
 
         def client(service: str) -> Any:
@@ -93,6 +104,9 @@ class LocalStack:
 
         self.http = serve(Gateway(app), self.host, self.port)
         self.port = self.http.server_address[1]
+        self.standins.api_url = f"http://{self.host}:{self.port}"
+        # Where the replies' links and Twilio's status callbacks point: this gateway.
+        os.environ.update({"LINK_BASE_URL": self.standins.api_url, "WEBHOOK_BASE_URL": self.standins.api_url})
         threading.Thread(target=self.http.serve_forever, name="gateway", daemon=True).start()
         sqs = client("sqs")
         from chalice.app import ScheduledEventConfig, SQSEventConfig
@@ -142,6 +156,9 @@ class LocalStack:
             if person.helpdesk:  # the analyst is a user of the pool, never invited to the helpdesk
                 agents.put_agent(demo.ACCOUNT_ID, user.sub, name=person.name, role=person.role,
                                  email=f"{person.username}@demo-store.example", online=person.online)
+        from helpdesk.store import links
+
+        links.put_links([links.NewLink(demo.LINK_CODE, demo.ACCOUNT_ID, demo.LINK_URL, clock.now_iso())])
         for customer in demo.CUSTOMERS:
             accounts.put_customer(demo.ACCOUNT_ID, Channel.SMS, customer.phone, customer.name, customer.sms_consent)
             for text in customer.messages:
@@ -163,6 +180,8 @@ class LocalStack:
                 "email": demo.SUPPORT_EMAIL,
             },
             "tokens": tokens,
+            "outbox_url": self.standins.url + "/outbox",
+            "twilio_account_sid": demo.TWILIO_ACCOUNT_SID, "meta_graph_version": demo.META_GRAPH_VERSION,
             "mail_bucket": demo.MAIL_BUCKET,
             "cognito": {"user_pool_id": pool.pool_id, "client_id": pool.client_id, "jwks_url": pool.jwks_url},
             "pid": os.getpid(),
@@ -175,6 +194,8 @@ class LocalStack:
         tmp.replace(self.state_file)
 
     def stop(self) -> None:
+        if self.standins is not None:  # first: a delivery report in flight still finds the gateway up
+            self.standins.stop()
         if self.presence is not None:
             self.presence.stop()
         if self.pipe is not None:

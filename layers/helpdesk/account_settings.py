@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "sms": {"autoresponder": {"enabled": False, "text": ""}, "notify_emails": [], "shorten_links": True},
     "unread_badge": True,
     "attribution": {"sms_window": "PT24H"},
+    # Instagram lets a person (never a bot) answer up to 7 days after the customer's last message
+    # with the HUMAN_AGENT tag, once Meta has approved the app for it: off until the brand says so.
+    "instagram": {"human_agent_tag": False},
 }
 MAX_TEXT = 1_000
 MAX_NOTIFY = 20
@@ -93,6 +96,10 @@ def _checked(body: Any) -> dict[str, Any]:
         if "sms_window" in attribution:
             duration_seconds(attribution["sms_window"], "attribution.sms_window")
             out["attribution"] = {"sms_window": attribution["sms_window"]}
+    if "instagram" in top:
+        instagram = _object(top["instagram"], "instagram", {"human_agent_tag"})
+        if "human_agent_tag" in instagram:
+            out["instagram"] = {"human_agent_tag": _bool(instagram["human_agent_tag"], "instagram.human_agent_tag")}
     return out
 
 
@@ -149,12 +156,17 @@ def _plain(value: Any) -> Any:
 
 
 def settings_json(account: Account) -> dict[str, Any]:
-    stored = _plain(account.settings) or {}
     autoresponder = (_plain(account.autoresponder) or {}).get("webchat") or {}
-    return {**_merged(DEFAULTS, stored), "plan": account.plan or "helpdesk",
+    return {**of(account), "plan": account.plan or "helpdesk",
             "office_hours": _plain(account.office_hours), "support_email": account.support_email,
             "help_text": account.help_text, "webchat": {"autoresponder": dict(autoresponder)},
             "version": int(account.settings_version or 0)}
+
+
+def of(account: Account) -> dict[str, Any]:
+    """The `settings` map of an account as the automations read it: the defaults, merged with what
+    the account changed."""
+    return _merged(DEFAULTS, _plain(account.settings) or {})
 
 
 def read(who: AgentIdentity) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass, replace
 
-from helpdesk import keywords
+from helpdesk import keywords, spam
 from helpdesk.conversation import (
     PER_CUSTOMER_CHANNELS,
     Action,
@@ -217,8 +217,21 @@ def _write(plan: Plan, attempt: Try) -> Outcome:
                              quiet=attempt.action is Action.STORE_ONLY or msg.direction != "inbound")
 
 
+def _screened(msg: InboundMessage) -> InboundMessage:
+    """SMS, WhatsApp, Instagram and web chat get the spam heuristics (email comes with SES's
+    verdicts): a new ticket from spam starts in the Spam view, unassigned, and is never answered."""
+    if msg.direction != "inbound" or msg.spam or msg.channel.value not in spam.CHANNELS:
+        return msg
+    verdict = spam.check(msg.body, channel=msg.channel.value, media_count=len(msg.media))
+    if not verdict.spam:
+        return msg
+    count("spam_detected")
+    return replace(msg, spam=True, extra={**msg.extra, "spam": ",".join(verdict.reasons) or "heuristics"})
+
+
 def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = None) -> Ingested:
     """Store `msg` once. Safe to call again with the same message: a replay writes nothing."""
+    msg = _screened(msg)
     plan = PLANS[msg.channel](store or TicketStore(), account_id, msg)
     attempt = plan.first()
     for round_ in range(MAX_ATTEMPTS):

@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from helpdesk import roles
+from helpdesk import reply_rules, roles
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.conversation import Status
@@ -28,7 +28,20 @@ def ticket_json(t: Ticket) -> dict[str, Any]:
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
             "message_count": int(t.message_count or 0), "version": int(t.version or 0),
-            "assignment_reason": t.assignment_reason}
+            "assignment_reason": t.assignment_reason, "auto_closed": bool(t.auto_closed),
+            # WhatsApp and Instagram: when the customer-service window closes and the hours left.
+            "reply_window": reply_rules.window_json(t.channel, t.last_inbound_at, dt.datetime.now(dt.UTC),
+                                                    human_agent_tag=_human_agent_tag(t))}
+
+
+def _human_agent_tag(t: Ticket) -> bool:
+    """Instagram's longer window, when the account turned it on (its settings are cached a minute)."""
+    if t.channel != "instagram":
+        return False
+    from helpdesk import account_settings
+    from helpdesk.store import accounts
+
+    return bool(account_settings.of(accounts.get_account(t.account_id))["instagram"]["human_agent_tag"])
 
 
 def message_json(m: Message) -> dict[str, Any]:
@@ -41,9 +54,13 @@ def message_json(m: Message) -> dict[str, Any]:
         out["automatic"] = True
     if m.story:
         out["story"] = m.story.as_dict() if hasattr(m.story, "as_dict") else dict(m.story)
-    delivery = (m.extra.as_dict() if hasattr(m.extra, "as_dict") else dict(m.extra or {})).get("delivery")
-    if m.direction == "outbound" and delivery:
-        out["delivery"] = delivery
+    extra = m.extra.as_dict() if hasattr(m.extra, "as_dict") else dict(m.extra or {})
+    if m.direction == "outbound" and extra.get("delivery"):
+        out["delivery"] = extra["delivery"]
+        if extra.get("read_at"):
+            out["read"] = True
+        if extra["delivery"] == "failed" and extra.get("error"):
+            out["delivery_error"] = extra["error"]
     return out
 
 
@@ -68,7 +85,26 @@ def list_tickets(who: AgentIdentity, params: dict[str, str]) -> dict[str, Any]:
 def ticket_detail(who: AgentIdentity, ticket_id: str) -> dict[str, Any]:
     ticket = ticket_store.get_ticket(who.account_id, ticket_id)
     messages = ticket_store.latest_messages(who.account_id, ticket_id, 50)
-    return {**ticket_json(ticket), "messages": [message_json(m) for m in messages]}
+    return {**ticket_json(ticket), **reply_state(ticket), "messages": [message_json(m) for m in messages]}
+
+
+def reply_state(ticket: Ticket) -> dict[str, Any]:
+    """Whether an agent may answer now and, if not, why: shown before anyone types (the same rules
+    the reply itself is held to; the consent is read here, and checked again when the reply is stored)."""
+    from helpdesk import account_settings
+    from helpdesk.store import accounts
+
+    tag = bool(account_settings.of(accounts.get_account(ticket.account_id))["instagram"]["human_agent_tag"])
+    now = dt.datetime.now(dt.UTC)
+    verdict = reply_rules.check(ticket.channel, ticket.last_inbound_at, now, human_agent_tag=tag)
+    field = reply_rules.CONSENT_FIELD.get(ticket.channel)
+    if verdict.allowed and field and ticket.profile_id:
+        profile = accounts.get_profile(ticket.account_id, ticket.profile_id)
+        consent = getattr(profile, field) if profile else None
+        if not reply_rules.consent_ok(ticket.channel, consent):
+            verdict = reply_rules.Verdict(False, reply_rules.consent_refusal(ticket.channel, consent))
+    return {"reply_window": reply_rules.window_json(ticket.channel, ticket.last_inbound_at, now, human_agent_tag=tag),
+            "can_reply": {"allowed": verdict.allowed, "reason": verdict.reason}}
 
 
 def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:

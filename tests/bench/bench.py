@@ -566,7 +566,8 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "aws_calls_per_inbound_email", "aws_calls_per_inbound_instagram", "aws_calls_per_inbound_webchat",
                  "aws_calls_per_new_email_ticket", "aws_calls_per_new_instagram_ticket",
                  "aws_calls_per_new_webchat_ticket", "events_redelivered_under_faults",
-                 "tickets_under_faults", "assignments_under_faults", "unsigned_mail_reject_ms"):
+                 "tickets_under_faults", "assignments_under_faults", "unsigned_mail_reject_ms",
+                 "aws_calls_per_agent_reply", "provider_calls_per_reply", "sweep_items_read_per_due_ticket"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
 
@@ -602,6 +603,15 @@ def main() -> None:
         requests = RequestLog().install()
         counts = count_requests(requests)
         counts.update(count_other_channels(requests))
+        from tests.bench import replies
+        from tests.providers import sms_event, sms_params
+
+        reply_figures = replies.measure(requests, TWILIO_TOKEN,
+                                        lambda frm, to, body: sms_event(TWILIO_TOKEN, sms_params(frm, to, body)))
+        reply_calls = reply_figures.pop("_calls")
+        log(f"aws_calls_per_agent_reply: {reply_figures['aws_calls_per_agent_reply']} "
+            f"[{', '.join(f'{s}:{op}' for s, op in reply_calls)}]")
+        counts.update(reply_figures)
         log(f"requests counted at {time.perf_counter() - started:.0f} s")
         ingest = measure_ingest(Floor(server.url, FLOOR_ACCOUNT), Events(server.url, product_queue), repeats)
         log(f"ingest measured at {time.perf_counter() - started:.0f} s")
@@ -610,6 +620,10 @@ def main() -> None:
         ingest.update(faults.measure(server))
         ingest.update(measure_unsigned_mail())
         log(f"faults measured at {time.perf_counter() - started:.0f} s")
+        from tests.bench import sweep
+
+        counts.update(sweep.measure())  # last: its 100,000 tickets would crowd the pipes above
+        log(f"sweep measured at {time.perf_counter() - started:.0f} s")
     finally:
         server.stop()
     _emit_all(counts, imports, ingest)

@@ -113,7 +113,7 @@ def wait_for(predicate: Any, timeout: float = 20) -> Any:
 
 def test_contract_check_passes_for_every_built_surface(stack: dict[str, Any]) -> None:
     # The shared checker reads .local/stack.json from its working directory.
-    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings"]
+    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies"]
     out = subprocess.run([sys.executable, str(CONTRACT_CHECK), *groups], cwd=stack["_workdir"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -196,7 +196,8 @@ SAMPLES = [  # (function, event file), in an order where each finds what it need
     ("whatsapp_webhook", "whatsapp/verify.json"), ("whatsapp_webhook", "whatsapp/text.json"),
     ("whatsapp_webhook", "whatsapp/image.json"), ("whatsapp_webhook", "whatsapp/status.json"),
     ("instagram_webhook", "instagram/dm.json"), ("instagram_webhook", "instagram/story-reply.json"),
-    ("instagram_webhook", "instagram/echo.json"), ("instagram_webhook", "instagram/delete.json"),
+    ("instagram_webhook", "instagram/echo.json"), ("instagram_webhook", "instagram/read.json"),
+    ("instagram_webhook", "instagram/delete.json"), ("link_redirect", "links/click.json"),
     ("email_webhook", "email/mailgun-mime.json"), ("email_webhook", "email/ses-receipt.json"),
     ("webchat_webhook", "webchat/session-anonymous.json"), ("webchat_webhook", "webchat/message.json"),
     ("webchat_webhook", "webchat/presence-offline.json"), ("assignment", "assignment/ticket-created.json"),
@@ -218,7 +219,76 @@ def test_every_sample_event_invokes_its_function_against_the_stack(stack: dict[s
         # The answer is the last thing printed, indented; log lines (one JSON object each) may precede it.
         start = out.stdout.rfind("\n{\n") + 1 if "\n{\n" in out.stdout else out.stdout.index("{")
         answer = json.loads(out.stdout[start:])
-        if "statusCode" in answer:
+        if "statusCode" in answer and function == "link_redirect":  # a redirect, to the demo link's page
+            assert answer["statusCode"] == 302, f"{function} {event}: {answer}"
+        elif "statusCode" in answer:
             assert 200 <= answer["statusCode"] < 300, f"{function} {event}: {answer}"
         elif "batchItemFailures" in answer:
             assert answer["batchItemFailures"] == [], f"{function} {event}: {answer}"
+
+
+def _no_redirect_get(url: str) -> tuple[int, dict[str, str]]:
+    class Keep(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    try:
+        with urllib.request.build_opener(Keep).open(url, timeout=30) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}
+
+
+def test_an_sms_reply_goes_out_through_the_twilio_stand_in_and_its_delivery_comes_back(
+        stack: dict[str, Any]) -> None:
+    """Over HTTP, as a brand's agent and Twilio would: the reply leaves through the client code to the
+    stand-in, which reports `sent` then `delivered`, signed, to /webhooks/sms/status; the link in it
+    is shortened and its redirect counted."""
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    for text in ("START", "Where is my parcel?"):
+        assert send_sms(stack, frm, text)[0] == 200
+    ticket = ticket_of(stack, frm)
+    status, message = api(stack, "POST", f"/api/tickets/{ticket['id']}/messages", "support",
+                          {"type": "reply", "body": "Track it at https://demo-store.example/track/1001 today"})
+    assert status == 201 and message["delivery"] in ("sent", "delivered"), message
+    _, _, outbox = http("GET", stack["outbox_url"] + "?to=" + urllib.parse.quote(frm))
+    [sent] = json.loads(outbox)["items"]
+    assert sent["channel"] == "sms" and sent["body"].startswith("Track it at " + stack["api_url"] + "/l/")
+
+    def delivered() -> bool:
+        _, detail = api(stack, "GET", f"/api/tickets/{ticket['id']}")
+        return [m.get("delivery") for m in detail["messages"] if m["direction"] == "outbound"] == ["delivered"]
+
+    wait_for(delivered)
+    short = sent["body"].split(" ")[3]
+    status, headers = _no_redirect_get(short)
+    assert (status, headers.get("location")) == (302, "https://demo-store.example/track/1001")
+
+
+def test_an_sms_reply_without_consent_is_refused_and_nothing_leaves(stack: dict[str, Any]) -> None:
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    assert send_sms(stack, frm, "hello, is this the shop?")[0] == 200
+    ticket = ticket_of(stack, frm)
+    status, body = api(stack, "POST", f"/api/tickets/{ticket['id']}/messages", "support",
+                       {"type": "reply", "body": "Hi!"})
+    assert status == 409 and "not subscribed" in body["error"]
+    _, _, outbox = http("GET", stack["outbox_url"] + "?to=" + urllib.parse.quote(frm))
+    assert json.loads(outbox)["items"] == []
+
+
+def test_auto_close_closes_a_silent_ticket_on_the_local_sweep(stack: dict[str, Any]) -> None:
+    """Last in this file: while it runs, every open ticket silent for two seconds closes."""
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    assert send_sms(stack, frm, "any news on my refund?")[0] == 200
+    ticket = ticket_of(stack, frm)
+    status, _ = api(stack, "PATCH", "/api/settings", "owner", {"auto_close": {"enabled": True, "after": "PT2S"}})
+    assert status == 200
+    try:
+        def closed() -> Any:
+            _, t = api(stack, "GET", f"/api/tickets/{ticket['id']}")
+            return t if t["status"] == "closed" else None
+
+        found = wait_for(closed, timeout=45)  # the local sweep runs every 15 s
+        assert found["auto_closed"] is True
+    finally:
+        api(stack, "PATCH", "/api/settings", "owner", {"auto_close": {"enabled": False}})

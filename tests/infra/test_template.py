@@ -177,11 +177,16 @@ META_SECRETS = {"MetaAppSecretParameter", "MetaVerifyTokenParameter"}
 SECRETS_OF_WEBHOOK = {"sms": {"TwilioAuthTokenParameter"}, "whatsapp": META_SECRETS, "instagram": META_SECRETS,
                       "webchat": {"WebchatSecretParameter", "WebchatSessionKeyParameter"},
                       "email": {"MailgunSigningKeyParameter"}}
+# The functions that send to customers hold the senders' credentials: the agent API (replies on
+# every channel) and the worker (the SMS autoresponder, through Twilio).
+SENDING_SECRETS = {"APIHandler": {"TwilioAuthTokenParameter", "WhatsappAccessTokenParameter",
+                                  "InstagramAccessTokenParameter"},
+                   "Assignment": {"TwilioAuthTokenParameter"}}
 
 
 def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> None:
     """A function's *_PARAM variables name exactly the SSM parameters its role may read: the provider
-    secrets of its own webhook, none for the others."""
+    secrets of its own webhook, the senders' credentials where it sends, none for the others."""
     for name, function in resources_of(template, "AWS::Serverless::Function").items():
         variables = function["Properties"]["Environment"]["Variables"]
         named = {v["Ref"] for k, v in variables.items() if k.endswith("_PARAM")}
@@ -190,7 +195,8 @@ def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> N
                     for statement in _statements(template, role) if statement["Action"] == ["ssm:GetParameter"]
                     for resource in statement["Resource"]}
         module = function["Properties"]["Handler"].rsplit(".", 1)[0]
-        expected = SECRETS_OF_WEBHOOK[module.rsplit(".", 1)[1]] if module.startswith("functions.webhooks.") else set()
+        expected = SECRETS_OF_WEBHOOK[module.rsplit(".", 1)[1]] if module.startswith("functions.webhooks.") \
+            else SENDING_SECRETS.get(name, set())
         assert named == readable == expected, name
 
 
@@ -325,7 +331,8 @@ def test_ticket_events_come_from_the_tables_stream_through_the_pipe(translated: 
     assert 0 <= params["MaximumRetryAttempts"] <= 10000
     dlq = params["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
     assert resources[dlq]["Type"] == "AWS::SQS::Queue" and dlq != "TicketEventsQueue"
-    assert len(pipe["SourceParameters"]["FilterCriteria"]["Filters"]) == 4
+    # Tickets created, reopened; agents online (two patterns); a customer's SMS stored.
+    assert len(pipe["SourceParameters"]["FilterCriteria"]["Filters"]) == 5
     [trust] = _pipe_role(translated)["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "pipes.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount", "aws:SourceArn"}
@@ -716,7 +723,7 @@ def test_every_function_has_reserved_concurrency(translated: Template) -> None:
     reserved = {name: _values(translated).resolve(f["Properties"]["ReservedConcurrentExecutions"])
                 for name, f in functions.items()}
     assert reserved == {"SmsWebhook": 20, "WhatsappWebhook": 20, "InstagramWebhook": 20, "EmailWebhook": 20,
-                        "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2}
+                        "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2, "LinkRedirect": 20}
     assert _values(translated).resolve(_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     none = _values(translated, WebhookReservedConcurrency=0, ApiReservedConcurrency=0, AssignmentReservedConcurrency=0,
                    AutocloseReservedConcurrency=0)  # an account whose quota leaves no room: nothing reserved

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.conftest import Aws, Brand, customer_number
+from tests.integration.tables import SMS_STORED, summary
 from tests.providers import sms_event, sms_params
 
 TWILIO_TOKEN = "twilio-test-token"  # as tests/conftest.py sets TWILIO_AUTH_TOKEN
@@ -78,9 +79,11 @@ def synthetic_record(body: str, arn: str) -> dict[str, Any]:
                           "MD5OfBody": hashlib.md5(body.encode()).hexdigest()}, arn)
 
 
-def drain(aws: Aws, queue_url: str) -> list[dict[str, Any]]:
+def drain(aws: Aws, queue_url: str, *, sms_cues: bool = False) -> list[dict[str, Any]]:
     """Every visible message of the queue (after a pump of the table's stream through the pipe),
-    received and deleted, as Lambda records in queue order."""
+    received and deleted, as Lambda records in queue order. The customer-SMS cues of the SMS
+    automations (tables.SMS_STORED) are received and deleted too, but returned only with `sms_cues`:
+    these tests are about assignment (tests/integration/test_sms_automations.py about the cues)."""
     from tests.conftest import pump
 
     pump()
@@ -92,7 +95,8 @@ def drain(aws: Aws, queue_url: str) -> list[dict[str, Any]]:
                                   AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
         if not got:
             return records
-        records += [lambda_record(m, arn) for m in got]
+        records += [lambda_record(m, arn) for m in got
+                    if sms_cues or summary(json.loads(m["Body"]))["type"] != SMS_STORED]
         sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)])
 
@@ -125,11 +129,12 @@ def invoke_assignment(records: list[dict[str, Any]]) -> dict[str, Any]:
 def settle(brand: Brand) -> list[dict[str, Any]]:
     """Run the assignment worker over everything the brand's writes have put on the stream so far
     (what the deployed pipe and Lambda do within a second): tickets assigned, autoresponses sent,
-    new SMS/WhatsApp customers' contacts and profiles made. Returns the events it handled (`bodies`)."""
-    records = drain(Aws(os.environ["AWS_ENDPOINT_URL"], os.environ["TABLE_NAME"]), brand.queue_url)
+    new SMS/WhatsApp customers' contacts and profiles made, the SMS automations run. Returns the
+    ticket and agent events it handled (`bodies`)."""
+    records = drain(Aws(os.environ["AWS_ENDPOINT_URL"], os.environ["TABLE_NAME"]), brand.queue_url, sms_cues=True)
     for batch in batches(records):
         assert failed_ids(invoke_assignment(batch)) == []
-    return bodies(records)
+    return [e for e in bodies(records) if e["type"] != SMS_STORED]  # the SMS automations' cues ran too
 
 
 def failed_ids(response: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from typing import Any
 
@@ -156,14 +157,18 @@ def test_button_reply_titled_like_a_keyword_is_still_a_ticket_message(brand: Bra
     assert only_message(brand)["body"] == "Yes"
 
 
-def test_statuses_only_notification_stores_nothing(brand: Brand) -> None:
+def test_statuses_of_unknown_messages_store_no_message(brand: Brand) -> None:
     before = tables.snapshot(brand.account_id)
     customer = customer_number().lstrip("+")
     statuses = [{"id": "wamid." + uuid.uuid4().hex, "status": s, "timestamp": "1700000000",
                  "recipient_id": customer} for s in ("sent", "delivered", "read")]
     payload = whatsapp_payload(brand.wa_phone_number_id, brand.wa_display_number, customer, statuses=statuses)
     assert_ok(post(payload))
-    assert tables.snapshot(brand.account_id) == before
+    # No message, no ticket: a report of a message never recorded as ours is only parked on its
+    # provider id (in case the record of the send is about to land), and expires in a day.
+    added = [json.loads(i) for i in tables.snapshot(brand.account_id) - before]
+    assert added and all(i["type"] == "message_ref" and i["event"] == "status" for i in added), added
+    assert all(0 < int(i["expires_at"]) - time.time() <= 24 * 3600 for i in added)
     assert tables.queue_depth(brand.queue_url) == 0
 
 

@@ -160,7 +160,7 @@ def test_non_ascii_signature_header_is_forbidden_not_a_crash(header: str) -> Non
 def parse_one(m: dict[str, Any]) -> Any:
     batch = meta.parse_whatsapp(envelope(m), RECEIVED_AT)
     assert len(batch.messages) == 1
-    assert batch.statuses == 0
+    assert batch.statuses == []
     return batch.messages[0]
 
 
@@ -271,25 +271,37 @@ def test_message_without_context_has_no_context_id() -> None:
     assert "context_id" not in parse_one(message("text", {"body": "hi"})).extra
 
 
-def test_statuses_are_counted_not_returned_as_messages() -> None:
+def test_statuses_are_delivery_reports_not_messages() -> None:
     batch = meta.parse_whatsapp(envelope(statuses=[status("sent"), status("delivered"), status("read")]),
                                 RECEIVED_AT)
     assert batch.messages == []
-    assert batch.statuses == 3
+    assert [(r.channel, r.account_address, r.status, r.state) for r in batch.statuses] == [
+        (Channel.WHATSAPP, PHONE_NUMBER_ID, "sent", "sent"),
+        (Channel.WHATSAPP, PHONE_NUMBER_ID, "delivered", "delivered"),
+        (Channel.WHATSAPP, PHONE_NUMBER_ID, "read", "read")]
 
 
-def test_failed_status_is_counted() -> None:
+def test_failed_status_carries_its_error() -> None:
     failed = status("failed")
     failed["errors"] = [{"code": 131047, "title": "Re-engagement message"}]
     batch = meta.parse_whatsapp(envelope(statuses=[failed]), RECEIVED_AT)
-    assert (batch.messages, batch.statuses) == ([], 1)
+    [report] = batch.statuses
+    assert (batch.messages, report.state, report.error_code) == ([], "failed", "131047")
+    assert "24-hour" in str(report.error)
+
+
+def test_status_without_id_is_skipped() -> None:
+    broken = status("sent")
+    del broken["id"]
+    batch = meta.parse_whatsapp(envelope(message("text", {"body": "hi"}), statuses=[broken]), RECEIVED_AT)
+    assert (len(batch.messages), batch.statuses, batch.skipped) == (1, [], 1)
 
 
 def test_messages_and_statuses_together() -> None:
     payload = envelope(message("text", {"body": "hi"}), statuses=[status("read")])
     batch = meta.parse_whatsapp(payload, RECEIVED_AT)
     assert [m.body for m in batch.messages] == ["hi"]
-    assert batch.statuses == 1
+    assert len(batch.statuses) == 1
 
 
 def test_several_messages_entries_and_changes() -> None:
@@ -320,7 +332,7 @@ def test_non_message_fields_are_ignored() -> None:
         {"field": "message_template_status_update",
          "value": {"event": "APPROVED", "message_template_id": 123, "message_template_name": "order_update"}}]}]}
     batch = meta.parse_whatsapp(payload, RECEIVED_AT)
-    assert (batch.messages, batch.statuses) == ([], 0)
+    assert (batch.messages, batch.statuses) == ([], [])
 
 
 def _without_phone_number_id() -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from helpdesk.errors import BadRequest
 from helpdesk.store.models import Agent, Contact, Item, Message, MessageRef, Profile, Rota, Ticket
 from helpdesk.store.stream import change_of
-from helpdesk.ticket_events import CREATED, REOPENED, AgentOnline, TicketEvent, event_of
+from helpdesk.ticket_events import CREATED, REOPENED, AgentOnline, InboundSms, TicketEvent, event_of
 from infra.local.pipe import Filter, filter_patterns
 
 ACCOUNT = "acct-unit"
@@ -70,8 +70,8 @@ def profile(consent: str | None = None) -> Profile:
                    phone="+16505550100", created_at=NOW, consent_sms=consent)
 
 
-def message(direction: str = "inbound") -> Message:
-    return Message(f"A#{ACCOUNT}#T#t-1", f"M#{NOW}#SM1", message_id="SM1", ticket_id="t-1", channel="sms",
+def message(direction: str = "inbound", channel: str = "sms") -> Message:
+    return Message(f"A#{ACCOUNT}#T#t-1", f"M#{NOW}#SM1", message_id="SM1", ticket_id="t-1", channel=channel,
                    direction=direction, body="where is my order?", created_at=NOW, sender="+16505550100")
 
 
@@ -118,7 +118,10 @@ def _cases() -> list[tuple[str, dict[str, Any], Any]]:
         ("contact INSERT", record("INSERT", contact()), None),
         ("profile INSERT", record("INSERT", profile()), None),
         ("profile MODIFY (consent)", record("MODIFY", profile("unsubscribed"), profile("subscribed")), None),
-        ("message INSERT", record("INSERT", message()), None),
+        ("inbound SMS message INSERT", record("INSERT", message()),
+         InboundSms(ACCOUNT, "t-1", f"M#{NOW}#SM1", "+16505550100", "where is my order?")),
+        ("inbound web-chat message INSERT", record("INSERT", message(channel="webchat")), None),
+        ("inbound SMS message MODIFY (team notified)", record("MODIFY", message(), message()), None),
         ("outbound message INSERT", record("INSERT", message("outbound")), None),
         ("message ref INSERT", record("INSERT", message_ref()), None),
         ("rota MODIFY", record("MODIFY", rota(2), rota(1)), None),
@@ -159,13 +162,14 @@ def test_the_cases_cover_events_of_every_kind_and_records_of_no_interest() -> No
     events = [e for _, _, e in CASES]
     assert {e.type for e in events if isinstance(e, TicketEvent)} == {CREATED, REOPENED}
     assert any(isinstance(e, AgentOnline) for e in events)
+    assert any(isinstance(e, InboundSms) for e in events)
     assert sum(e is None for e in events) >= 15
 
 
 def test_the_pipe_has_a_filter_and_it_is_not_match_everything(pipe_filter: Filter) -> None:
     patterns = filter_patterns()
     assert patterns, "the pipe has no FilterCriteria: every change of the table would reach assignment"
-    assert not pipe_filter.matches(record("INSERT", message()))
+    assert not pipe_filter.matches(record("INSERT", message("outbound")))
 
 
 def test_change_reads_both_images_into_models() -> None:

@@ -265,7 +265,8 @@ def test_status_callbacks_are_not_customer_messages(status: str) -> None:
              ("MessagingServiceSid", "MG" + "b" * 32), ("MessageSid", SID), ("AccountSid", ACCOUNT_SID),
              ("From", OURS), ("ApiVersion", "2010-04-01")]
     parsed = twilio.parse(pairs, RECEIVED_AT)
-    assert parsed == twilio.StatusCallback(SID, status)
+    assert parsed == twilio.StatusCallback(SID, status, OURS)
+    assert parsed.report().channel is Channel.SMS and parsed.report().account_address == OURS
 
 
 def test_status_callback_with_only_message_status() -> None:
@@ -276,14 +277,18 @@ def test_status_callback_with_only_message_status() -> None:
 def test_status_callback_with_only_sms_status_and_error_code() -> None:
     pairs = [("SmsSid", SID), ("SmsStatus", "undelivered"), ("ErrorCode", "30003"), ("AccountSid", ACCOUNT_SID),
              ("From", OURS), ("To", CUSTOMER)]
-    assert twilio.parse(pairs, RECEIVED_AT) == twilio.StatusCallback(SID, "undelivered")
+    parsed = twilio.parse(pairs, RECEIVED_AT)
+    assert parsed == twilio.StatusCallback(SID, "undelivered", OURS, "30003")
+    assert parsed.report().state == "failed" and "unreachable" in str(parsed.report().error)
 
 
 def test_whatsapp_read_receipt_through_twilio_is_a_status_callback() -> None:
     pairs = [("MessageSid", SID), ("SmsSid", SID), ("MessageStatus", "read"), ("SmsStatus", "read"),
              ("ChannelToAddress", "+16505550123"), ("From", "whatsapp:+14155238886"),
              ("To", "whatsapp:+16505550123"), ("AccountSid", ACCOUNT_SID)]
-    assert isinstance(twilio.parse(pairs, RECEIVED_AT), twilio.StatusCallback)
+    parsed = twilio.parse(pairs, RECEIVED_AT)
+    assert parsed == twilio.StatusCallback(SID, "read", "+14155238886", None, whatsapp=True)
+    assert parsed.report().channel is Channel.WHATSAPP and parsed.report().state == "read"
 
 
 @pytest.mark.parametrize("status", ["received", "RECEIVED", "Received"])

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from helpdesk.clock import from_epoch_seconds
 from helpdesk.conversation import Channel, InboundMessage, Media
+from helpdesk.delivery import Report
 from helpdesk.errors import BadRequest, Forbidden, Unauthorized
 from helpdesk.phone import to_e164
 
@@ -52,7 +53,7 @@ def verify_signature(app_secret: str, raw: bytes, header: str | None) -> None:
 @dataclass(frozen=True)
 class WhatsAppBatch:
     messages: list[InboundMessage]
-    statuses: int  # delivery/read reports of our own messages: counted, never stored as messages
+    statuses: list[Report]  # delivery/read reports of our own messages: never stored as messages
     skipped: int = 0  # malformed elements left out: a retry of the batch cannot mend them
 
 
@@ -123,13 +124,14 @@ def parse_whatsapp(payload: Any, received_at: str) -> WhatsAppBatch:
         batch = _parse_whatsapp(_entries(payload, "whatsapp_business_account"), received_at)
     except _MALFORMED as exc:
         raise BadRequest("malformed WhatsApp notification") from exc
-    _kept(len(batch.messages) + batch.statuses, batch.skipped, "WhatsApp")
+    _kept(len(batch.messages) + len(batch.statuses), batch.skipped, "WhatsApp")
     return batch
 
 
 def _parse_whatsapp(entries: list[Any], received_at: str) -> WhatsAppBatch:
     messages: list[InboundMessage] = []
-    statuses = skipped = 0
+    statuses: list[Report] = []
+    skipped = 0
     for entry in entries:
         if not isinstance(entry, dict):
             raise TypeError("entry is not an object")
@@ -138,10 +140,14 @@ def _parse_whatsapp(entries: list[Any], received_at: str) -> WhatsAppBatch:
             if not isinstance(value, dict):
                 skipped += 1
                 continue
-            statuses += len(_each(value.get("statuses")))
+            phone_number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
+            for status in _each(value.get("statuses")):
+                try:
+                    statuses.append(_whatsapp_status(status, phone_number_id))
+                except (BadRequest, *_MALFORMED):
+                    skipped += 1
             if not value.get("messages"):
                 continue
-            phone_number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
             if not phone_number_id:
                 skipped += len(_each(value.get("messages"))) or 1
                 continue
@@ -153,6 +159,15 @@ def _parse_whatsapp(entries: list[Any], received_at: str) -> WhatsAppBatch:
                 except (BadRequest, *_MALFORMED):
                     skipped += 1
     return WhatsAppBatch(messages, statuses, skipped)
+
+
+def _whatsapp_status(status: Any, phone_number_id: str) -> Report:
+    """`{"id": wamid, "status": "sent"|"delivered"|"read"|"failed", "errors": [{"code"}]}`."""
+    if not isinstance(status, dict) or not status.get("id") or not status.get("status") or not phone_number_id:
+        raise BadRequest("status without id, status or phone number id")
+    errors = _each(status.get("errors"))
+    code = str(errors[0].get("code")) if errors and isinstance(errors[0], dict) and errors[0].get("code") else None
+    return Report(Channel.WHATSAPP, phone_number_id, str(status["id"]), str(status["status"]), code)
 
 
 def _whatsapp_message(message: Any, phone_number_id: str, names: dict[str, Any],
@@ -188,8 +203,9 @@ class InstagramDelete:
 class InstagramBatch:
     messages: list[InboundMessage]
     deletes: list[InstagramDelete]
-    ignored: int  # reads, reactions, postbacks, ...: not messages
+    ignored: int  # reactions, postbacks, ...: not messages
     skipped: int = 0  # malformed elements left out
+    reports: list[Report] = field(default_factory=list)  # deliveries and reads of our messages
 
 
 def parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
@@ -198,19 +214,26 @@ def parse_instagram(payload: Any, received_at: str) -> InstagramBatch:
         batch = _parse_instagram(_entries(payload, "instagram"), received_at)
     except _MALFORMED as exc:
         raise BadRequest("malformed Instagram notification") from exc
-    _kept(len(batch.messages) + len(batch.deletes) + batch.ignored, batch.skipped, "Instagram")
+    _kept(len(batch.messages) + len(batch.deletes) + len(batch.reports) + batch.ignored, batch.skipped, "Instagram")
     return batch
 
 
 def _parse_instagram(entries: list[Any], received_at: str) -> InstagramBatch:
     messages: list[InboundMessage] = []
     deletes: list[InstagramDelete] = []
+    reports: list[Report] = []
     ignored = skipped = 0
     for entry in entries:
         if not isinstance(entry, dict):
             raise TypeError("entry is not an object")
         for event in _each(entry.get("messaging")):
             message = event.get("message") if isinstance(event, dict) else None
+            if isinstance(event, dict) and ("read" in event or "delivery" in event):
+                try:
+                    reports += _instagram_reports(event)
+                except (BadRequest, *_MALFORMED):
+                    skipped += 1
+                continue
             if not isinstance(message, dict):
                 ignored += isinstance(event, dict)
                 skipped += not isinstance(event, dict)
@@ -229,7 +252,19 @@ def _parse_instagram(entries: list[Any], received_at: str) -> InstagramBatch:
                 messages.append(_instagram_message(message, ours, customer, echo, event, received_at))
             except (BadRequest, *_MALFORMED):
                 skipped += 1
-    return InstagramBatch(messages, deletes, ignored, skipped)
+    return InstagramBatch(messages, deletes, ignored, skipped, reports)
+
+
+def _instagram_reports(event: dict[str, Any]) -> list[Report]:
+    """`read: {"mid"}` (a read receipt) or `delivery: {"mids": [...]}` of messages we sent: the
+    customer is the sender of the event, our account its recipient. A read given only as a
+    watermark names no message: nothing to apply."""
+    ours = str(event["recipient"]["id"])
+    if "read" in event:
+        mid = (event.get("read") or {}).get("mid")
+        return [Report(Channel.INSTAGRAM, ours, str(mid), "read")] if mid else []
+    mids = _each((event.get("delivery") or {}).get("mids"))
+    return [Report(Channel.INSTAGRAM, ours, str(mid), "delivered") for mid in mids if mid]
 
 
 def _instagram_message(message: dict[str, Any], ours: str, customer: str, echo: bool, event: dict[str, Any],

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from helpdesk.conversation import Channel, InboundMessage, Media
+from helpdesk.delivery import Report
 from helpdesk.errors import BadRequest, Forbidden, Unauthorized
 from helpdesk.phone import our_address, region_of, to_e164
 
@@ -54,6 +55,13 @@ class StatusCallback:
 
     message_sid: str
     status: str
+    our_address: str = ""  # the From of our message: which account sent it
+    error_code: str | None = None
+    whatsapp: bool = False
+
+    def report(self) -> Report:
+        channel = Channel.WHATSAPP if self.whatsapp else Channel.SMS
+        return Report(channel, self.our_address, self.message_sid, self.status, self.error_code)
 
 
 def parse(pairs: list[tuple[str, str]], received_at: str) -> InboundMessage | StatusCallback:
@@ -63,7 +71,9 @@ def parse(pairs: list[tuple[str, str]], received_at: str) -> InboundMessage | St
     if status and status != "received":
         if not sid:
             raise BadRequest("missing MessageSid")
-        return StatusCallback(sid, status)
+        sender = form.get("From") or ""
+        return StatusCallback(sid, status, our_address(sender) if sender else "", form.get("ErrorCode") or None,
+                              sender.lower().startswith("whatsapp:"))
     missing = [name for name in ("From", "To") if not form.get(name)]
     if not sid:
         missing.insert(0, "MessageSid")

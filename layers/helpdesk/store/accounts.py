@@ -126,6 +126,24 @@ def add_channel_address(account_id: str, channel: Channel, address: str,
     return item
 
 
+def channel_addresses(account_id: str, channel: Channel) -> list[str]:
+    """The account's addresses on a channel (one Query of the account's partition)."""
+    try:
+        return [c.address for c in ChannelAddress.query(account_pk(account_id),
+                                                        ChannelAddress.sk.startswith(f"CHANNEL#{channel.value}#"))
+                if isinstance(c, ChannelAddress)]
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
+def revoke_consent(account_id: str, profile_id: str, channel: Channel) -> None:
+    """The provider says the customer opted out (Twilio 21610: they texted STOP to a number of the
+    same service and the STOP never reached us): record it, so no agent tries again."""
+    field = {Channel.SMS: Profile.consent_sms, Channel.WHATSAPP: Profile.consent_whatsapp}[channel]
+    applied(Profile(profile_pk(account_id, profile_id), "PROFILE"),
+            [field.set("unsubscribed"), Profile.consent_updated_at.set(now_iso())], Profile.pk.exists())
+
+
 def set_consent(account_id: str, channel: Channel, address: str, provider_message_id: str,
                 consent: str, contact_name: str | None = None) -> bool:
     """Record a keyword's consent change once per provider message id; False for a replay.

@@ -59,4 +59,8 @@ def applied(item: Any, actions: list[Any], condition: Any) -> bool:
 
 
 def transient(error: PynamoDBException) -> Transient:
-    return Transient(f"storage unavailable ({error.cause_response_code or 'no response'})")
+    try:
+        code = error.cause_response_code
+    except AttributeError:  # pynamodb reads the response of a request that got none (a read timeout)
+        code = None
+    return Transient(f"storage unavailable ({code or 'no response'})")

@@ -17,6 +17,8 @@ from helpdesk.conversation import Channel, CurrentTicket, InboundMessage, Status
 from helpdesk.store.failures import transient
 from helpdesk.store.keys import (
     contact_pk,
+    idle_keys,
+    idle_moved,
     index_actions,
     index_keys,
     key_id,
@@ -169,12 +171,14 @@ class TicketStore:
         if not quiet:
             actions += [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now)]
         if wake and current is not None:
+            # Open again, and no longer closed by the sweep (whose idle clock starts now).
             actions += [Ticket.status.set(Status.OPEN.value), Ticket.snooze_until.remove(),
-                        Ticket.reopen_count.add(1)]
-            actions += index_actions(index_keys(account_id, ticket_id, Status.OPEN.value,
-                                                current.assignee_id, current.spam, now))
+                        Ticket.reopen_count.add(1), Ticket.auto_closed.remove()]
+            actions += index_actions({
+                **index_keys(account_id, ticket_id, Status.OPEN.value, current.assignee_id, current.spam, now),
+                **idle_keys(account_id, ticket_id, Status.OPEN.value, current.spam, now)})
         elif not quiet:
-            actions += resorted(ticket_id, now)
+            actions += [*resorted(ticket_id, now), *idle_moved(ticket_id, now)]
         expected = current.status.value if current else Status.OPEN.value
         condition = (Ticket.status == expected) & (Ticket.contact == msg.contact)
         if wake and current is not None:
@@ -228,14 +232,15 @@ class TicketStore:
         message = _message_item(account_id, new.ticket_id, msg)
         now = msg.received_at
         profile_id = contact.profile_id if contact else profile_id_for(account_id, msg.channel, msg.contact)
-        keys = index_keys(account_id, new.ticket_id, Status.OPEN.value, None, msg.spam, now)
+        keys = {**index_keys(account_id, new.ticket_id, Status.OPEN.value, None, msg.spam, now),
+                **idle_keys(account_id, new.ticket_id, Status.OPEN.value, msg.spam, now)}
         ticket = Ticket(ticket_pk(account_id, new.ticket_id), "TICKET", account_id=account_id,
                         ticket_id=new.ticket_id, channel=msg.channel.value, contact=msg.contact,
                         profile_id=profile_id, status=Status.OPEN.value, assignee_id=None, tags=[],
                         spam=msg.spam, created_at=now, updated_at=now, last_inbound_at=now,
                         message_count=1, reopen_count=0, subject=new.subject, version=1,
                         conversation_id=new.conversation_id, contact_name=msg.contact_name,
-                        **cast(dict[str, Any], keys))
+                        channel_address=msg.account_address, **cast(dict[str, Any], keys))
         t = Transaction()
         t.put("ref", _ref_item(account_id, new.ticket_id, msg, "created", message.sk),
               condition=MessageRef.pk.does_not_exist(), old=True)

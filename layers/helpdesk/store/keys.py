@@ -6,7 +6,7 @@ import hashlib
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from helpdesk.conversation import Channel
+from helpdesk.conversation import Channel, Status
 from helpdesk.store.models import Ticket, account_pk
 
 UNASSIGNED = "-"
@@ -56,6 +56,26 @@ def index_keys(account_id: str, ticket_id: str, status: str, assignee_id: str | 
     return {"gsi1pk": f"{a}#ST#{status}", "gsi1sk": order,
             "gsi2pk": f"{a}#AS#{assignee_id or UNASSIGNED}#{status}", "gsi2sk": order,
             "gsi3pk": f"{a}#ALL", "gsi3sk": order}
+
+
+def idle_order(ticket_id: str, since: str) -> str:
+    """A ticket's place in the IDLE index: the start of its customer's silence."""
+    return f"{since}#{ticket_id}"
+
+
+def idle_keys(account_id: str, ticket_id: str, status: str, spam: bool, since: str) -> dict[str, str | None]:
+    """Where the auto-close sweep finds a ticket (gsi5): filed while it is open and not spam, by
+    `since`, the later of its customer's last message and the moment it last became open (a
+    ticket woken from snooze or reopened starts its clock again, so it is not closed at once)."""
+    if status != Status.OPEN.value or spam:
+        return {"gsi5pk": None, "gsi5sk": None}
+    return {"gsi5pk": f"{account_pk(account_id)}#IDLE", "gsi5sk": idle_order(ticket_id, since)}
+
+
+def idle_moved(ticket_id: str, since: str) -> list[Action]:
+    """The customer wrote to an open ticket: its silence starts again. Only the sort key moves: a
+    spam ticket (no `gsi5pk`) stays out of the index, and an open one keeps its partition."""
+    return [Ticket.gsi5sk.set(idle_order(ticket_id, since))]
 
 
 def index_actions(keys: dict[str, str | None]) -> list[Action]:

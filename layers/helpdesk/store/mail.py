@@ -23,18 +23,21 @@ def _ses() -> Any:
     return boto3.client("ses")
 
 
-def send(source: str, to: str, subject: str, text: str, *, reply_to: str | None = None,
+def send(source: str, to: str | list[str], subject: str, text: str, *, reply_to: str | None = None,
          in_reply_to: str | None = None, references: list[str] | None = None,
-         message_id: str | None = None) -> str:
+         message_id: str | None = None, automatic: bool = False) -> str:
     """Send one email; returns its Message-ID (without angle brackets)."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     domain = source.rsplit("@", 1)[-1]
     mid = message_id or make_msgid(domain=domain)[1:-1]
     msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = source, to, subject
+    recipients = [to] if isinstance(to, str) else list(to)
+    msg["From"], msg["To"], msg["Subject"] = source, ", ".join(recipients), subject
     msg["Date"], msg["Message-ID"] = formatdate(usegmt=True), f"<{mid}>"
-    msg["Auto-Submitted"] = "no"
+    # RFC 3834: a machine's own mail (a team notification) says so, so out-of-office responders
+    # do not answer it back into the helpdesk; an agent's reply is a person's.
+    msg["Auto-Submitted"] = "auto-generated" if automatic else "no"
     if reply_to:
         msg["Reply-To"] = reply_to
     if in_reply_to:
@@ -43,7 +46,7 @@ def send(source: str, to: str, subject: str, text: str, *, reply_to: str | None 
         msg["References"] = " ".join(f"<{r}>" for r in references)
     msg.set_content(text)
     try:
-        _ses().send_raw_email(Source=source, Destinations=[to], RawMessage={"Data": msg.as_bytes()})
+        _ses().send_raw_email(Source=source, Destinations=recipients, RawMessage={"Data": msg.as_bytes()})
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in _PERMANENT:

@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 
@@ -75,6 +75,20 @@ class Gsi4(_Index):
     gsi4sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi5(GlobalSecondaryIndex):
+    """Open tickets by the start of their customer's silence (`A#a#IDLE`, sorted by
+    `<idle_since>#<ticket>`): the auto-close sweep reads `<= now - period` and so only tickets that
+    are due. Sparse (open, not spam) and INCLUDE-projected with what the close writes needs, so a
+    write that changes neither those nor the keys costs the index nothing."""
+
+    class Meta:
+        index_name = "gsi5"
+        projection = IncludeProjection(["type", "ticket_id", "account_id", "assignee_id", "status"])
+
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Base of every entity: generic keys, the discriminator and the index attributes."""
 
@@ -95,11 +109,14 @@ class Item(Model):
     gsi3sk = UnicodeAttribute(null=True)
     gsi4pk = UnicodeAttribute(null=True)
     gsi4sk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
     gsi3 = Gsi3()
     gsi4 = Gsi4()
+    gsi5 = Gsi5()
 
 
 def account_pk(account_id: str) -> str:
@@ -219,6 +236,8 @@ class Profile(Item, discriminator="profile"):
     consent_email = UnicodeAttribute(null=True)
     consent_updated_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    # The day (UTC, YYYY-MM-DD) the SMS autoresponder last answered this customer: once a day at most.
+    sms_autoreplied_on = UnicodeAttribute(null=True)
 
 
 class Ticket(Item, discriminator="ticket"):
@@ -257,6 +276,10 @@ class Ticket(Item, discriminator="ticket"):
     # The version the ticket had once its assignee was last set: an event older than that must not
     # move the ticket (a person, or the rotation, decided after it).
     assigned_version = NumberAttribute(null=True)
+    # Our address the customer wrote to (SMS number, WhatsApp phone number id or Twilio number,
+    # Instagram account): replies go out from it.
+    channel_address = UnicodeAttribute(null=True)
+    auto_closed = BooleanAttribute(null=True)  # closed by the sweep for the customer's silence
 
 
 class Message(Item, discriminator="message"):
@@ -275,6 +298,24 @@ class Message(Item, discriminator="message"):
     # provider extras: reply context, provider timestamp, ...
     extra: MapAttribute[str, Any] = MapAttribute(default=dict)
     story: MapAttribute[str, Any] = MapAttribute(null=True)  # Instagram story reply or mention: {id, url}
+    # The team-notification email of an inbound SMS was claimed (sent once, whatever redelivers).
+    notified_at = UnicodeAttribute(null=True)
+
+
+class Link(Item, discriminator="link"):
+    """A shortened link of an outbound SMS. pk=`L#<code>`, sk=`LINK`: the one way in is the code in
+    the URL (like an inbound address, it cannot start with the account). `clicks` counts every
+    redirect; the message (and campaign or flow, when known) it was in say whose click it was."""
+
+    account_id = UnicodeAttribute()
+    url = UnicodeAttribute()
+    ticket_id = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    source_kind = UnicodeAttribute(null=True)  # campaign / flow
+    source_id = UnicodeAttribute(null=True)
+    clicks = NumberAttribute(default=0)
+    created_at = UnicodeAttribute(null=True)
+    last_click_at = UnicodeAttribute(null=True)
 
 
 class MessageRef(Item, discriminator="message_ref"):
@@ -284,5 +325,9 @@ class MessageRef(Item, discriminator="message_ref"):
 
     ticket_id = UnicodeAttribute(null=True)
     message_sk = UnicodeAttribute(null=True)
-    event = UnicodeAttribute()  # created / reopened / message / keyword
+    event = UnicodeAttribute()  # created / reopened / message / keyword / outbound / status
     created_at = UnicodeAttribute()
+    # Our sent message's provider id: a delivery status that came before the send was recorded,
+    # kept a day (TTL `expires_at`) unless the record of the send claims the ref meanwhile.
+    delivery = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)

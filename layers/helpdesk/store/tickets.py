@@ -18,6 +18,7 @@ from helpdesk.followup import TicketTimes, next_due
 from helpdesk.store.failures import applied, transient
 from helpdesk.store.keys import (
     UNASSIGNED,
+    idle_keys,
     index_actions,
     index_keys,
     ref_pk,
@@ -174,6 +175,38 @@ def due_tickets(account_id: str, now: str, limit: int = 1000) -> list[Ticket]:
         raise transient(error) from error
 
 
+def idle_tickets(account_id: str, idle_before: str, limit: int = 1000) -> Iterator[Ticket]:
+    """Open tickets whose customer has been silent since `idle_before` or longer, longest first, as
+    the IDLE index has them (keys, assignee and status only), over as many pages as it takes (up to
+    `limit`). Only these are read: never the account's other open tickets."""
+    try:
+        found = Ticket.gsi5.query(f"{account_pk(account_id)}#IDLE", Ticket.gsi5sk <= f"{idle_before}#~",
+                                  page_size=200)
+        yield from (t for t in itertools.islice(found, limit) if isinstance(t, Ticket))
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
+def auto_close(idle: Ticket, now: str) -> bool:
+    """Close a ticket found by `idle_tickets` (its index entry, not read again) for its customer's
+    silence, if it still is where that entry says: open, at the same place in the IDLE index (a
+    customer message that landed meanwhile moved it: the message wins), with the same assignee (the
+    views it is filed under are computed from it). False when it was not (skip it: it is no longer
+    due, or the next run sees it).
+
+    Its due-work entry (gsi4) stays: an open ticket's can only be the web-chat follow-up of an agent
+    reply, which a close leaves owed (as an agent's close does)."""
+    closed = Status.CLOSED.value
+    actions = [Ticket.status.set(closed), Ticket.auto_closed.set(True), Ticket.updated_at.set(now),
+               *index_actions({**index_keys(idle.account_id, idle.ticket_id, closed, idle.assignee_id, False, now),
+                               **idle_keys(idle.account_id, idle.ticket_id, closed, False, now)}),
+               Ticket.version.add(1)]
+    condition = ((Ticket.status == Status.OPEN.value) & (Ticket.gsi5pk == idle.gsi5pk)
+                 & (Ticket.gsi5sk == idle.gsi5sk))
+    condition &= (Ticket.assignee_id == idle.assignee_id) if idle.assignee_id else Ticket.assignee_id.does_not_exist()
+    return applied(Ticket(idle.pk, idle.sk), actions, condition)
+
+
 def _apply(ticket: Ticket, fields: dict[str, Any]) -> list[Action]:
     """Set `fields` on the ticket object and as update actions (None removes), plus the due index
     and the version bump every change makes."""
@@ -205,9 +238,16 @@ def edit_ticket(ticket: Ticket, edits: dict[str, Any], now: str) -> Ticket | Non
         # Set by a person: an older event must not move it (see assignment.needs_agent).
         fields["assignment_reason"] = "manual" if edits["assignee_id"] else None
         fields["assigned_version"] = int(ticket.version or 0) + 1
+    if ticket.auto_closed and new_status != Status.CLOSED.value:
+        fields["auto_closed"] = None  # the sweep's close is undone
     new_assignee = fields.get("assignee_id", ticket.assignee_id)
-    actions = index_actions(index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee,
-                                       bool(fields.get("spam", ticket.spam)), now))
+    new_spam = bool(fields.get("spam", ticket.spam))
+    keys = index_keys(ticket.account_id, ticket.ticket_id, new_status, new_assignee, new_spam, now)
+    # Into the IDLE index (reopened, not spam after all) with its clock started now, or out of it
+    # (closed, snoozed, spam); an edit that does neither leaves the customer's clock where it is.
+    if (ticket.status == Status.OPEN.value and not ticket.spam) != (new_status == Status.OPEN.value and not new_spam):
+        keys.update(idle_keys(ticket.account_id, ticket.ticket_id, new_status, new_spam, now))
+    actions = index_actions(keys)
     if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
         actions.append(Ticket.reopen_count.add(1))
     return change(ticket, actions, **fields)
