@@ -70,6 +70,28 @@ def add_agent(args: argparse.Namespace) -> dict[str, Any]:
             "user_created": created}
 
 
+def file_idle(args: argparse.Namespace) -> dict[str, Any]:
+    """Open tickets stored before auto-close existed are in no idle index: file each (its customer's
+    silence counted from their last message), so the sweep can close it. Safe to run again."""
+    from helpdesk.conversation import Status
+    from helpdesk.store import tickets as ticket_store
+    from helpdesk.store.failures import applied
+    from helpdesk.store.keys import idle_keys, index_actions, version_is
+
+    filed = skipped = 0
+    for ticket in ticket_store.iter_all_tickets(args.account_id):
+        if ticket.status != Status.OPEN.value or ticket.spam or ticket.gsi5pk:
+            continue
+        since = ticket.last_inbound_at or ticket.updated_at
+        keys = idle_keys(ticket.account_id, ticket.ticket_id, ticket.status, bool(ticket.spam), since)
+        # Only the index keys: the ticket's version stays, so no agent's edit in hand is refused.
+        if applied(ticket, index_actions(keys), version_is(ticket.version)):
+            filed += 1
+        else:
+            skipped += 1  # it changed meanwhile: that write filed it
+    return {"account_id": args.account_id, "filed": filed, "changed_meanwhile": skipped}
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m infra.admin", description=__doc__.split("\n\n")[0])
     p.add_argument("--stack", help="the CloudFormation stack whose outputs name the table and pool")
@@ -98,6 +120,11 @@ def parser() -> argparse.ArgumentParser:
     agent.add_argument("--name")
     agent.add_argument("--no-email", action="store_true", help="do not email a temporary password")
     agent.set_defaults(run=add_agent)
+
+    idle = commands.add_parser("file-idle", help="file the account's open tickets for auto-close (once, "
+                                                 "after upgrading from a version without it)")
+    idle.add_argument("account_id")
+    idle.set_defaults(run=file_idle)
     return p
 
 

@@ -22,6 +22,13 @@ _TICKET = {
         "message_count": {"type": "integer"},
         "version": {"type": "integer", "description": "goes up with every write; send it back as If-Match"},
         "assignment_reason": {"type": ["string", "null"], "enum": ["round_robin", "manual", None]},
+        "auto_closed": {"type": "boolean", "description": "closed by auto-close for the customer's silence"},
+        "reply_window": {"type": ["object", "null"], "description": "WhatsApp and Instagram only",
+                         "properties": {"closes_at": {"type": "string", "format": "date-time"},
+                                        "hours_left": {"type": "number"}, "open": {"type": "boolean"},
+                                        "human_agent_until": {"type": "string", "format": "date-time"}}},
+        "can_reply": {"type": "object", "description": "GET /api/tickets/{id} only: the reply rules, consent included",
+                      "properties": {"allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]}}},
     },
 }
 _AGENT = {
@@ -47,8 +54,12 @@ _MESSAGE = {
         "created_at": {"type": "string", "format": "date-time"},
         "media": {"type": "array", "items": {"type": "object"}},
         "story": {"type": "object", "properties": {"id": {"type": "string"}, "url": {"type": "string"}}},
-        "delivery": {"type": "string", "enum": ["queued", "sent", "failed"],
-                     "description": "outbound only; a failed reply is retried with the same Idempotency-Key"},
+        "delivery": {"type": "string", "enum": ["queued", "sent", "delivered", "failed"],
+                     "description": "outbound only, moved forward by the providers' delivery reports; a reply "
+                                    "that failed before reaching the provider is retried with the same "
+                                    "Idempotency-Key"},
+        "delivery_error": {"type": "string", "description": "why a failed message failed"},
+        "read": {"type": "boolean", "description": "the customer read it (WhatsApp, Instagram)"},
     },
 }
 _PATCH = {"type": "object", "properties": {
@@ -70,6 +81,8 @@ _SETTINGS = {"type": "object", "properties": {
     "office_hours": {"type": ["object", "null"]}, "support_email": {"type": ["string", "null"]},
     "help_text": {"type": ["string", "null"]}, "unread_badge": {"type": "boolean"},
     "attribution": {"type": "object", "properties": {"sms_window": {"type": "string", "example": "PT24H"}}},
+    "instagram": {"type": "object", "properties": {"human_agent_tag": {
+        "type": "boolean", "description": "answer up to 7 days after the customer's message (HUMAN_AGENT tag)"}}},
     "version": {"type": "integer"}}}
 
 
@@ -182,15 +195,20 @@ def document() -> dict[str, Any]:
                     "updated_at": {"type": "string", "format": "date-time"},
                     "expires_in": {"type": ["integer", "null"]}}}), **_ERRORS}}},
             "/api/tickets/{ticket_id}/messages": {"post": {
-                "summary": "An agent's reply (web chat, email) or internal note (every channel)",
+                "summary": "An agent's reply on the ticket's channel, or an internal note",
                 "security": bearer,
                 "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
                 "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["body"],
                     "properties": {"body": {"type": "string"}, "type": {"enum": ["reply", "note"]}}}}}},
-                "responses": {"201": _answer("stored (and sent)", {"$ref": "#/components/schemas/Message"}),
+                "responses": {**_ERRORS,
+                              "201": _answer("stored (and sent)", {"$ref": "#/components/schemas/Message"}),
                               "404": _answer("no such ticket", _ERROR),
-                              "501": _answer("replies on this channel are not available yet", _ERROR), **_ERRORS}}},
+                              "400": _answer("empty, too long for the channel, or too many links", _ERROR),
+                              "409": _answer("refused by the channel's rules or the provider (no consent, opted "
+                                             "out, window closed): nothing sent", _ERROR),
+                              "503": _answer("the provider is throttling or unreachable: retry with the same "
+                                             "Idempotency-Key", _ERROR)}}},
             "/webhooks/instagram": {
                 "get": {"summary": "Meta subscription verification (hub.challenge echoed)",
                         "responses": {"200": {"description": "the challenge"}, "403": _answer("bad token")}},
@@ -232,6 +250,17 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "TwiML", "content": {"text/xml": {}}},
                               "401": _answer("missing signature"), "403": _answer("bad signature"),
                               "404": _answer("number of no account")}}},
+            "/webhooks/sms/status": {"post": {
+                "summary": "Twilio StatusCallback of a message we sent (form; X-Twilio-Signature): its delivery "
+                           "moves forward only",
+                "responses": {"200": {"description": "TwiML", "content": {"text/xml": {}}},
+                              "400": _answer("not a status callback"), "401": _answer("missing signature"),
+                              "403": _answer("bad signature")}}},
+            "/l/{code}": {"get": {
+                "summary": "A shortened link of an outbound SMS: redirects and counts the click",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"302": {"description": "to the original URL (Location)"},
+                              "404": {"description": "no such link"}}}},
             "/webhooks/whatsapp": {
                 "get": {"summary": "Meta subscription verification (hub.challenge echoed)",
                         "responses": {"200": {"description": "the challenge"}, "403": _answer("bad token")}},

@@ -166,7 +166,7 @@ def _outgoing(who: AgentIdentity, ticket: Ticket, kind: str, text: str, key: str
         return out
     account = accounts.get_account(who.account_id)
     config = account_settings.of(account)
-    verdict = reply_rules.check(ticket.channel, ticket.last_inbound_at, dt.datetime.now(dt.UTC),
+    verdict = reply_rules.check(ticket.channel, reply_rules.customer_wrote_at(ticket), dt.datetime.now(dt.UTC),
                                 human_agent_tag=bool(config["instagram"]["human_agent_tag"]))
     if not verdict.allowed:
         raise Conflict(verdict.reason or "this ticket cannot be answered")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from helpdesk.clock import parse_iso
 
@@ -42,6 +43,12 @@ class Verdict:
     allowed: bool
     reason: str | None = None
     human_agent: bool = False  # Instagram: send with the HUMAN_AGENT tag
+
+
+def customer_wrote_at(ticket: Any) -> str | None:
+    """Where the windows start: when the customer sent their latest message (the provider's time, as
+    intake keeps it), else when it arrived."""
+    return getattr(ticket, "customer_wrote_at", None) or getattr(ticket, "last_inbound_at", None)
 
 
 def window(channel: str, last_inbound_at: str | None, *, human_agent_tag: bool = False) -> Window | None:

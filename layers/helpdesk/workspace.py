@@ -30,8 +30,8 @@ def ticket_json(t: Ticket) -> dict[str, Any]:
             "message_count": int(t.message_count or 0), "version": int(t.version or 0),
             "assignment_reason": t.assignment_reason, "auto_closed": bool(t.auto_closed),
             # WhatsApp and Instagram: when the customer-service window closes and the hours left.
-            "reply_window": reply_rules.window_json(t.channel, t.last_inbound_at, dt.datetime.now(dt.UTC),
-                                                    human_agent_tag=_human_agent_tag(t))}
+            "reply_window": reply_rules.window_json(t.channel, reply_rules.customer_wrote_at(t),
+                                                    dt.datetime.now(dt.UTC), human_agent_tag=_human_agent_tag(t))}
 
 
 def _human_agent_tag(t: Ticket) -> bool:
@@ -96,14 +96,15 @@ def reply_state(ticket: Ticket) -> dict[str, Any]:
 
     tag = bool(account_settings.of(accounts.get_account(ticket.account_id))["instagram"]["human_agent_tag"])
     now = dt.datetime.now(dt.UTC)
-    verdict = reply_rules.check(ticket.channel, ticket.last_inbound_at, now, human_agent_tag=tag)
+    wrote_at = reply_rules.customer_wrote_at(ticket)
+    verdict = reply_rules.check(ticket.channel, wrote_at, now, human_agent_tag=tag)
     field = reply_rules.CONSENT_FIELD.get(ticket.channel)
     if verdict.allowed and field and ticket.profile_id:
         profile = accounts.get_profile(ticket.account_id, ticket.profile_id)
         consent = getattr(profile, field) if profile else None
         if not reply_rules.consent_ok(ticket.channel, consent):
             verdict = reply_rules.Verdict(False, reply_rules.consent_refusal(ticket.channel, consent))
-    return {"reply_window": reply_rules.window_json(ticket.channel, ticket.last_inbound_at, now, human_agent_tag=tag),
+    return {"reply_window": reply_rules.window_json(ticket.channel, wrote_at, now, human_agent_tag=tag),
             "can_reply": {"allowed": verdict.allowed, "reason": verdict.reason}}
 
 

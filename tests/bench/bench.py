@@ -390,15 +390,16 @@ class Floor:
                 "contact": {"S": contact}, "status": {"S": "open"}, "tags": {"L": []},
                 "spam": {"BOOL": False}, "created_at": {"S": now}, "updated_at": {"S": now},
                 "last_inbound_at": {"S": now}, "message_count": {"N": "1"}, "reopen_count": {"N": "0"},
-                "version": {"N": "1"},
+                "version": {"N": "1"}, "customer_wrote_at": {"S": now},
                 "gsi1pk": {"S": f"{a}#ST#open"}, "gsi1sk": {"S": order},
                 "gsi2pk": {"S": f"{a}#AS#-#open"}, "gsi2sk": {"S": order},
-                "gsi3pk": {"S": f"{a}#ALL"}, "gsi3sk": {"S": order}},
+                "gsi3pk": {"S": f"{a}#ALL"}, "gsi3sk": {"S": order},
+                "gsi5pk": {"S": f"{a}#IDLE"}, "gsi5sk": {"S": order}},
                 "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
         return {"Update": {
             "TableName": TABLE, "Key": {"pk": {"S": tpk}, "sk": {"S": "TICKET"}},
-            "UpdateExpression": "SET updated_at = :n, last_inbound_at = :n, gsi1sk = :o, gsi2sk = :o, "
-                                "gsi3sk = :o ADD message_count :one, version :one",
+            "UpdateExpression": "SET updated_at = :n, last_inbound_at = :n, customer_wrote_at = :n, "
+                                "gsi1sk = :o, gsi2sk = :o, gsi3sk = :o, gsi5sk = :o ADD message_count :one, version :one",
             "ConditionExpression": "#s = :open", "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {":n": {"S": now}, ":o": {"S": order}, ":one": {"N": "1"},
                                           ":open": {"S": "open"}},
@@ -527,8 +528,9 @@ def measure_ingest(floor: Floor, events: Events, repeats: int) -> dict[str, floa
     events.drain(tally=False)  # what the request counting left
     runs = [_run_once(floor, events, repeat) for repeat in range(repeats)]
     _verify(floor, repeats)
-    # A new ticket is announced once; a follow-up to an open ticket is no event for assignment.
-    expected = {"ticket.created": CUSTOMERS * repeats}
+    # A new ticket is announced once; a follow-up to an open ticket is no event for assignment; each
+    # customer SMS stored is the SMS automations' cue, once.
+    expected = {"ticket.created": CUSTOMERS * repeats, "sms.stored": CUSTOMERS * PER_CUSTOMER * repeats}
     if dict(events.events) != expected:
         raise RuntimeError(f"the product's stream announced {dict(events.events)}, expected {expected}")
     log(f"verified: {repeats * CUSTOMERS * 2} tickets of {PER_CUSTOMER} messages, the product's events {expected}")

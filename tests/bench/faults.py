@@ -119,7 +119,7 @@ def _queue_empty(sqs: Any, url: str) -> bool:
     return all(int(v) == 0 for v in attrs.values())
 
 
-def _settle(pipe: Any, worker: Worker, sqs: Any, url: str, deadline: float = 120.0) -> None:
+def _settle(pipe: Any, worker: Worker, sqs: Any, url: str, deadline: float = 300.0) -> None:
     """Pump the pipe (retrying its failed sends, as the pipe does) and run the worker until nothing
     is left in flight."""
     end = time.monotonic() + deadline

@@ -56,3 +56,31 @@ def test_an_agent_of_an_account_that_does_not_exist_is_refused(pool: Any, capsys
     assert run(pool, "agent", "acct-none-" + uuid.uuid4().hex[:6], f"x-{uuid.uuid4().hex[:6]}@brand.example",
                "--no-email") == 1
     assert "no such account" in capsys.readouterr().err
+
+
+def test_file_idle_files_open_tickets_stored_before_auto_close_and_the_sweep_then_closes_them(
+        pool: Any, brand: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpdesk import sweep
+    from helpdesk.store import accounts
+    from helpdesk.store.models import Ticket
+    from tests.integration import tables
+    from tests.integration.agents import new_customers, ticket_id_of
+
+    old, recent = new_customers(brand, 2)
+    for number in (old, recent):  # as a ticket stored by a version without the idle index looks
+        Ticket(f"A#{brand.account_id}#T#{ticket_id_of(brand, number)}", "TICKET").update(
+            actions=[Ticket.gsi5pk.remove(), Ticket.gsi5sk.remove()])
+    Ticket(f"A#{brand.account_id}#T#{ticket_id_of(brand, old)}", "TICKET").update(
+        actions=[Ticket.last_inbound_at.set("2026-01-01T00:00:00.000Z")])
+    account = accounts.get_account(brand.account_id, fresh=True)
+    assert accounts.change_settings(account, {}, {"auto_close": {"enabled": True, "after": "P3D"}})
+    sweep.run()
+    assert [t["status"] for t in tables.tickets(brand.account_id)] == ["open", "open"]  # in no index yet
+
+    assert run(pool, "file-idle", brand.account_id) == 0
+    assert "filed=2" in capsys.readouterr().out
+    assert run(pool, "file-idle", brand.account_id) == 0  # again: nothing left to file
+    assert "filed=0" in capsys.readouterr().out
+    sweep.run()
+    status = {t["ticket_id"]: (t["status"], t.get("auto_closed")) for t in tables.tickets(brand.account_id)}
+    assert status == {ticket_id_of(brand, old): ("closed", True), ticket_id_of(brand, recent): ("open", None)}

@@ -106,7 +106,8 @@ def age_ticket(brand: Brand, ticket_id: str, hours: float) -> None:
 
     ticket = ticket_store.get_ticket(brand.account_id, ticket_id)
     then = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)).isoformat(timespec="milliseconds")
-    assert ticket_store.change(ticket, last_inbound_at=then.replace("+00:00", "Z")) is not None
+    then = then.replace("+00:00", "Z")
+    assert ticket_store.change(ticket, last_inbound_at=then, customer_wrote_at=then) is not None
 
 
 def outbound(brand: Brand, ticket_id: str) -> list[dict[str, Any]]:
@@ -324,7 +325,7 @@ def test_the_customer_must_have_written_first(brand: Brand, standins: Any) -> No
     from helpdesk.store import tickets as ticket_store
 
     ticket = ticket_store.get_ticket(brand.account_id, ticket_id)
-    assert ticket_store.change(ticket, last_inbound_at=None) is not None
+    assert ticket_store.change(ticket, last_inbound_at=None, customer_wrote_at=None) is not None
     with pytest.raises(Conflict, match="only a customer can start"):
         reply(brand, ticket_id)
 
@@ -580,3 +581,55 @@ def test_the_ticket_list_shows_instagrams_longer_window_when_the_account_enabled
     accounts.forget_addresses()
     [listed] = [t for t in list_tickets(agent(brand), {"view": "all"})["items"] if t["id"] == ticket_id]
     assert listed["reply_window"]["open"] is True and 137 <= listed["reply_window"]["hours_left"] <= 138
+
+
+def test_instagrams_echo_of_a_reply_that_overtakes_its_recording_leaves_one_message(
+        brand: Brand, standins: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Meta echoes what we send (`is_echo`); when the echo reaches the webhook before the API has
+    written the mid it got back, the conversation still shows the reply once, with its delivery."""
+    from functions.webhooks import instagram
+    from helpdesk.providers import graph_api
+
+    real = graph_api.send_instagram
+
+    def echo_first(account_id: str, recipient: str, body: str, **kwargs: Any) -> Any:
+        result = real(account_id, recipient, body, **kwargs)
+        event = instagram_event(brand, [{"sender": {"id": brand.instagram_id}, "recipient": {"id": recipient},
+                                         "timestamp": int(time.time() * 1000),
+                                         "message": {"mid": result.provider_id, "text": body, "is_echo": True}}])
+        assert instagram.handler(event, None)["statusCode"] == 200
+        return result
+
+    monkeypatch.setattr(graph_api, "send_instagram", echo_first)
+    igsid, ticket_id = instagram_customer(brand)
+    reply(brand, ticket_id, "We ship to Busan, yes")
+    [shown] = outbound(brand, ticket_id)
+    assert shown["body"] == "We ship to Busan, yes" and shown["extra"]["delivery"] == "sent"
+    assert shown["sender"] == "agent-1"
+    # A read receipt of it reaches the agent's message.
+    event = instagram_event(brand, [{"sender": {"id": igsid}, "recipient": {"id": brand.instagram_id},
+                                     "timestamp": int(time.time() * 1000),
+                                     "read": {"mid": shown["extra"]["provider_id"]}}])
+    assert instagram.handler(event, None)["statusCode"] == 200
+    assert outbound(brand, ticket_id)[0]["extra"].get("read_at")
+
+
+def test_the_whatsapp_window_runs_from_when_the_customer_wrote_not_when_meta_delivered_it(
+        brand: Brand, standins: Any) -> None:
+    """Meta retries a webhook for days: a message written 25 hours ago and delivered now opens no
+    window (Meta would refuse the reply with 131047)."""
+    from functions.webhooks import whatsapp
+    from helpdesk.conversation import Channel, customer_ticket_id
+    from helpdesk.errors import Conflict
+    from helpdesk.workspace import ticket_detail
+
+    wa_id = "1650" + str(uuid.uuid4().int % 10**7).zfill(7)
+    payload = whatsapp_payload(brand.wa_phone_number_id, brand.wa_display_number, wa_id,
+                               {"type": "text", "text": {"body": "hello? anyone?"}})
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = str(int(time.time()) - 25 * 3600)
+    assert whatsapp.handler(whatsapp_event(META_SECRET, payload), None)["statusCode"] == 200
+    ticket_id = customer_ticket_id(brand.account_id, Channel.WHATSAPP, "+" + wa_id)
+    assert ticket_detail(agent(brand), ticket_id)["reply_window"]["open"] is False
+    with pytest.raises(Conflict, match="24-hour"):
+        reply(brand, ticket_id)
+    assert sent(standins, "whatsapp") == []

@@ -101,6 +101,12 @@ def _ordered_at(msg: InboundMessage) -> str:
     return f"{sent_at}#{msg.received_at}"
 
 
+def wrote_at(msg: InboundMessage) -> str:
+    """When the customer sent `msg`: the provider's time, never after its arrival."""
+    sent_at = msg.extra.get("sent_at")
+    return sent_at if sent_at and sent_at < msg.received_at else msg.received_at
+
+
 def _message_item(account_id: str, ticket_id: str, msg: InboundMessage) -> Message:
     extra = dict(msg.extra)
     if "original" in extra:
@@ -169,7 +175,8 @@ class TicketStore:
         t.put("message", message)
         actions: list[Action] = [Ticket.message_count.add(1), Ticket.version.add(1)]
         if not quiet:
-            actions += [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now)]
+            actions += [Ticket.updated_at.set(now), Ticket.last_inbound_at.set(now),
+                        Ticket.customer_wrote_at.set(wrote_at(msg))]
         if wake and current is not None:
             # Open again, and no longer closed by the sweep (whose idle clock starts now).
             actions += [Ticket.status.set(Status.OPEN.value), Ticket.snooze_until.remove(),
@@ -238,6 +245,7 @@ class TicketStore:
                         ticket_id=new.ticket_id, channel=msg.channel.value, contact=msg.contact,
                         profile_id=profile_id, status=Status.OPEN.value, assignee_id=None, tags=[],
                         spam=msg.spam, created_at=now, updated_at=now, last_inbound_at=now,
+                        customer_wrote_at=wrote_at(msg),
                         message_count=1, reopen_count=0, subject=new.subject, version=1,
                         conversation_id=new.conversation_id, contact_name=msg.contact_name,
                         channel_address=msg.account_address, **cast(dict[str, Any], keys))

@@ -280,6 +280,9 @@ class Ticket(Item, discriminator="ticket"):
     # Instagram account): replies go out from it.
     channel_address = UnicodeAttribute(null=True)
     auto_closed = BooleanAttribute(null=True)  # closed by the sweep for the customer's silence
+    # When the customer wrote their latest message, as the provider says (Meta's timestamp; else
+    # its arrival): the customer-service windows of WhatsApp and Instagram run from it.
+    customer_wrote_at = UnicodeAttribute(null=True)
 
 
 class Message(Item, discriminator="message"):

@@ -142,7 +142,8 @@ def record_sent(message: Message, provider_id: str | None) -> str:
     account_id = message.pk.split("#", 2)[1]
     ref = MessageRef(ref_pk(account_id, Channel(message.channel), provider_id), "REF")
     parked: str | None = None
-    for _ in range(3):
+    seen = MessageRef.delivery.does_not_exist() & MessageRef.message_sk.does_not_exist()  # nobody claimed it
+    for _ in range(4):
         state = parked if parked and RANK[parked] > RANK["sent"] else "sent"
         t = Transaction()
         t.update("message", message, actions=[
@@ -154,20 +155,43 @@ def record_sent(message: Message, provider_id: str | None) -> str:
             MessageRef.type.set(MessageRef), MessageRef.ticket_id.set(message.ticket_id),
             MessageRef.message_sk.set(message.sk), MessageRef.event.set("outbound"),
             MessageRef.created_at.set(MessageRef.created_at | now_iso()), MessageRef.expires_at.remove(),
-        ], condition=MessageRef.delivery.does_not_exist() if parked is None else (MessageRef.delivery == parked),
-            old=True)
+            MessageRef.delivery.remove(),
+        ], condition=seen, old=True)
         refused = t.commit()
         if refused is None:
             return state
-        if refused.failed("ref"):
-            old = refused.old("ref") or {}
-            parked = (old.get("delivery") or {}).get("S") or "sent"
-            continue
         if refused.failed("message"):
             return "sent"  # recorded already (this is a retry of the recording)
+        if refused.failed("ref"):
+            image = refused.old("ref")
+            old = MessageRef.from_raw_data(image) if image else None
+            if old is not None and old.message_sk and old.ticket_id and old.message_sk != message.sk:
+                # The provider's echo of this very message (Instagram echoes what we send), stored
+                # by intake before we could record the send: ours is the message; the copy goes.
+                _drop_copy(account_id, old.ticket_id, old.message_sk)
+            parked = old.delivery if old is not None else None
+            seen = _as_seen(old)
+            continue
         if not refused.retryable:
             break
     raise transient(PynamoDBException("recording the send kept failing"))
+
+
+def _as_seen(old: MessageRef | None) -> Condition:
+    """The ref is still as it was read (a parked report, an echo's claim), or still absent."""
+    if old is None:
+        return MessageRef.pk.does_not_exist()
+    delivery = (MessageRef.delivery == old.delivery) if old.delivery else MessageRef.delivery.does_not_exist()
+    claimed = (MessageRef.message_sk == old.message_sk) if old.message_sk else MessageRef.message_sk.does_not_exist()
+    return delivery & claimed
+
+
+def _drop_copy(account_id: str, ticket_id: str, message_sk: str) -> None:
+    try:
+        Message(ticket_pk(account_id, ticket_id), message_sk).delete(
+            condition=Message.pk.exists() & (Message.direction == "outbound"))
+    except PynamoDBException:
+        pass  # gone already, or not an echo after all: either way nothing to undo
 
 
 def apply_status(account_id: str, channel: str, provider_id: str, state: str, *,
