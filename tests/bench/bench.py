@@ -398,8 +398,8 @@ class Floor:
                 "ConditionExpression": "attribute_not_exists(pk)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
         return {"Update": {
             "TableName": TABLE, "Key": {"pk": {"S": tpk}, "sk": {"S": "TICKET"}},
-            "UpdateExpression": "SET updated_at = :n, last_inbound_at = :n, customer_wrote_at = :n, "
-                                "gsi1sk = :o, gsi2sk = :o, gsi3sk = :o, gsi5sk = :o ADD message_count :one, version :one",
+            "UpdateExpression": "SET updated_at = :n, last_inbound_at = :n, customer_wrote_at = :n, gsi1sk = :o, "
+                                "gsi2sk = :o, gsi3sk = :o, gsi5sk = :o ADD message_count :one, version :one",
             "ConditionExpression": "#s = :open", "ExpressionAttributeNames": {"#s": "status"},
             "ExpressionAttributeValues": {":n": {"S": now}, ":o": {"S": order}, ":one": {"N": "1"},
                                           ":open": {"S": "open"}},
