@@ -28,3 +28,16 @@ def api() -> Iterator[Any]:
 
     with Client(app, project_dir=str(ROOT)) as client:
         yield client.http
+
+
+@pytest.fixture
+def swept(brand: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The sweep walks every account of the table (the session's holds every test's, and walking
+    them all takes minutes late in a run): here only this test's, read as the sweep reads it (the
+    accounts index, settings included)."""
+    from helpdesk.store import accounts
+
+    every = accounts.all_accounts
+    monkeypatch.setattr(accounts, "all_accounts",
+                        lambda: [a for a in every() if a.account_id == brand.account_id])
+    return brand

@@ -59,7 +59,8 @@ def test_an_agent_of_an_account_that_does_not_exist_is_refused(pool: Any, capsys
 
 
 def test_file_idle_files_open_tickets_stored_before_auto_close_and_the_sweep_then_closes_them(
-        pool: Any, brand: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        pool: Any, swept: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    brand = swept
     from helpdesk import sweep
     from helpdesk.store import accounts
     from helpdesk.store.models import Ticket

@@ -297,7 +297,8 @@ def _last_heard(brand: Brand, agent_id: str, seconds_ago: float) -> None:
                         ExpressionAttributeValues={":t": {"S": moment.replace("+00:00", "Z")}})
 
 
-def test_an_agent_whose_heartbeats_stop_gets_no_new_tickets(aws: Aws, brand: Brand) -> None:
+def test_an_agent_whose_heartbeats_stop_gets_no_new_tickets(aws: Aws, swept: Brand) -> None:
+    brand = swept
     from helpdesk import sweep
     from helpdesk.agents import set_presence
     from helpdesk.auth import AgentIdentity

@@ -33,18 +33,6 @@ def _moment() -> str:
     return moment
 
 
-@pytest.fixture
-def swept(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> Brand:
-    """The sweep walks every account of the table (the session's holds every test's): here only
-    this test's, read as the sweep reads it (the accounts index, settings included)."""
-    from helpdesk.store import accounts
-
-    every = accounts.all_accounts
-    monkeypatch.setattr(accounts, "all_accounts",
-                        lambda: [a for a in every() if a.account_id == brand.account_id])
-    return brand
-
-
 def _settings(brand: Brand, change: dict[str, Any]) -> dict[str, Any]:
     from helpdesk import account_settings
     from helpdesk.auth import AgentIdentity
