@@ -52,10 +52,18 @@ def list_agents(who: AgentIdentity) -> dict[str, Any]:
 
 
 def me(who: AgentIdentity) -> dict[str, Any]:
+    from helpdesk import account_settings
+    from helpdesk.store import accounts
+    from helpdesk.store import tickets as ticket_store
+
     agent = agent_store.get_agent(who.account_id, who.agent_id)
     if agent is None:
         raise Forbidden("this user may not use the helpdesk")
-    return agent_json(agent, fresh_since())
+    badge = bool(account_settings.of(accounts.get_account(who.account_id))["unread_badge"])
+    # The badge: open tickets of mine with a customer message I have not opened since (0 when the
+    # account turned the badge off).
+    unread = ticket_store.unread_count(who.account_id, who.agent_id) if badge else 0
+    return {**agent_json(agent, fresh_since()), "unread_count": unread, "unread_badge": badge}
 
 
 def _role(value: Any) -> str:

@@ -23,6 +23,7 @@ _TICKET = {
         "version": {"type": "integer", "description": "goes up with every write; send it back as If-Match"},
         "assignment_reason": {"type": ["string", "null"], "enum": ["round_robin", "manual", None]},
         "auto_closed": {"type": "boolean", "description": "closed by auto-close for the customer's silence"},
+        "unread": {"type": "boolean", "description": "for the caller: the customer wrote since they last opened it"},
         "reply_window": {"type": ["object", "null"], "description": "WhatsApp and Instagram only",
                          "properties": {"closes_at": {"type": "string", "format": "date-time"},
                                         "hours_left": {"type": "number"}, "open": {"type": "boolean"},
@@ -42,6 +43,8 @@ _AGENT = {
         "active": {"type": "boolean"},
         "status": {"enum": ["online", "offline"], "description": "online only while heartbeats keep coming"},
         "presence_at": {"type": ["string", "null"], "format": "date-time"},
+        "unread_count": {"type": "integer", "description": "GET /api/agents/me only: the unread badge"},
+        "unread_badge": {"type": "boolean", "description": "GET /api/agents/me only: the account's setting"},
     },
 }
 _MESSAGE = {

@@ -22,8 +22,10 @@ MAX_EDIT_ATTEMPTS = 8  # an edit re-read and reapplied this often before the age
 MAX_BULK = 100
 
 
-def ticket_json(t: Ticket) -> dict[str, Any]:
-    return {"id": t.ticket_id, "channel": t.channel, "status": t.status, "assignee_id": t.assignee_id,
+def ticket_json(t: Ticket, viewer: str | None = None) -> dict[str, Any]:
+    """A ticket as the API shows it; `unread` is for `viewer`, the agent asking."""
+    return {"unread": ticket_store.unread_for(t, viewer) if viewer else False,
+            "id": t.ticket_id, "channel": t.channel, "status": t.status, "assignee_id": t.assignee_id,
             "tags": list(t.tags or []), "contact": t.contact, "profile_id": t.profile_id,
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
@@ -79,12 +81,14 @@ def list_tickets(who: AgentIdentity, params: dict[str, str]) -> dict[str, Any]:
         raise BadRequest("limit must be between 1 and 100")
     items, cursor = ticket_store.view_query(who.account_id, view, status, who.agent_id,
                                             params.get("next"), limit)
-    return {"items": [ticket_json(t) for t in items], "next": cursor}
+    return {"items": [ticket_json(t, who.agent_id) for t in items], "next": cursor}
 
 
 def ticket_detail(who: AgentIdentity, ticket_id: str) -> dict[str, Any]:
     ticket = ticket_store.get_ticket(who.account_id, ticket_id)
     messages = ticket_store.latest_messages(who.account_id, ticket_id, 50)
+    if ticket_store.unread_for(ticket, who.agent_id):
+        ticket_store.mark_read(ticket, who.agent_id, now_iso())  # opened: read now (no write when it was)
     return {**ticket_json(ticket), **reply_state(ticket), "messages": [message_json(m) for m in messages]}
 
 
@@ -206,7 +210,7 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
 
 def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any, if_match: str | None = None) -> dict[str, Any]:
     values = _patch_values(who, body)
-    return ticket_json(apply_edit(who, ticket_id, values, if_match_version(if_match)))
+    return ticket_json(apply_edit(who, ticket_id, values, if_match_version(if_match)), who.agent_id)
 
 
 def bulk_edit(who: AgentIdentity, body: Any) -> dict[str, Any]:

@@ -283,6 +283,9 @@ class Ticket(Item, discriminator="ticket"):
     # When the customer wrote their latest message, as the provider says (Meta's timestamp; else
     # its arrival): the customer-service windows of WhatsApp and Instagram run from it.
     customer_wrote_at = UnicodeAttribute(null=True)
+    # Agent id -> when they last opened the ticket: unread for them while the customer's latest
+    # message is newer. Written only when it changes (opening a read ticket writes nothing).
+    read_by: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 class Message(Item, discriminator="message"):

@@ -157,6 +157,36 @@ def times_of(ticket: Ticket) -> TicketTimes:
                        ticket.last_inbound_at, ticket.followup_sent_for)
 
 
+def unread_for(ticket: Ticket, agent_id: str) -> bool:
+    """The customer wrote since this agent last opened the ticket."""
+    if not ticket.last_inbound_at:
+        return False
+    read = ticket.read_by.as_dict() if hasattr(ticket.read_by, "as_dict") else dict(ticket.read_by or {})
+    return str(read.get(agent_id) or "") < ticket.last_inbound_at
+
+
+def mark_read(ticket: Ticket, agent_id: str, at: str) -> None:
+    """The agent opened the ticket: one UpdateItem of their marker alone (no version bump, so nobody's
+    edit in hand is refused for it, and no view moves)."""
+    item = Ticket(ticket.pk, "TICKET")
+    if ticket.read_by is None and applied(item, [Ticket.read_by.set({agent_id: at})],
+                                         Ticket.pk.exists() & Ticket.read_by.does_not_exist()):
+        return
+    # Another agent's marker exists (or was written meanwhile): set this agent's key inside it.
+    applied(item, [Ticket.read_by[agent_id].set(at)], Ticket.pk.exists() & Ticket.read_by.exists())
+
+
+def unread_count(account_id: str, agent_id: str, limit: int = 2000) -> int:
+    """The agent's open tickets with a customer message they have not opened since (My inbox, read
+    page by page through its index; the count stops at `limit`)."""
+    key = f"{account_pk(account_id)}#AS#{agent_id}#{Status.OPEN.value}"
+    try:
+        found = Ticket.gsi2.query(key, page_size=200)
+        return sum(1 for t in itertools.islice(found, limit) if isinstance(t, Ticket) and unread_for(t, agent_id))
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
 def due_actions(ticket: Ticket) -> list[Action]:
     """Put the ticket where the sweep finds it when it next needs one (or take it out)."""
     due = next_due(times_of(ticket))
