@@ -113,7 +113,7 @@ def wait_for(predicate: Any, timeout: float = 20) -> Any:
 
 def test_contract_check_passes_for_every_built_surface(stack: dict[str, Any]) -> None:
     # The shared checker reads .local/stack.json from its working directory.
-    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies"]
+    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies", "agents"]
     out = subprocess.run([sys.executable, str(CONTRACT_CHECK), *groups], cwd=stack["_workdir"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
