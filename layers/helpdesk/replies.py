@@ -46,7 +46,8 @@ def post(who: AgentIdentity, ticket_id: str, body: Any, idempotency_key: str | N
     """Add a note, or store and send a reply on the ticket's channel under that channel's rules
     (409 with the reason, nothing sent). With an idempotency key (the `Idempotency-Key` header or
     `client_message_id`), a repeated or concurrent request answers the same message and never sends
-    twice; a reply whose sending failed is sent again by a retry, under the same id."""
+    twice; a reply whose send failed before reaching the provider is sent again by a retry, under
+    the same id (never one the provider may have taken)."""
     kind, text = _validate(body)
     key = idempotency_key or (body.get("client_message_id") if isinstance(body.get("client_message_id"), str)
                               else None)
@@ -64,8 +65,8 @@ def post(who: AgentIdentity, ticket_id: str, body: Any, idempotency_key: str | N
         if outcome == "no_consent":
             raise Conflict(_consent_reason(ticket))
         # Stored now: the message was stored as claimed for sending, by this request. Stored before:
-        # it is sent again only if that send failed or was abandoned, and only by whichever request
-        # wins the conditional claim; the other answers the message as it is.
+        # it is sent again only if that send failed before reaching the provider (see _claim_again),
+        # and only by whichever request wins the conditional claim; the others answer it as it is.
         message, mine = out.message, outcome == "stored"
         if outcome == "duplicate":
             stored = outbox.outbound_message(who.account_id, ticket.channel, out.refs[0])
