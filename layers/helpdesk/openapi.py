@@ -253,6 +253,7 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "TwiML", "content": {"text/xml": {}}},
                               "401": _answer("missing signature"), "403": _answer("bad signature"),
                               "404": _answer("number of no account")}}},
+            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _answer("the document")}}},
             "/webhooks/sms/status": {"post": {
                 "summary": "Twilio StatusCallback of a message we sent (form; X-Twilio-Signature): its delivery "
                            "moves forward only",

@@ -339,3 +339,22 @@ def test_openapi_document(api: Any) -> None:
                          ("/api/tickets/{ticket_id}", "patch"), ("/api/agents/me/presence", "put")]:
         matching = [p for p in paths if p.replace("{id}", "{ticket_id}") == path]
         assert matching and method in paths[matching[0]], (path, method, sorted(paths))
+
+
+def test_the_openapi_document_describes_exactly_the_routes_the_deployment_serves(api: Any) -> None:
+    """Both ways, so it cannot drift: every route of the Chalice API and of the webhook API (the
+    merge template's Api events, which the local gateway serves too) is in the document with its
+    methods, and the document names no route or method that nothing serves."""
+    from app import app
+    from infra.local.gateway import webhook_routes
+
+    paths = _json(api.get("/api/openapi.json"))["paths"]
+    served: dict[str, set[str]] = {}
+    for route, methods in app.routes.items():
+        served.setdefault(route, set()).update(m.lower() for m in methods)
+    for method, route in webhook_routes(app):
+        if method != "OPTIONS":  # the widget's CORS preflights: answered by the stage, no operation
+            served.setdefault(route, set()).add(method.lower())
+    described = {route: {m for m in ops if m in ("get", "post", "put", "patch", "delete")}
+                 for route, ops in paths.items()}
+    assert described == served
