@@ -10,7 +10,7 @@ from chalice.app import Request
 
 from functions import assignment, autoclose, links
 from functions.webhooks import email, instagram, sms, webchat, whatsapp
-from helpdesk import account_settings, agents, auth, openapi, replies, workspace
+from helpdesk import account_settings, agents, auth, macros, openapi, replies, workspace
 from helpdesk.errors import HelpdeskError
 from helpdesk.providers import http
 from helpdesk.settings import ConfigurationError
@@ -85,6 +85,27 @@ def post_message(who: auth.AgentIdentity, ticket_id: str) -> Any:
     request = _request()
     return Response(replies.post(who, ticket_id, _json(), request.headers.get("idempotency-key")),
                     status_code=201)
+
+
+@agent_route("/api/macros", ["GET"])
+def list_macros(who: auth.AgentIdentity) -> Any:
+    return macros.list_macros(who)
+
+
+@agent_route("/api/macros", ["POST"])
+def create_macro(who: auth.AgentIdentity) -> Any:
+    return Response(macros.create(who, _json()), status_code=201)
+
+
+@agent_route("/api/macros/{macro_id}", ["PATCH"])
+def change_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
+    return macros.change(who, macro_id, _json())
+
+
+@agent_route("/api/macros/{macro_id}", ["DELETE"])
+def delete_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
+    macros.delete(who, macro_id)
+    return Response("", status_code=204)
 
 
 @agent_route("/api/agents", ["GET"])

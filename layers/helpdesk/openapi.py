@@ -72,6 +72,14 @@ _PATCH = {"type": "object", "properties": {
     "tags": {"type": "array", "items": {"type": "string"}},
     "spam": {"type": "boolean"}}}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
+_MACRO_IN = {"type": "object", "properties": {
+    "name": {"type": "string"},
+    "body": {"type": "string", "description": "variables: {{customer.first_name}}, {{customer.last_name}}, "
+                                            "{{ticket.id}}, {{agent.first_name}}, {{store.name}}"}}}
+_MACRO = {"type": "object", "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"}, "body": {"type": "string"},
+    "variables": {"type": "array", "items": {"type": "string"}},
+    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}}
 _SETTINGS = {"type": "object", "properties": {
     "plan": {"enum": ["inbox", "helpdesk"]},
     "auto_close": {"type": "object", "properties": {"enabled": {"type": "boolean"},
@@ -202,8 +210,9 @@ def document() -> dict[str, Any]:
                 "security": bearer,
                 "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "required": ["body"],
-                    "properties": {"body": {"type": "string"}, "type": {"enum": ["reply", "note"]}}}}}},
+                "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+                    "properties": {"body": {"type": "string"}, "type": {"enum": ["reply", "note"]},
+                                   "macro_id": {"type": "string", "description": "a reply: the macro, rendered"}}}}}},
                 "responses": {**_ERRORS,
                               "201": _answer("stored (and sent)", {"$ref": "#/components/schemas/Message"}),
                               "404": _answer("no such ticket", _ERROR),
@@ -253,6 +262,25 @@ def document() -> dict[str, Any]:
                 "responses": {"200": {"description": "TwiML", "content": {"text/xml": {}}},
                               "401": _answer("missing signature"), "403": _answer("bad signature"),
                               "404": _answer("number of no account")}}},
+            "/api/macros": {
+                "get": {"summary": "The account's macros", "security": bearer,
+                        "responses": {"200": _answer("{items: [macro]}"), **_ERRORS}},
+                "post": {"summary": "A new macro (owner, admin); an unknown {{variable}} is a 400",
+                         "security": bearer,
+                         "requestBody": {"content": {"application/json": {"schema": _MACRO_IN}}},
+                         "responses": {"201": _answer("the macro", _MACRO), **_ERRORS}}},
+            "/api/macros/{macro_id}": {
+                "patch": {"summary": "Change a macro's name or body (owner, admin)", "security": bearer,
+                          "parameters": [{"name": "macro_id", "in": "path", "required": True,
+                                          "schema": {"type": "string"}}],
+                          "requestBody": {"content": {"application/json": {"schema": _MACRO_IN}}},
+                          "responses": {"200": _answer("the macro", _MACRO), "404": _answer("no such macro"),
+                                        **_ERRORS}},
+                "delete": {"summary": "Delete a macro (owner, admin)", "security": bearer,
+                           "parameters": [{"name": "macro_id", "in": "path", "required": True,
+                                           "schema": {"type": "string"}}],
+                           "responses": {"204": {"description": "deleted"}, "404": _answer("no such macro"),
+                                         **_ERRORS}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _answer("the document")}}},
             "/webhooks/sms/status": {"post": {
                 "summary": "Twilio StatusCallback of a message we sent (form; X-Twilio-Signature): its delivery "

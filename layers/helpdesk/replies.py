@@ -11,7 +11,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from helpdesk import account_settings, links, reply_rules, senders
+from helpdesk import account_settings, links, macros, reply_rules, senders
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel
@@ -30,16 +30,21 @@ MAX_LINKS = 90  # each is an item of the transaction that stores the reply (at m
 SEND_LEASE = dt.timedelta(minutes=2)  # a claimed send not reported back after this is taken again
 
 
-def _validate(body: Any) -> tuple[str, str]:
+def _validate(body: Any) -> tuple[str, str | None, str | None]:
+    """(type, body, macro id): a reply or note has a body, or a reply names a macro instead."""
     if not isinstance(body, dict):
-        raise BadRequest('expected {"body": "...", "type": "reply" | "note"}')
+        raise BadRequest('expected {"body": "...", "type": "reply" | "note"} or {"type": "reply", "macro_id": "..."}')
     kind = body.get("type", "reply")
-    text = body.get("body")
+    text, macro_id = body.get("body"), body.get("macro_id")
     if kind not in ("reply", "note"):
         raise BadRequest("type must be reply or note")
+    if macro_id is not None:
+        if kind != "reply" or text is not None or not isinstance(macro_id, str) or not macro_id:
+            raise BadRequest("macro_id goes with a reply, instead of a body")
+        return kind, None, macro_id
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_BODY:
         raise BadRequest(f"body must be non-empty text of at most {MAX_BODY} characters")
-    return kind, text
+    return kind, text, None
 
 
 def post(who: AgentIdentity, ticket_id: str, body: Any, idempotency_key: str | None = None) -> dict[str, Any]:
@@ -48,13 +53,16 @@ def post(who: AgentIdentity, ticket_id: str, body: Any, idempotency_key: str | N
     `client_message_id`), a repeated or concurrent request answers the same message and never sends
     twice; a reply whose send failed before reaching the provider is sent again by a retry, under
     the same id (never one the provider may have taken)."""
-    kind, text = _validate(body)
+    kind, given, macro_id = _validate(body)
     key = idempotency_key or (body.get("client_message_id") if isinstance(body.get("client_message_id"), str)
                               else None)
     if key is not None and not 0 < len(key) <= 128:
         raise BadRequest("the idempotency key must be 1 to 128 characters")
     for _ in range(5):
         ticket = ticket_store.get_ticket(who.account_id, ticket_id)
+        text = given if macro_id is None else macros.render(who, macro_id, ticket)
+        if not text:
+            raise BadRequest("the macro renders to nothing for this ticket")
         out = _outgoing(who, ticket, kind, text, key)
         fields: dict[str, Any] = {"updated_at": out.message.created_at}
         if kind == "reply":

@@ -337,3 +337,15 @@ class MessageRef(Item, discriminator="message_ref"):
     # kept a day (TTL `expires_at`) unless the record of the send claims the ref meanwhile.
     delivery = UnicodeAttribute(null=True)
     expires_at = NumberAttribute(null=True)
+
+
+class Macro(Item, discriminator="macro"):
+    """A pre-written reply of an account. pk=`A#<account>`, sk=`MACRO#<id>`: one Query of the
+    account's partition lists them."""
+
+    macro_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    body = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
