@@ -15,6 +15,7 @@ from helpdesk.conversation import Channel, Status
 from helpdesk.errors import Transient
 from helpdesk.observability import count, logger
 from helpdesk.store import agents as agent_store
+from helpdesk.store import outbox
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.inbound import TicketStore
 from helpdesk.store.keys import ticket_pk
@@ -117,7 +118,7 @@ def autorespond(event: TicketEvent) -> bool:
     # The ref `auto-<ticket>` is claimed with the message: a redelivered event cannot answer twice.
     for _ in range(5):
         # Not an agent's reply: it moves no `last_outbound_at`, so it never earns a follow-up email.
-        outcome = ticket_store.add_outbound(ticket, message, [message_id])
+        outcome = outbox.store_reply(ticket, message, [message_id], {})
         if outcome == "stored":
             count("autoresponse_sent")
             return True

@@ -94,8 +94,7 @@ def _valid_host(host: str) -> bool:
 def base_url() -> str:
     """Where short links point: LINK_BASE_URL, else the webhook API (PUBLIC_WEBHOOK_BASE_URL, else
     WEBHOOK_BASE_URL), which serves `/l/<code>`."""
-    base = settings.optional("LINK_BASE_URL") or settings.optional("PUBLIC_WEBHOOK_BASE_URL") \
-        or settings.optional("WEBHOOK_BASE_URL")
+    base = settings.optional("LINK_BASE_URL") or settings.webhook_base_url()
     if not base:
         raise settings.ConfigurationError(
             "LINK_BASE_URL is not configured (set LINK_BASE_URL, or PUBLIC_WEBHOOK_BASE_URL to the webhook API)")

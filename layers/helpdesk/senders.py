@@ -8,7 +8,7 @@ from collections.abc import Callable
 from helpdesk.conversation import Channel
 from helpdesk.errors import Conflict
 from helpdesk.providers.sending import Sent
-from helpdesk.settings import optional
+from helpdesk.settings import webhook_base_url
 from helpdesk.store import accounts
 from helpdesk.store.models import Ticket
 
@@ -30,8 +30,8 @@ def too_long(channel: str, text: str) -> str | None:
 
 def status_callback_url() -> str | None:
     """Where Twilio reports delivery: the webhook API's own route for it."""
-    base = optional("PUBLIC_WEBHOOK_BASE_URL") or optional("WEBHOOK_BASE_URL")
-    return f"{base.rstrip('/')}/webhooks/sms/status" if base else None
+    base = webhook_base_url()
+    return f"{base}/webhooks/sms/status" if base else None
 
 
 def our_address(ticket: Ticket) -> str:

@@ -34,6 +34,14 @@ def optional(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name) or default
 
 
+def webhook_base_url() -> str | None:
+    """The webhook API as the outside world reaches it: PUBLIC_WEBHOOK_BASE_URL (a custom domain or
+    CDN), else WEBHOOK_BASE_URL (the API's own URL, which the template gives). Status callbacks and
+    shortened links point there."""
+    base = optional("PUBLIC_WEBHOOK_BASE_URL") or optional("WEBHOOK_BASE_URL")
+    return base.rstrip("/") if base else None
+
+
 def reset() -> None:
     """Forget cached parameters (tests)."""
     from aws_lambda_powertools.utilities import parameters

@@ -41,3 +41,29 @@ def swept(brand: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(accounts, "all_accounts",
                         lambda: [a for a in every() if a.account_id == brand.account_id])
     return brand
+
+
+@pytest.fixture
+def standins(brand: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Twilio and Meta as the local stack serves them (infra/local/standins.py), for this test's
+    brand, reached by the real client code through the base-URL settings. Delivery reports off: the
+    tests post them to the webhooks themselves, signed, in the order they need. The sender is the
+    number the customer wrote to (no Messaging Service)."""
+    from infra.local.standins import StandIns
+    from tests.integration.agents import TWILIO_TOKEN
+
+    stand = StandIns("http://127.0.0.1:9", whatsapp_phone_numbers=[brand.wa_phone_number_id],
+                     instagram_accounts=[brand.instagram_id], account_sid="AC" + "7" * 32,
+                     auth_token=TWILIO_TOKEN, whatsapp_token="wa-token", instagram_token="ig-token",
+                     mail=False).start()
+    stand.control(callbacks=False)
+    monkeypatch.delenv("TWILIO_MESSAGING_SERVICE_SID", raising=False)
+    for name, value in {**stand.environment(), "TWILIO_ACCOUNT_SID": "AC" + "7" * 32,
+                        "WHATSAPP_ACCESS_TOKEN": "wa-token", "INSTAGRAM_ACCESS_TOKEN": "ig-token",
+                        "META_GRAPH_VERSION": "v25.0", "LINK_BASE_URL": "https://hd.example",
+                        "WEBHOOK_BASE_URL": "https://hooks.example"}.items():
+        monkeypatch.setenv(name, value)
+    try:
+        yield stand
+    finally:
+        stand.stop()

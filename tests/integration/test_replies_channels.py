@@ -9,7 +9,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,28 +20,6 @@ from tests.integration.agents import TWILIO_TOKEN, text
 from tests.providers import gateway_event, meta_signature, sms_event, whatsapp_event, whatsapp_payload
 
 META_SECRET = "meta-test-secret"  # as tests/conftest.py sets META_APP_SECRET
-
-
-@pytest.fixture
-def standins(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Twilio and Meta as the local stack serves them, for this test's brand; delivery reports off
-    (the tests post them to the webhooks themselves, signed, in the order they need)."""
-    from infra.local.standins import StandIns
-
-    stand = StandIns("http://127.0.0.1:9", whatsapp_phone_numbers=[brand.wa_phone_number_id],
-                     instagram_accounts=[brand.instagram_id], account_sid="AC" + "7" * 32,
-                     auth_token=TWILIO_TOKEN, whatsapp_token="wa-token", instagram_token="ig-token",
-                     mail=False).start()
-    stand.control(callbacks=False)
-    for name, value in {**stand.environment(), "TWILIO_ACCOUNT_SID": "AC" + "7" * 32,
-                        "WHATSAPP_ACCESS_TOKEN": "wa-token", "INSTAGRAM_ACCESS_TOKEN": "ig-token",
-                        "META_GRAPH_VERSION": "v25.0", "LINK_BASE_URL": "https://hd.example",
-                        "WEBHOOK_BASE_URL": "https://hooks.example"}.items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield stand
-    finally:
-        stand.stop()
 
 
 def agent(brand: Brand) -> Any:

@@ -44,28 +44,13 @@ TRACKING_QUESTION = ("Hi, my order #1042 has said in transit for a week: "
                      "https://www.ups.com/track?tracknum=1Z999AA10123456784 can you check?")
 
 
-@pytest.fixture
-def standins(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Twilio and Meta as the local stack serves them, for this test's brand; delivery reports off
-    (nothing here is about them). Email is read from moto's SES directly (`emails`)."""
-    from infra.local.standins import StandIns
 
-    stand = StandIns("http://127.0.0.1:9", whatsapp_phone_numbers=[brand.wa_phone_number_id],
-                     instagram_accounts=[brand.instagram_id], account_sid="AC" + "7" * 32,
-                     auth_token=TWILIO_TOKEN, whatsapp_token="wa-token", instagram_token="ig-token",
-                     mail=False).start()
-    stand.control(callbacks=False)
-    monkeypatch.delenv("TWILIO_MESSAGING_SERVICE_SID", raising=False)  # the sender is the number written to
-    for name, value in {**stand.environment(), "TWILIO_ACCOUNT_SID": "AC" + "7" * 32,
-                        "WHATSAPP_ACCESS_TOKEN": "wa-token", "INSTAGRAM_ACCESS_TOKEN": "ig-token",
-                        "META_GRAPH_VERSION": "v25.0", "LINK_BASE_URL": "https://hd.example",
-                        "WEBHOOK_BASE_URL": "https://hooks.example"}.items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield stand
-    finally:
-        stand.stop()
-
+def texts_in(brand: Brand, body: str) -> tuple[str, str]:
+    """A new customer texts the brand and the worker runs: their number and ticket."""
+    number = customer_number()
+    text(brand, number, body)
+    settle(brand)
+    return number, ticket_id_of(brand, number)
 
 # --- the brand's settings, as an owner changes them (PATCH /api/settings) ---------------------------------
 
@@ -182,10 +167,7 @@ def inbound_sms_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_a_customer_without_consent_gets_one_autoresponse_from_the_number_they_wrote_to(
         brand: Brand, standins: Any) -> None:
     autoresponder_on(brand)
-    number = customer_number()
-    text(brand, number, "hi, do you have the linen shirt in M?")
-    settle(brand)
-    ticket_id = ticket_id_of(brand, number)
+    number, ticket_id = texts_in(brand, "hi, do you have the linen shirt in M?")
 
     [sent] = texts_to(standins, number)
     assert sent["body"] == rendered(brand)
@@ -210,10 +192,7 @@ def test_a_customer_without_consent_gets_one_autoresponse_from_the_number_they_w
 def test_more_texts_the_same_day_get_no_more_autoresponses_and_the_next_day_one_more(
         brand: Brand, standins: Any) -> None:
     autoresponder_on(brand)
-    number = customer_number()
-    text(brand, number, "hi, do you have the linen shirt in M?")
-    settle(brand)
-    ticket_id = ticket_id_of(brand, number)
+    number, ticket_id = texts_in(brand, "hi, do you have the linen shirt in M?")
     text(brand, number, "also in navy?")
     settle(brand)
     text(brand, number, "hello??")
@@ -259,10 +238,7 @@ def test_a_customer_who_texted_stop_is_never_autoresponded_and_stop_is_no_ticket
 
 def test_stop_after_an_autoresponse_stops_the_next_days_autoresponse(brand: Brand, standins: Any) -> None:
     autoresponder_on(brand)
-    number = customer_number()
-    text(brand, number, "hi, do you have the linen shirt in M?")
-    settle(brand)
-    ticket_id = ticket_id_of(brand, number)
+    number, ticket_id = texts_in(brand, "hi, do you have the linen shirt in M?")
     text(brand, number, "stop")
     settle(brand)
     answered_yesterday(brand, ticket_id)
@@ -609,10 +585,7 @@ def test_twilios_delivery_reports_reach_the_autoresponse(
     from helpdesk.workspace import ticket_detail
 
     autoresponder_on(brand)
-    number = customer_number()
-    text(brand, number, "hi, do you have the linen shirt in M?")
-    settle(brand)
-    ticket_id = ticket_id_of(brand, number)
+    number, ticket_id = texts_in(brand, "hi, do you have the linen shirt in M?")
     [sent] = texts_to(standins, number)
     sms_status(brand, number, sent["id"], "sent")
     sms_status(brand, number, sent["id"], status, error)

@@ -24,7 +24,7 @@ from helpdesk.conversation import Channel
 from helpdesk.store.failures import applied, transient
 from helpdesk.store.keys import profile_pk, ref_pk, resorted, ticket_pk, version_is
 from helpdesk.store.models import Link, Message, MessageRef, Profile, Ticket
-from helpdesk.store.tickets import _apply
+from helpdesk.store.tickets import apply_fields
 from helpdesk.store.transact import Transaction
 
 # Delivery states in the order they can follow each other; a later state never goes back (a late
@@ -51,7 +51,8 @@ def store_reply(ticket: Ticket, message: Message, refs: list[str], fields: dict[
     shortened links of its text. Answers "stored", "duplicate" (a ref was claimed before: this
     message exists), "no_consent" or "changed" (read the ticket again)."""
     seen = ticket.version
-    actions = [Ticket.message_count.add(1), *_apply(ticket, fields), *resorted(ticket.ticket_id, ticket.updated_at)]
+    actions = [Ticket.message_count.add(1), *apply_fields(ticket, fields),
+               *resorted(ticket.ticket_id, ticket.updated_at)]
     t = Transaction()
     t.put("message", message)
     for i, ref in enumerate(refs):

@@ -1,6 +1,6 @@
 """Tickets and messages outside intake: the agents' views and ticket screen, and every
-read-then-write change of a ticket (agents' edits, replies and notes, the sweep, web-chat presence),
-each conditioned on the ticket's version."""
+read-then-write change of a ticket (agents' edits, the sweep, web-chat presence; replies and notes are
+store/outbox.py's), each conditioned on the ticket's version."""
 from __future__ import annotations
 
 import base64
@@ -12,7 +12,7 @@ from typing import Any
 from pynamodb.exceptions import GetError, PynamoDBException, QueryError
 from pynamodb.expressions.update import Action
 
-from helpdesk.conversation import Channel, Status
+from helpdesk.conversation import Status
 from helpdesk.errors import BadRequest, NotFound
 from helpdesk.followup import TicketTimes, next_due
 from helpdesk.store.failures import applied, transient
@@ -21,13 +21,10 @@ from helpdesk.store.keys import (
     idle_keys,
     index_actions,
     index_keys,
-    ref_pk,
-    resorted,
     ticket_pk,
     version_is,
 )
-from helpdesk.store.models import Message, MessageRef, Ticket, account_pk
-from helpdesk.store.transact import Transaction
+from helpdesk.store.models import Message, Ticket, account_pk
 
 # --- views -------------------------------------------------------------------------------------------
 
@@ -237,7 +234,7 @@ def auto_close(idle: Ticket, now: str) -> bool:
     return applied(Ticket(idle.pk, idle.sk), actions, condition)
 
 
-def _apply(ticket: Ticket, fields: dict[str, Any]) -> list[Action]:
+def apply_fields(ticket: Ticket, fields: dict[str, Any]) -> list[Action]:
     """Set `fields` on the ticket object and as update actions (None removes), plus the due index
     and the version bump every change makes."""
     for name, value in fields.items():
@@ -250,7 +247,7 @@ def _apply(ticket: Ticket, fields: dict[str, Any]) -> list[Action]:
 def change(ticket: Ticket, actions: list[Action] | None = None, **fields: Any) -> Ticket | None:
     """Apply `fields` (None removes) and `actions` to `ticket` if nothing wrote it since it was read
     (its version), keeping its due-work index right; None when it changed meanwhile."""
-    all_actions = [*(actions or []), *_apply(ticket, fields)]
+    all_actions = [*(actions or []), *apply_fields(ticket, fields)]
     return ticket if applied(ticket, all_actions, version_is(ticket.version)) else None
 
 
@@ -281,58 +278,3 @@ def edit_ticket(ticket: Ticket, edits: dict[str, Any], now: str) -> Ticket | Non
     if new_status == Status.OPEN.value and ticket.status != Status.OPEN.value:
         actions.append(Ticket.reopen_count.add(1))
     return change(ticket, actions, **fields)
-
-
-def add_outbound(ticket: Ticket, message: Message, refs: list[str] | None = None,
-                 **fields: Any) -> str:
-    """Store an agent's reply or note and move the ticket (`fields`), all or nothing, if nothing
-    wrote the ticket since it was read. `refs` are ids to claim for the message (the message's
-    own id, our email Message-ID so the customer's answer threads). Answers "stored", "duplicate"
-    (a ref was claimed before: this message exists) or "changed" (read the ticket again)."""
-    seen = ticket.version
-    actions = [Ticket.message_count.add(1), *_apply(ticket, fields), *resorted(ticket.ticket_id, ticket.updated_at)]
-    t = Transaction()
-    t.put("message", message)
-    for i, ref in enumerate(refs or []):
-        t.put(f"ref{i}", MessageRef(ref_pk(ticket.account_id, Channel(ticket.channel), ref), "REF",
-                                    ticket_id=ticket.ticket_id, message_sk=message.sk, event="outbound",
-                                    created_at=message.created_at),
-              condition=MessageRef.pk.does_not_exist())
-    t.update("ticket", Ticket(ticket_pk(ticket.account_id, ticket.ticket_id), "TICKET"), actions=actions,
-             condition=version_is(seen))
-    refused = t.commit()
-    if refused is None:
-        return "stored"
-    if any(refused.failed(f"ref{i}") for i in range(len(refs or []))):
-        return "duplicate"
-    return "changed"
-
-
-def outbound_message(account_id: str, channel: str, ref: str) -> Message | None:
-    """The message an outbound ref was claimed for."""
-    try:
-        found = MessageRef.get(ref_pk(account_id, Channel(channel), ref), "REF", consistent_read=True)
-        if not found.ticket_id or not found.message_sk:
-            return None
-        return Message.get(ticket_pk(account_id, found.ticket_id), found.message_sk, consistent_read=True)
-    except (MessageRef.DoesNotExist, Message.DoesNotExist):
-        return None
-    except PynamoDBException as error:
-        raise transient(error) from error
-
-
-def set_delivery(message: Message, delivery: str) -> None:
-    try:
-        message.update(actions=[Message.extra["delivery"].set(delivery)])
-    except PynamoDBException as error:
-        raise transient(error) from error
-
-
-def claim_delivery(message: Message, now: str, stale_before: str) -> bool:
-    """Take the sending of a stored reply: it failed before, or its sender took it before
-    `stale_before` and never said how it went (crashed). One conditional write: of two requests
-    that try at once, one sends."""
-    delivery = Message.extra["delivery"]
-    claimed_at = Message.extra["claimed_at"]
-    condition = (delivery == "failed") | ((delivery == "queued") & (claimed_at < stale_before))
-    return applied(message, [delivery.set("queued"), claimed_at.set(now)], condition)
