@@ -2,7 +2,6 @@
 SQS): round robin over online agents, and the SMS automations; partial batch failures."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -10,9 +9,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalice import Blueprint
 
 from helpdesk import assignment, automations
-from helpdesk.errors import BadRequest
 from helpdesk.observability import logger
-from helpdesk.store.stream import change_of
+from helpdesk.store.stream import changes_in
 from helpdesk.ticket_events import InboundSms, event_of
 
 bp = Blueprint(__name__)
@@ -23,13 +21,8 @@ QUEUE_ARN_PLACEHOLDER = "arn:aws:sqs:us-east-1:000000000000:helpdesk-ticket-even
 
 
 def record_handler(record: SQSRecord) -> None:
-    try:
-        body = json.loads(record.body)
-    except ValueError as exc:
-        raise BadRequest("not JSON") from exc
-    # One stream record per message; a list is taken too, should the pipe ever batch them.
-    for raw in body if isinstance(body, list) else [body]:
-        event = event_of(change_of(raw))
+    for change in changes_in(record.body):
+        event = event_of(change)
         if event is None:
             logger.debug("stream record of no interest", extra={"message_id": record.message_id})
             continue

@@ -41,27 +41,36 @@ def configure(args: argparse.Namespace) -> None:
 def add_account(args: argparse.Namespace) -> dict[str, Any]:
     from helpdesk.store import accounts
 
-    account = accounts.put_account(args.account_id, args.name, support_email=args.support_email)
-    return {"account_id": account.account_id, "name": account.name}
+    account = accounts.put_account(args.account_id, args.name, plan=args.plan, support_email=args.support_email)
+    return {"account_id": account.account_id, "name": account.name, "plan": account.plan}
 
 
 def add_address(args: argparse.Namespace) -> dict[str, Any]:
+    from helpdesk import plans
     from helpdesk.conversation import Channel
+    from helpdesk.errors import Forbidden
     from helpdesk.store import accounts
 
-    accounts.get_account(args.account_id)  # NotFound for an account that does not exist
+    account = accounts.get_account(args.account_id, fresh=True)  # refused for an account that does not exist
+    if not plans.allows_channel(account, args.channel):
+        raise Forbidden(f"{args.channel} is not connected: channels other than web chat come with the "
+                        f"{plans.HELPDESK} plan; this account is on the {plans.plan_of(account)} plan "
+                        "(an owner or admin changes it with PATCH /api/settings)")
     accounts.add_channel_address(args.account_id, Channel(args.channel), args.address,
                                  display_address=args.display_address)
     return {"account_id": args.account_id, "channel": args.channel, "address": args.address}
 
 
 def add_agent(args: argparse.Namespace) -> dict[str, Any]:
+    from helpdesk import plans
     from helpdesk.store import accounts, users
     from helpdesk.store import agents as agent_store
 
     if not os.environ.get("COGNITO_USER_POOL_ID"):
         raise SystemExit("no user pool: give --stack or --user-pool")
-    accounts.get_account(args.account_id)
+    account = accounts.get_account(args.account_id, fresh=True)
+    if any(a.active is not False for a in agent_store.roster(args.account_id).agents):
+        plans.require(account, plans.MULTI_AGENT)  # the free plan is one agent
     email = args.email.strip().lower()
     sub, created = users.create_user(email, send_invitation=not args.no_email)
     agent = agent_store.put_agent(args.account_id, sub, name=args.name, email=email, role=args.role)
@@ -103,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     account.add_argument("account_id")
     account.add_argument("name")
     account.add_argument("--support-email")
+    account.add_argument("--plan", choices=["helpdesk", "inbox"], default="helpdesk",
+                         help="inbox: the free plan (web chat, one agent); helpdesk: the paid plan")
     account.set_defaults(run=add_account)
 
     address = commands.add_parser("address", help="an inbound address of the account on a channel")

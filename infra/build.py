@@ -11,20 +11,22 @@
 5. validate   cfn-lint on both templates, plus the structural checks cfn-lint cannot make (infra/checks.py:
               webhook routes reachable, table == models, one least-privilege role per function, index grants
               cover every index, partial batch failures and a DLQ on every SQS mapping, an alarm on every DLQ,
-              the table's stream -> pipe -> the queue assignment consumes (bounded retries, a DLQ, a role that
-              reads the stream and sends to those queues only), no function sending to that queue, the agents'
-              user pool (no custom attributes, clients that write `name` only, cognito-idp for the API's role
-              only), the domain layer on every function, and what deploying sets: the SES identities, one stage per
-              API, binary multipart, throttling, timeouts under API Gateway's, reserved concurrency, alarms to the
-              alarm topic, the mail bucket's expiry and TLS, the SES invoke permission, optional settings, the
-              table's TTL). Any problem: exit 1.
+              the table's stream -> a pipe of its own -> the queue each stream consumer (assignment, the view
+              index) alone consumes (bounded retries, a DLQ, a role that reads the stream and sends to that
+              pipe's queues only), no function sending to those queues, the agents' user pool (no custom
+              attributes, clients that write `name` only, cognito-idp for the API's role only), the domain layer
+              on every function, and what deploying sets: the SES identities, one stage per API, binary
+              multipart, throttling, timeouts under API Gateway's, reserved concurrency, alarms to the alarm
+              topic, the mail bucket's expiry and TLS, the SES invoke permission, optional settings, the table's
+              TTL). Any problem: exit 1.
 `--sync-models` first rewrites the merge template's table (and the roles' index ARNs) from the models,
 for when the table check reports drift.
 
 infra/merge-template.json, deep-merged over Chalice's output (objects merge, lists and scalars replace):
 - Chalice emits plain-string placeholders the merge replaces: each function's Role (chalice.json's
   per-function `iam_role_arn`, with `manage_iam_role: false`) becomes Fn::GetAtt of its own role, and the
-  assignment queue ARN (functions/assignment.py) becomes the stack's queue, with ReportBatchItemFailures.
+  queue ARNs of the SQS workers (functions/assignment.py, functions/view_index.py) become the stack's queues,
+  with ReportBatchItemFailures.
 - Webhooks get their routes from Api events on their own WebhookApi (stage v1): an event on Chalice's
   RestAPI would translate cleanly and add no path.
 - Functions are named `<stack>-<function>` and their log groups are named statically, so each function
@@ -36,6 +38,9 @@ infra/merge-template.json, deep-merged over Chalice's output (objects merge, lis
 - Ticket events: no function sends any. The TicketEventsPipe (EventBridge Pipes) reads the table's stream,
   keeps the changes its FilterCriteria match (infra/local/pipe.py reads those patterns from this file) and
   sends them to TicketEventsQueue; what it gives up on lands in TicketEventsPipeDeadLetterQueue (alarmed).
+  A second pipe, ViewIndexPipe, reads the same stream for the view index: it keeps every change of a ticket
+  or a view (far more than assignment wants, hence a pipe and queue of its own) and sends them to
+  ViewIndexQueue, its failures to ViewIndexPipeDeadLetterQueue (alarmed).
 - The stack creates the agents' user pool (AgentsUserPool, retained on deletion and replacement, a group
   per role) and its app client (AgentsAppClient); outputs AgentsUserPoolId and AgentsAppClientId.
 - SesIdentity (required, comma-separated) becomes one identity ARN per entry in the roles that send mail:

@@ -6,10 +6,13 @@ lines (none: it holds). The stack they hold the templates to:
 - the table is the models' table (helpdesk.store.schema) with point-in-time recovery;
 - one role per function, inline and least-privilege; index grants cover every index of the table;
 - every SQS mapping reports batch item failures from a queue of the stack with a DLQ and a long enough
-  visibility timeout; every dead-letter queue (of a queue or of the pipe) has an alarm;
-- ticket events: the table's stream feeds, through one EventBridge Pipe with bounded retries and a DLQ,
-  the queue the assignment function consumes; the pipe's role reads that stream and sends to those two
-  queues, nothing else; no function sends to that queue (an event follows from a committed write only);
+  visibility timeout, and each consumer of the table's stream has one; every dead-letter queue (of a queue or
+  of a pipe) has an alarm;
+- the stream's consumers (STREAM_CONSUMERS: assignment's ticket events, the view index's view changes): for
+  each, the table's stream feeds, through one EventBridge Pipe of its own with bounded retries and a DLQ, the
+  queue that function alone consumes; each pipe's role reads that stream and sends to its own two queues,
+  nothing else; every pipe feeds one of them; no function sends to those queues (an event follows from a
+  committed write only);
 - the agents' user pool: retained, email usernames, admin-created users only, no custom attributes (an
   agent's account and role are the helpdesk's Agent item, never a claim the user could write), a group
   per helpdesk role, app clients without a secret that may write `name` and nothing else; only the
@@ -34,7 +37,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_HANDLER = "functions.assignment."  # the consumer of the ticket-events queue
-API_HANDLER = "app.app"  # Chalice's one API function: the agent API
+VIEW_INDEX_HANDLER = "functions.view_index."  # the consumer of the view-index queue
+# The functions the table's stream feeds, each through a pipe and a queue of its own (their filters differ:
+# neither wakes for the other's records), by handler prefix: what they consume.
+STREAM_CONSUMERS = {ASSIGNMENT_HANDLER: "ticket events", VIEW_INDEX_HANDLER: "view changes"}
+API_HANDLER = "functions.api.app"  # Chalice's one API function, the agent API (merge-template sets it)
 
 
 def structural_problems(template: dict[str, Any], translated: dict[str, Any]) -> list[str]:
@@ -45,7 +52,15 @@ def structural_problems(template: dict[str, Any], translated: dict[str, Any]) ->
             *environment_problems(template), *ses_identity_problems(translated), *stage_problems(translated),
             *webhook_api_problems(translated), *api_timeout_problems(translated), *concurrency_problems(translated),
             *alarm_problems(translated), *bucket_problems(translated), *ses_invoke_problems(translated),
-            *optional_environment_problems(template)]
+            *optional_environment_problems(template), *handler_problems(translated)]
+
+
+# Each Lambda's handler is the module of its own code: one named `app.` imports app.py, which
+# imports every function's module (the API Lambda's cold start would load the webhooks and the worker).
+def handler_problems(translated: dict[str, Any]) -> list[str]:
+    return [f"{function}: handler {handler!r} imports every function's code (point it at its own module)"
+            for function, r in of_type(translated.get("Resources", {}), "AWS::Lambda::Function")
+            if str(handler := r["Properties"].get("Handler", "")).startswith("app.")]
 
 
 # ------------------------------------------------------------------------------------ webhook routes
@@ -238,14 +253,18 @@ def index_name(resource: Any, table: str) -> str | None:
 
 def queue_mapping_problems(translated: dict[str, Any]) -> list[str]:
     """Every SQS mapping reports batch item failures and reads a queue of this stack that has a DLQ and a
-    visibility timeout of at least 6x the function's timeout (AWS's advice for Lambda consumers)."""
+    visibility timeout of at least 6x the function's timeout (AWS's advice for Lambda consumers); every
+    consumer of the stream (STREAM_CONSUMERS) has one."""
     resources = translated.get("Resources", {})
     problems = []
     mappings = [(n, r) for n, r in of_type(resources, "AWS::Lambda::EventSourceMapping")
                 if "sqs" in json.dumps(r["Properties"].get("EventSourceArn")).lower()
                 or queue_of(resources, r) is not None]
     if not mappings:
-        problems.append("no SQS event source mapping (the assignment function reads the ticket events queue)")
+        problems.append("no SQS event source mapping (the stream's consumers read their queues)")
+    mapped = {ref_name(r["Properties"].get("FunctionName")) for _, r in mappings}
+    problems += [f"{function}: no SQS event source mapping (it consumes {what} from its queue)"
+                 for function, what in _stream_consumer_functions(resources) if function not in mapped]
     for name, mapping in mappings:
         props = mapping["Properties"]
         if props.get("FunctionResponseTypes") != ["ReportBatchItemFailures"]:
@@ -287,46 +306,76 @@ def dead_letter_alarm_problems(translated: dict[str, Any]) -> list[str]:
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
 
 
-def ticket_events_queue(resources: dict[str, Any]) -> str | None:
-    """The queue the assignment function's SQS event source consumes."""
+def consumed_queue(resources: dict[str, Any], handler_prefix: str) -> str | None:
+    """The queue the SQS event source of the function with this handler prefix consumes."""
     for _, mapping in of_type(resources, "AWS::Lambda::EventSourceMapping"):
         function = (resources.get(ref_name(mapping["Properties"].get("FunctionName")) or "") or {}).get("Properties")
         queue = queue_of(resources, mapping)
-        if queue and str((function or {}).get("Handler", "")).startswith(ASSIGNMENT_HANDLER):
+        if queue and str((function or {}).get("Handler", "")).startswith(handler_prefix):
             return queue
     return None
 
 
+def _stream_consumer_functions(resources: dict[str, Any]) -> list[tuple[str, str]]:
+    """(function, what it consumes) of every function that is one of STREAM_CONSUMERS."""
+    return [(function, what) for function, r in of_type(resources, "AWS::Lambda::Function")
+            for prefix, what in STREAM_CONSUMERS.items() if str(r["Properties"].get("Handler", "")).startswith(prefix)]
+
+
+def stream_queues(resources: dict[str, Any]) -> dict[str, str]:
+    """The queue each stream consumer reads (by queue; the ones whose function or mapping exists)."""
+    return {queue: prefix for prefix in STREAM_CONSUMERS if (queue := consumed_queue(resources, prefix))}
+
+
 def pipe_problems(translated: dict[str, Any]) -> list[str]:
-    """Ticket events come from the table's stream: one pipe reads it into the queue that assignment
-    consumes, gives up on a record after a bounded number of retries (-1, the default, retries until the
-    record leaves the stream, blocking its shard) into a dead-letter queue of this stack, and runs as a
-    role that may read that stream and send to those two queues, nothing else."""
+    """The stream's consumers get its records through pipes: for each (STREAM_CONSUMERS), one pipe reads the
+    table's stream into the queue that consumer, and no other, consumes; gives up on a record after a bounded
+    number of retries (-1, the default, retries until the record leaves the stream, blocking its shard) into a
+    dead-letter queue of this stack; and runs as a role that may read that stream and send to those two queues,
+    nothing else. Every pipe of the stack is one of these."""
     resources = translated.get("Resources", {})
-    queue = ticket_events_queue(resources)
     tables = [name for name, _ in of_type(resources, "AWS::DynamoDB::Table")]
-    if queue is None or len(tables) != 1:
-        return [f"ticket events: no pipe to check (the assignment function consumes queue {queue}; tables {tables})"]
-    stream = (tables[0], "StreamArn")
-    pipes = [name for name, r in of_type(resources, "AWS::Pipes::Pipe") if get_att(r["Properties"].get("Source"))
-             == stream and get_att(r["Properties"].get("Target")) == (queue, "Arn")]
-    if len(pipes) != 1:
-        return [f"expected one pipe from {tables[0]}'s stream to {queue} (the queue assignment consumes), "
-                f"found {pipes}"]
-    params = _stream_parameters(resources[pipes[0]])
+    problems: list[str] = []
+    checked: set[str] = set()
+    consumers: dict[str, list[str]] = {}
+    for prefix, what in STREAM_CONSUMERS.items():
+        queue = consumed_queue(resources, prefix)
+        module = prefix.rstrip(".").rsplit(".", 1)[-1]
+        if queue is None or len(tables) != 1:
+            problems.append(f"{what}: no pipe to check (the {module} function consumes queue {queue}; tables {tables})")
+            continue
+        consumers.setdefault(queue, []).append(module)
+        stream = (tables[0], "StreamArn")
+        pipes = [name for name, r in of_type(resources, "AWS::Pipes::Pipe") if get_att(r["Properties"].get("Source"))
+                 == stream and get_att(r["Properties"].get("Target")) == (queue, "Arn")]
+        if len(pipes) != 1:
+            problems.append(f"expected one pipe from {tables[0]}'s stream to {queue} (the queue {module} consumes), "
+                            f"found {pipes}")
+            continue
+        checked.add(pipes[0])
+        problems += _one_pipe_problems(resources, pipes[0], stream, queue)
+    problems += [f"{queue} is consumed by {' and '.join(modules)}: each consumer of the stream needs a pipe and a "
+                 "queue of its own (their filters differ)" for queue, modules in consumers.items() if len(modules) > 1]
+    problems += [f"pipe {name}: feeds none of the stream consumers' queues ({sorted(consumers)})"
+                 for name, _ in of_type(resources, "AWS::Pipes::Pipe") if name not in checked]
+    return problems
+
+
+def _one_pipe_problems(resources: dict[str, Any], pipe: str, stream: tuple[str, str], queue: str) -> list[str]:
+    params = _stream_parameters(resources[pipe])
     problems = []
     retries = params.get("MaximumRetryAttempts", -1)
     if not isinstance(retries, int) or retries < 0:
-        problems.append(f"pipe {pipes[0]}: MaximumRetryAttempts is {retries!r}: a failing record is retried "
+        problems.append(f"pipe {pipe}: MaximumRetryAttempts is {retries!r}: a failing record is retried "
                         "until it leaves the stream (set a limit)")
     dlq = get_att((params.get("DeadLetterConfig") or {}).get("Arn"))
     if not dlq or dlq[1] != "Arn" or (resources.get(dlq[0]) or {}).get("Type") != "AWS::SQS::Queue":
-        problems.append(f"pipe {pipes[0]}: no dead-letter queue of this stack (DeadLetterConfig "
+        problems.append(f"pipe {pipe}: no dead-letter queue of this stack (DeadLetterConfig "
                         f"{params.get('DeadLetterConfig')!r})")
         dlq = None
     needed = {(action, stream) for action in STREAM_READ}
     needed |= {("sqs:SendMessage", (q, "Arn")) for q in (queue, dlq[0] if dlq else None) if q}
-    return problems + _pipe_role_problems(resources, pipes[0], needed)
+    return problems + _pipe_role_problems(resources, pipe, needed)
 
 
 def _pipe_role_problems(resources: dict[str, Any], pipe: str, needed: set[tuple[str, Any]]) -> list[str]:
@@ -372,21 +421,23 @@ def _label(resource: Any) -> str:
 
 
 def queue_sender_problems(translated: dict[str, Any]) -> list[str]:
-    """No function may send to the ticket-events queue: an event follows from a committed write (the
-    stream, through the pipe), never from code that may die between storing and sending."""
+    """No function may send to a stream consumer's queue (ticket events, view changes): an event follows from a
+    committed write (the stream, through the pipe), never from code that may die between storing and sending."""
     resources = translated.get("Resources", {})
-    queue = ticket_events_queue(resources)
-    if queue is None:
-        return []  # queue_mapping_problems and pipe_problems say so
+    queues = stream_queues(resources)  # none found: queue_mapping_problems and pipe_problems say so
     problems = []
     for function, r in of_type(resources, "AWS::Lambda::Function"):
         role = get_att(r["Properties"].get("Role"))
         for statement in statements((resources.get(role[0] if role else "") or {}).get("Properties") or {}):
             sends = any(fnmatchcase("sqs:sendmessage", str(a).lower()) for a in as_list(statement.get("Action")))
-            if statement.get("Effect") == "Allow" and sends and any(
-                    resource == "*" or references(resource, queue) for resource in as_list(statement.get("Resource"))):
+            if statement.get("Effect") != "Allow" or not sends:
+                continue
+            reached = [queue for queue in queues if any(resource == "*" or references(resource, queue)
+                                                        for resource in as_list(statement.get("Resource")))]
+            if reached:
+                what = " and ".join(STREAM_CONSUMERS[queues[queue]] for queue in reached)
                 problems.append(f"{function}: statement {statement.get('Sid')} of {role[0] if role else ''} may send "
-                                f"to {queue} (ticket events come from the table's stream, through the pipe)")
+                                f"to {' and '.join(reached)} ({what} come from the table's stream, through the pipe)")
     return problems
 
 

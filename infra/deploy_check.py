@@ -335,7 +335,8 @@ EVENT_FUNCTIONS = {"sms": "SmsWebhook", "whatsapp": "WhatsappWebhook", "instagra
                    "autoclose": "Autoclose", "api": "APIHandler", "links": "LinkRedirect"}
 # What each event must answer (an API Gateway statusCode, else 200; the rest: no exception, no batch failures).
 EXPECTED_STATUS = {"webchat/session-anonymous.json": 201, "(owner invites an agent)": 201,
-                   "(reply on an email ticket)": 201,
+                   "(reply on an email ticket)": 201, "(a view saved)": 201, "(a saved view deleted)": 204,
+                   "(a macro deleted)": 204, "(profile events from the marketing system)": 202,
                    "links/click.json": 302}  # the demo data's link (the local stack's seeding)
 SECRET_PARAMETERS = {"TwilioAuthTokenParameter": "twilio_auth_token", "MetaAppSecretParameter": "meta_app_secret",
                      "MetaVerifyTokenParameter": "meta_verify_token",
@@ -419,9 +420,89 @@ _ATTACHMENT_MIME = (
     "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b1--\r\n")
 
 
+def _stream_record(event_name: str, image: dict[str, Any], sequence: int) -> dict[str, Any]:
+    """A stream record of the demo table as a pipe puts it on its queue (NewImage, or OldImage for a REMOVE)."""
+    from infra.local import demo
+
+    stream = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{demo.TABLE_NAME}/stream/2026-11-26T00:00:00.000"
+    return {"eventID": f"{sequence:032x}", "eventName": event_name, "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": REGION, "eventSourceARN": stream,
+            "dynamodb": {"ApproximateCreationDateTime": 1795000000 + sequence,
+                         "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                         "OldImage" if event_name == "REMOVE" else "NewImage": image,
+                         "SequenceNumber": str(4421584500000000017450439100 + sequence),
+                         "SizeBytes": len(json.dumps(image)), "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+
+
+def _sqs_event(queue: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the SQS event source hands its function: one message per stream record (as a pipe sends them)."""
+    import hashlib
+
+    bodies = [json.dumps(record, separators=(",", ":")) for record in records]
+    return {"Records": [{
+        "messageId": f"00000000-0000-4000-8000-{n:012d}", "receiptHandle": f"AQEBview{n}",
+        "body": body, "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000",
+                                     "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                                     "ApproximateFirstReceiveTimestamp": "1795000000001"},
+        "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(), "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}", "awsRegion": REGION}
+        for n, body in enumerate(bodies, 1)]}
+
+
+def view_index_events() -> list[tuple[str, dict[str, Any]]]:
+    """What the view-index pipe would deliver: a view of open tickets saved (its build files the demo brand's
+    tickets and records its progress), the SMS sample's ticket changed, the view deleted (its entries go)."""
+    from helpdesk.conversation import Channel, customer_ticket_id
+    from helpdesk.store import views
+    from helpdesk.store.models import View, account_pk
+    from infra.local import demo, samples
+
+    created = "2026-11-26T01:00:00.000Z"
+    view = View(account_pk(demo.ACCOUNT_ID), views.view_sk("v_deploycheck"), view_id="v_deploycheck",
+                name="Open tickets", filters={"status": "open"}, sort="newest", generation=1, built=False,
+                created_by="owner", created_at=created, updated_at=created).serialize()
+    ticket = samples.ticket_created_record(customer_ticket_id(demo.ACCOUNT_ID, Channel.SMS, samples.CUSTOMER))
+    records = [_stream_record("INSERT", view, 1), ticket, _stream_record("REMOVE", view, 2)]
+    return [("(a view saved, a ticket changed, the view deleted)", _sqs_event("helpdesk-view-index", records))]
+
+
+def workspace_calls(owner: dict[str, str], tickets: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The workspace's reads and writes (ISSUE 9): saved views (write, page, delete), a macro deleted, the
+    marketing system's profile events and a customer's events read, older messages paged."""
+    from infra.local import demo, samples
+
+    def call(name: str, method: str, path: str, body: Any = None, resource: str | None = None,
+             path_params: dict[str, str] | None = None, query: dict[str, str] | None = None) -> tuple[str, Any]:
+        return name, samples.gateway(method, path, json.dumps(body) if body is not None else None, owner,
+                                     query=query, path_params=path_params, resource=resource)
+
+    phone = demo.CUSTOMERS[0].phone
+    calls = [
+        call("(a view saved)", "POST", "/api/views", {"name": "Closed email", "filters": {
+            "channel": "email", "status": "closed"}}),
+        call("(a saved view paged)", "GET", "/api/tickets", query={"view": demo.VIEW_ID}),
+        call("(a saved view deleted)", "DELETE", f"/api/views/{demo.VIEW_ID}", resource="/api/views/{view_id}",
+             path_params={"view_id": demo.VIEW_ID}),
+        call("(a macro deleted)", "DELETE", f"/api/macros/{demo.MACRO_ID}", resource="/api/macros/{macro_id}",
+             path_params={"macro_id": demo.MACRO_ID}),
+        call("(profile events from the marketing system)", "POST", "/api/profile-events", {
+            "events": [{"id": "ev-deploy-1", "metric": "Placed Order", "time": "2026-11-26T01:00:00Z",
+                        "properties": {"value": 42}, "profile": {"phone": phone}}],
+            "profiles": [{"phone": phone, "segments": ["VIP"]}]})]
+    for ticket in tickets[:1]:
+        calls.append(call("(older messages of a ticket)", "GET", f"/api/tickets/{ticket['id']}/messages",
+                          resource="/api/tickets/{ticket_id}/messages", path_params={"ticket_id": ticket["id"]}))
+        if ticket.get("profile_id"):
+            calls.append(call("(a customer's events)", "GET", f"/api/profiles/{ticket['profile_id']}/events",
+                              resource="/api/profiles/{profile_id}/events",
+                              path_params={"profile_id": ticket["profile_id"]}, query={"metric": "Placed Order"}))
+    return calls
+
+
 def further_events(answers: dict[str, Any], tokens: dict[str, str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """Calls the samples of events/ do not make, so that every grant is exercised: a mail with an attachment
-    (S3 PutObject), an owner inviting an agent (Cognito), an agent's reply on an email ticket (SES)."""
+    (S3 PutObject), an owner inviting an agent (Cognito), an agent's reply on an email ticket (SES), the view
+    index's records (view_index_events)."""
     from infra.local import demo, samples
     from infra.local.invoke import resign_mailgun
 
@@ -437,7 +518,9 @@ def further_events(answers: dict[str, Any], tokens: dict[str, str]) -> dict[str,
     email_tickets = [t["id"] for t in items if t.get("channel") == "email"]
     found: dict[str, list[tuple[str, dict[str, Any]]]] = {
         "EmailWebhook": [("(mailgun mail with an attachment)", mail)],
-        "APIHandler": [("(owner invites an agent)", invite)]}
+        "APIHandler": [("(owner invites an agent)", invite)],
+        "ViewIndex": view_index_events()}
+    found["APIHandler"] += workspace_calls(owner, items)
     if email_tickets:
         path = f"/api/tickets/{email_tickets[0]}/messages"
         found["APIHandler"].append(("(reply on an email ticket)", samples.gateway(

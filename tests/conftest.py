@@ -1,7 +1,8 @@
 """Shared fixtures: one moto server per test session; every test gets its own account (every key
 starts with the account, so tests never see each other's data) and its own queue, which the
 session's pipe (infra.local.pipe, the EventBridge Pipe played on moto's stream) feeds with the
-account's ticket events whenever a test reads the queue (`pump`)."""
+account's ticket events whenever a test reads the queue (`pump`). A second pipe plays the view index's
+(`pump_views`): what its filter keeps goes straight to the view-index worker's code, no queue between."""
 from __future__ import annotations
 
 import os
@@ -62,12 +63,17 @@ def aws() -> Iterator[Aws]:
 
     _pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
                            aws.client("sqs"), _route)]
+    from infra.local.pipe import VIEW_INDEX_PIPE
+
+    _view_pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
+                                None, None, pipe=VIEW_INDEX_PIPE)]
     aws.client("s3").create_bucket(Bucket="helpdesk-test-mail")
     os.environ["MAIL_BUCKET"] = "helpdesk-test-mail"
     try:
         yield aws
     finally:
         _pipe.clear()
+        _view_pipe.clear()
         server.stop()
 
 
@@ -85,6 +91,23 @@ def pump() -> int:
     """Move what the table's stream has committed so far through the pipe's filter onto the queues
     of the accounts' tests; returns how many records were sent."""
     return _pipe[0].pump() if _pipe else 0
+
+
+_view_pipe: list[Any] = []  # the session's view-index pipe (pumped on demand, into the worker's code)
+
+
+def pump_views() -> int:
+    """Apply what the table's stream has committed so far (of every account) that the ViewIndexPipe's
+    filter keeps, record by record, to the custom views as the view-index worker does (one batch: the
+    views are read once per call), including the records those changes commit (a build's next step);
+    returns how many records it applied. A record that fails stays on the stream for the next call."""
+    if not _view_pipe:
+        return 0
+    from helpdesk import views
+    from helpdesk.store.stream import change_of
+
+    batch = views.AccountViews()
+    return int(_view_pipe[0].pump(lambda record: views.on_change(change_of(record), batch)))
 
 
 @dataclass

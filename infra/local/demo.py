@@ -14,6 +14,10 @@ TWILIO_ACCOUNT_SID = "AC" + "5" * 32  # the AccountSid of the SMS samples in eve
 META_GRAPH_VERSION = "v25.0"  # pinned: available until 2028-07 (research/wave2-facts.md §1)
 # A shortened link the demo data holds (events/links/click.json follows it).
 LINK_CODE = "dEm0L1nk"
+VIEW_ID = "v_demo_open_sms"  # a saved view of the demo brand: open SMS tickets
+MACRO_ID = "mac-demo-order"
+MACRO_BODY = ("Hi {{customer.first_name}}, this is {{agent.first_name}} from {{store.name}}: your order is on its "
+              "way. Reply here if anything is missing.")
 LINK_URL = "https://demo-store.example/orders/1001"
 TABLE_NAME = "helpdesk"
 QUEUE_NAME = "helpdesk-ticket-events"

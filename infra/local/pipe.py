@@ -1,7 +1,8 @@
-"""Plays the EventBridge Pipe of infra/merge-template.json on moto: reads the table's stream (moto
-implements DynamoDB Streams), keeps the records the pipe's FilterCriteria match (judged by moto's own
-EventBridge pattern matcher), and sends each to the target queue as the pipe would: one SQS message
-per record, its body the record's JSON.
+"""Plays an EventBridge Pipe of infra/merge-template.json on moto (the TicketEventsPipe, or another by
+name: the ViewIndexPipe): reads the table's stream (moto implements DynamoDB Streams), keeps the records
+the pipe's FilterCriteria match (judged by moto's own EventBridge pattern matcher), and sends each to the
+target queue as the pipe would: one SQS message per record, its body the record's JSON. (Tests may hand
+the records to a function instead: `pump(sink=...)`.)
 
 Records go in batches of BatchSize, and its position in each shard moves past a batch only once the
 whole batch was sent: a failed send retries that batch (some of its records again: the pipe is
@@ -18,6 +19,7 @@ from typing import Any
 
 MERGE_TEMPLATE = Path(__file__).resolve().parents[1] / "merge-template.json"
 PIPE = "TicketEventsPipe"
+VIEW_INDEX_PIPE = "ViewIndexPipe"
 
 
 def filter_patterns(template: Path = MERGE_TEMPLATE, pipe: str = PIPE) -> list[dict[str, Any]]:
@@ -49,19 +51,27 @@ def _plain(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     return {**record, "dynamodb": images, "eventSourceARN": stream_arn}
 
 
+Sink = Callable[[dict[str, Any]], None]
+
+
 class StreamPipe:
-    def __init__(self, streams: Any, stream_arn: str, sqs: Any, target: str | Callable[[dict[str, Any]], str | None],
+    """`pipe`: the merge template's pipe whose filter it plays (unless `patterns` are given). `target`: the
+    queue URL, or a function of the record giving one (None: skip it); None only for a pipe pumped with a
+    sink."""
+
+    def __init__(self, streams: Any, stream_arn: str, sqs: Any,
+                 target: str | Callable[[dict[str, Any]], str | None] | None,
                  patterns: list[dict[str, Any]] | None = None, period: float = 0.1,
-                 start_at: str = "TRIM_HORIZON", batch_size: int = 10):
+                 start_at: str = "TRIM_HORIZON", batch_size: int = 10, pipe: str = PIPE):
         self.streams, self.stream_arn, self.sqs = streams, stream_arn, sqs
-        self.target = target if callable(target) else (lambda _record, url=target: url)
-        self.filter = Filter(patterns if patterns is not None else filter_patterns())
+        self.target = target if callable(target) or target is None else (lambda _record, url=target: url)
+        self.filter = Filter(patterns if patterns is not None else filter_patterns(pipe=pipe))
         self.period, self.start_at, self.batch_size = period, start_at, batch_size
         self.iterators: dict[str, str] = {}
         self.sent = self.skipped = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pipe-ticket-events", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"pipe-{pipe}", daemon=True)
 
     def _shards(self) -> list[str]:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
@@ -73,9 +83,11 @@ class StreamPipe:
                 StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType=self.start_at)["ShardIterator"]
         return self.iterators[shard]
 
-    def pump(self) -> int:
-        """Move every record committed so far through the filter to the target; returns how many
-        were sent. Safe to call from several threads (one pumps at a time)."""
+    def pump(self, sink: Sink | None = None) -> int:
+        """Move every record committed so far through the filter to the target (with a sink: to that
+        function instead, in this thread; what it raises is a failed send); returns how many were sent.
+        Records committed meanwhile (by the sink, say) are read too. Safe to call from several threads
+        (one pumps at a time)."""
         sent = 0
         with self._lock:
             for shard in self._shards():
@@ -85,7 +97,7 @@ class StreamPipe:
                     for start in range(0, len(records), self.batch_size):
                         batch = records[start:start + self.batch_size]
                         try:
-                            sent += sum(self._deliver(_plain(r, self.stream_arn)) for r in batch)
+                            sent += sum(self._deliver(_plain(r, self.stream_arn), sink) for r in batch)
                         except Exception:
                             if start:  # resume after the last batch that went through
                                 self._resume_after(shard, records[start - 1])
@@ -100,8 +112,17 @@ class StreamPipe:
             StreamArn=self.stream_arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
             SequenceNumber=record["dynamodb"]["SequenceNumber"])["ShardIterator"]
 
-    def _deliver(self, record: dict[str, Any]) -> int:
-        url = self.target(record) if self.filter.matches(record) else None
+    def _deliver(self, record: dict[str, Any], sink: Sink | None = None) -> int:
+        if not self.filter.matches(record):
+            self.skipped += 1
+            return 0
+        if sink is not None:
+            sink(record)
+            self.sent += 1
+            return 1
+        if self.target is None:
+            raise ValueError("this pipe has no target queue: pump it with a sink")
+        url = self.target(record)
         if url is None:
             self.skipped += 1
             return 0

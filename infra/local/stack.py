@@ -1,9 +1,10 @@
 """`make run`: the whole stack on this machine, with demo data (ARCHITECTURE §5).
 
 moto serves DynamoDB (and its stream), SQS, SES and Cognito; the same table and queues the stack
-deploys are created; a gateway on 127.0.0.1:8000 plays API Gateway; a pump plays the EventBridge
-Pipe from the table's stream to the ticket-events queue, and a poller the SQS event-source mapping.
-.local/stack.json says where everything is while it runs. Ctrl-C stops it all.
+deploys are created; a gateway on 127.0.0.1:8000 plays API Gateway; pumps play the EventBridge Pipes
+from the table's stream (to the ticket-events queue, and to the view-index queue), and a poller each
+SQS event-source mapping (assignment's, the view index's). .local/stack.json says where everything is
+while it runs. Ctrl-C stops it all.
 """
 from __future__ import annotations
 
@@ -19,9 +20,14 @@ from typing import Any
 
 from infra.local import cognito, demo
 from infra.local.moto_server import MotoServer
+from infra.local.pipe import PIPE, VIEW_INDEX_PIPE
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
+# The queue of each SQS event source is named as its placeholder ARN names it (functions/*.py:
+# QUEUE_ARN_PLACEHOLDER), and each pipe of the merge template feeds one of them.
+VIEW_INDEX_QUEUE_NAME = "helpdesk-view-index"
+PIPE_QUEUES = {PIPE: demo.QUEUE_NAME, VIEW_INDEX_PIPE: VIEW_INDEX_QUEUE_NAME}
 
 
 def _environment(endpoint: str) -> dict[str, str]:
@@ -51,7 +57,7 @@ class LocalStack:
         self.http: Any = None
         self.mappings: list[Any] = []
         self.schedules: list[Any] = []
-        self.pipe: Any = None
+        self.pipes: list[Any] = []
         self.presence: Any = None
         self.standins: Any = None
         # The deployed sweep runs every minute; locally a shorter period keeps demos brisk.
@@ -82,9 +88,11 @@ class LocalStack:
         from infra.local.pipe import StreamPipe, stream_arn
 
         # Started before anything is written, from the stream's start: the demo data's own events
-        # (tickets created, agents online) reach assignment as they would once deployed.
-        self.pipe = StreamPipe(client("dynamodbstreams"), stream_arn(client("dynamodb"), demo.TABLE_NAME),
-                               client("sqs"), queues[demo.QUEUE_NAME]).start()
+        # (tickets created, agents online) reach assignment, and its tickets the view index, as they
+        # would once deployed. Each pipe reads the stream on its own, as the deployed ones do.
+        for pipe, queue in PIPE_QUEUES.items():
+            self.pipes.append(StreamPipe(client("dynamodbstreams"), stream_arn(client("dynamodb"), demo.TABLE_NAME),
+                                         client("sqs"), queues[queue], pipe=pipe).start())
         client("ses").verify_email_identity(EmailAddress=demo.SUPPORT_EMAIL)
         client("s3").create_bucket(Bucket=demo.MAIL_BUCKET)
         os.environ.update({"MAIL_BUCKET": demo.MAIL_BUCKET, "SES_OBJECT_PREFIX": "inbound/"})
@@ -113,8 +121,8 @@ class LocalStack:
 
         handlers = function_handlers(app)
         for source in app.event_sources:
-            if isinstance(source, SQSEventConfig):  # the one queue the stack has: the ticket events
-                url = queues[demo.QUEUE_NAME]
+            if isinstance(source, SQSEventConfig):
+                url = self._queue_of(source, queues)
                 arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                 mapping = SqsMapping(sqs, url, arn, source.name, handlers[source.name][1], source.batch_size)
                 self.mappings.append(mapping.start())
@@ -125,14 +133,27 @@ class LocalStack:
         return self.info
 
     def _queues(self, sqs: Any) -> dict[str, str]:
-        dlq_name = demo.QUEUE_NAME + "-dlq"
-        dlq = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        main = sqs.create_queue(QueueName=demo.QUEUE_NAME, Attributes={
-            "VisibilityTimeout": "5",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
-        })["QueueUrl"]
-        return {demo.QUEUE_NAME: main, dlq_name: dlq}
+        """Each pipe's queue with its dead-letter queue, by name."""
+        queues: dict[str, str] = {}
+        for name in PIPE_QUEUES.values():
+            dlq_name = name + "-dlq"
+            dlq = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            queues[name] = sqs.create_queue(QueueName=name, Attributes={
+                "VisibilityTimeout": "5",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"}),
+            })["QueueUrl"]
+            queues[dlq_name] = dlq
+        return queues
+
+    @staticmethod
+    def _queue_of(source: Any, queues: dict[str, str]) -> str:
+        """The local queue an SQS event source reads: the one its (placeholder) ARN or name names."""
+        name = str(source.queue or "") or str(source.queue_arn or "").rsplit(":", 1)[-1]
+        if name not in PIPE_QUEUES.values():
+            raise RuntimeError(f"{source.name} reads queue {name!r}, which no pipe of the local stack feeds "
+                               f"({sorted(PIPE_QUEUES.values())})")
+        return queues[name]
 
     def _seed(self, idp: Any, pool: cognito.Pool) -> dict[str, str]:
         from helpdesk import clock, intake
@@ -149,16 +170,25 @@ class LocalStack:
         accounts.add_channel_address(demo.ACCOUNT_ID, Channel.EMAIL, demo.SUPPORT_EMAIL)
         accounts.add_channel_address(demo.ACCOUNT_ID, Channel.WEBCHAT, demo.ACCOUNT_ID)
         tokens: dict[str, str] = {}
+        subs: dict[str, str] = {}
         for person in demo.AGENTS:
             user = cognito.add_user(idp, pool, person.username, f"{person.username}@demo-store.example",
                                     person.role)
-            tokens[person.role] = user.token
+            tokens[person.role], subs[person.role] = user.token, user.sub
             if person.helpdesk:  # the analyst is a user of the pool, never invited to the helpdesk
                 agents.put_agent(demo.ACCOUNT_ID, user.sub, name=person.name, role=person.role,
                                  email=f"{person.username}@demo-store.example", online=person.online)
         from helpdesk.store import links
 
         links.put_links([links.NewLink(demo.LINK_CODE, demo.ACCOUNT_ID, demo.LINK_URL, clock.now_iso())])
+        from helpdesk.store import views
+        from helpdesk.store.models import Macro, account_pk
+
+        owner = subs["owner"]  # the demo view and macro are the owner's
+        views.put_view(demo.ACCOUNT_ID, demo.VIEW_ID, "Open SMS", {"channel": "sms", "status": "open"}, "newest",
+                       owner, clock.now_iso())
+        Macro(account_pk(demo.ACCOUNT_ID), f"MACRO#{demo.MACRO_ID}", macro_id=demo.MACRO_ID, name="Where is my order",
+              body=demo.MACRO_BODY, created_by=owner, created_at=clock.now_iso(), updated_at=clock.now_iso()).save()
         for customer in demo.CUSTOMERS:
             accounts.put_customer(demo.ACCOUNT_ID, Channel.SMS, customer.phone, customer.name, customer.sms_consent)
             for text in customer.messages:
@@ -194,21 +224,27 @@ class LocalStack:
         tmp.replace(self.state_file)
 
     def stop(self) -> None:
+        """Stops what was started (after a failed start too), each part even if one before it fails:
+        moto is a process of its own and must not outlive the stack."""
+        steps: list[Any] = []
         if self.standins is not None:  # first: a delivery report in flight still finds the gateway up
-            self.standins.stop()
+            steps.append(self.standins.stop)
         if self.presence is not None:
-            self.presence.stop()
-        if self.pipe is not None:
-            self.pipe.stop()
-        for schedule in self.schedules:
-            schedule.stop()
-        for mapping in self.mappings:
-            mapping.stop()
+            steps.append(self.presence.stop)
+        steps += [pipe.stop for pipe in self.pipes]
+        steps += [schedule.stop for schedule in self.schedules]
+        steps += [mapping.stop for mapping in self.mappings]
         if self.http is not None:
-            self.http.shutdown()
-            self.http.server_close()
+            steps += [self.http.shutdown, self.http.server_close]
         if self.moto is not None:
-            self.moto.stop()
+            steps.append(self.moto.stop)
+        for step in steps:
+            try:
+                step()
+            except Exception:  # the next part still stops
+                import traceback
+
+                traceback.print_exc()
         if self.state_file.exists() and json.loads(self.state_file.read_text() or "{}").get("pid") == os.getpid():
             self.state_file.unlink()
 
@@ -299,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         info = stack.start()
         print(_banner(info), flush=True)
-        stopped.wait()
+        # Waking now and then: Python runs a signal's handler in the main thread only, and a signal the
+        # kernel hands to another of the stack's threads does not interrupt an untimed wait.
+        while not stopped.wait(0.5):
+            pass
     except OSError as error:
         print(f"cannot start the local stack: {error}", file=sys.stderr)
         return 1

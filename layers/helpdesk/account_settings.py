@@ -2,7 +2,8 @@
 checks a change passes before anything is written. Every helpdesk role reads them; owners and admins
 change them (helpdesk/roles.py). A PATCH merges: what it does not name stays as it was.
 
-Where each lives: `plan`, `office_hours`, `support_email`, `help_text` and the web-chat
+`features` (read only) lists what the plan gives (helpdesk/plans.py); changing `plan` is one write
+and no migration. Where each lives: `plan`, `office_hours`, `support_email`, `help_text` and the web-chat
 autoresponder are the Account item's own attributes (the code that uses them reads them there);
 the rest is the item's `settings` map.
 """
@@ -12,13 +13,13 @@ import copy
 import re
 from typing import Any
 
-from helpdesk import roles
+from helpdesk import plans, roles
 from helpdesk.auth import AgentIdentity
 from helpdesk.errors import BadRequest, Transient
 from helpdesk.store import accounts
 from helpdesk.store.models import Account
 
-PLANS = ("inbox", "helpdesk")
+PLANS = plans.PLANS
 DEFAULTS: dict[str, Any] = {
     "auto_close": {"enabled": False, "after": "P3D"},
     "sms": {"autoresponder": {"enabled": False, "text": ""}, "notify_emails": [], "shorten_links": True},
@@ -157,7 +158,9 @@ def _plain(value: Any) -> Any:
 
 def settings_json(account: Account) -> dict[str, Any]:
     autoresponder = (_plain(account.autoresponder) or {}).get("webchat") or {}
-    return {**of(account), "plan": account.plan or "helpdesk",
+    plan = plans.plan_of(account)
+    # `features`: what the plan gives (helpdesk/plans.py), so a console can show what is locked.
+    return {**of(account), "plan": plan, "features": sorted(plans.FEATURES[plan]),
             "office_hours": _plain(account.office_hours), "support_email": account.support_email,
             "help_text": account.help_text, "webchat": {"autoresponder": dict(autoresponder)},
             "version": int(account.settings_version or 0)}

@@ -11,7 +11,7 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from helpdesk import roles
+from helpdesk import plans, roles
 from helpdesk.auth import HELPDESK_ROLES, AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound
@@ -83,6 +83,19 @@ def _manageable_by(who: AgentIdentity) -> tuple[str, ...]:
     return HELPDESK_ROLES if who.role == "owner" else tuple(r for r in HELPDESK_ROLES if r != "owner")
 
 
+def _room_for_another_agent(who: AgentIdentity) -> None:
+    """The free plan is one agent (SPEC §4): with an active agent already (on the API, the caller
+    is one: every request reads its Agent item), inviting or reactivating another is a 403 naming
+    the plan. A downgrade deactivates nobody: agents active then stay so until an admin decides."""
+    from helpdesk.store import accounts
+
+    account = accounts.get_account(who.account_id)
+    if plans.allows(account, plans.MULTI_AGENT):
+        return
+    if any(a.active is not False for a in agent_store.roster(who.account_id).agents):
+        plans.require(account, plans.MULTI_AGENT)
+
+
 def invite(who: AgentIdentity, body: Any) -> dict[str, Any]:
     """`{"email", "role", "name"?}`: the user is created in the pool (Cognito emails them a temporary
     password) and becomes an agent of the caller's account."""
@@ -96,6 +109,7 @@ def invite(who: AgentIdentity, body: Any) -> dict[str, Any]:
     if name is not None and (not isinstance(name, str) or not 0 < len(name.strip()) <= 100):
         raise BadRequest("name must be at most 100 characters")
     _may_manage(who, role)
+    _room_for_another_agent(who)
     address = email.strip().lower()
     sub, created = users.create_user(address, send_invitation=os.environ.get("COGNITO_SEND_INVITATIONS", "on") != "off")
     if not created and agent_store.account_of_user(sub):
@@ -122,6 +136,15 @@ def _change_request(body: Any) -> tuple[str | None, bool | None, str | None]:
     return role, active, name.strip() if isinstance(name, str) else None
 
 
+def _may_change(who: AgentIdentity, target: Agent, role: str | None, active: bool | None) -> None:
+    """The caller's roles allow it, and a reactivation finds room on the account's plan."""
+    _may_manage(who, str(target.role))
+    if role:
+        _may_manage(who, role)
+    if active is True and target.active is False:
+        _room_for_another_agent(who)
+
+
 def change(who: AgentIdentity, agent_id: str, body: Any) -> dict[str, Any]:
     """`{"role"?, "active"?, "name"?}` for another agent of the caller's account."""
     role, active, name = _change_request(body)
@@ -130,9 +153,7 @@ def change(who: AgentIdentity, agent_id: str, body: Any) -> dict[str, Any]:
         raise NotFound("no such agent")
     if agent_id == who.agent_id and (role is not None or active is False):
         raise Conflict("you cannot change your own role or deactivate yourself; ask another owner or admin")
-    _may_manage(who, str(target.role))
-    if role:
-        _may_manage(who, role)
+    _may_change(who, target, role, active)
     actions: list[Action] = []
     if role:
         actions.append(Agent.role.set(role))

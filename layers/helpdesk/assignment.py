@@ -97,13 +97,15 @@ def autorespond(event: TicketEvent) -> bool:
     """The account's web-chat autoresponder by availability (office hours), once per ticket."""
     import datetime as dt
 
-    from helpdesk import office_hours
+    from helpdesk import office_hours, plans
     from helpdesk.store import accounts
 
     if event.channel and event.channel != "webchat":
         return False
-    ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
     account = accounts.get_account(event.account_id)
+    if not plans.allows(account, plans.AUTORESPONDERS):
+        return False  # the free plan: the texts wait, as set, for the paid plan
+    ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
     settings = (account.autoresponder.as_dict() if account.autoresponder else {}).get(ticket.channel) or {}
     hours = account.office_hours.as_dict() if account.office_hours else None
     text = settings.get("open" if office_hours.is_open(hours, dt.datetime.now(dt.UTC)) else "closed")

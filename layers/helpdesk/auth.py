@@ -11,6 +11,9 @@ from typing import Any
 from helpdesk.errors import Forbidden, Transient, Unauthorized
 
 HELPDESK_ROLES = ("owner", "admin", "manager", "support")
+# A system of the brand's (the marketing system) rather than a person: its Agent item has this role,
+# and only the routes that ask for it (`allow_integration`) let it in.
+INTEGRATION_ROLE = "integration"
 # An unknown key id sends us to the user pool for its keys at most this often: a flood of tokens
 # with made-up `kid`s must not become a flood of JWKS requests (nor wait on them).
 JWKS_REFETCH_SECONDS = 60.0
@@ -26,7 +29,7 @@ class AgentIdentity:
 
     @property
     def role(self) -> str:
-        return next((r for r in HELPDESK_ROLES if r in self.roles), "")
+        return next((r for r in (*HELPDESK_ROLES, INTEGRATION_ROLE) if r in self.roles), "")
 
 
 def _pool() -> tuple[str, str]:
@@ -129,10 +132,12 @@ def verify(token: str) -> dict[str, Any]:
     return claims
 
 
-def authenticate(authorization: str | None) -> AgentIdentity:
+def authenticate(authorization: str | None, *, allow_integration: bool = False) -> AgentIdentity:
     """The agent behind an `Authorization: Bearer <jwt>` header: 401 without a valid token, 403 for
     a user of the pool who is no active helpdesk agent. The account and role are read from the
-    Agent item on every request, so a deactivation or demotion takes effect at once."""
+    Agent item on every request, so a deactivation or demotion takes effect at once. An
+    integration's user is let in only where the route says `allow_integration` (and is 403 on every
+    other route, whatever its role table says)."""
     from helpdesk.store import agents as agent_store
 
     if not authorization or not authorization.lower().startswith("bearer "):
@@ -144,8 +149,10 @@ def authenticate(authorization: str | None) -> AgentIdentity:
         raise Forbidden("this user is not a helpdesk agent")
     _accounts[sub] = account_id
     agent = agent_store.get_agent(account_id, sub)
-    if agent is None or agent.active is False or agent.role not in HELPDESK_ROLES:
+    if agent is None or agent.active is False or agent.role not in (*HELPDESK_ROLES, INTEGRATION_ROLE):
         raise Forbidden("this user may not use the helpdesk")
+    if agent.role == INTEGRATION_ROLE and not allow_integration:
+        raise Forbidden("an integration may call only the integration routes")
     return AgentIdentity(sub, account_id, (str(agent.role),), agent.email or claims.get("email"))
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from helpdesk import account_settings
+from helpdesk import account_settings, plans
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel
 from helpdesk.errors import HelpdeskError, Transient
@@ -41,7 +41,7 @@ def on_inbound_sms(event: InboundSms) -> None:
         notify_team(account, ticket, event, list(config["sms"]["notify_emails"]))
     auto = config["sms"]["autoresponder"]
     # The free plan has no autoresponders (SPEC §4): the setting waits for the paid plan.
-    if auto.get("enabled") and (auto.get("text") or "").strip() and (account.plan or "helpdesk") != "inbox":
+    if auto.get("enabled") and (auto.get("text") or "").strip() and plans.allows(account, plans.AUTORESPONDERS):
         autorespond(account, ticket, str(auto["text"]))
 
 

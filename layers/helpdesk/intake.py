@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass, replace
 
-from helpdesk import keywords, spam
+from helpdesk import keywords, plans, spam
 from helpdesk.conversation import (
     PER_CUSTOMER_CHANNELS,
     Action,
@@ -217,13 +217,22 @@ def _write(plan: Plan, attempt: Try) -> Outcome:
                              quiet=attempt.action is Action.STORE_ONLY or msg.direction != "inbound")
 
 
-def _screened(msg: InboundMessage) -> InboundMessage:
+def _screened(account_id: str, msg: InboundMessage) -> InboundMessage:
     """SMS, WhatsApp, Instagram and web chat get the spam heuristics (email comes with SES's
-    verdicts): a new ticket from spam starts in the Spam view, unassigned, and is never answered."""
+    verdicts): a new ticket from spam starts in the Spam view, unassigned, and is never answered.
+
+    Spam filtering is a paid feature (SPEC §4), and the plan is on the Account, which this path
+    does not otherwise read (the address lookup gives the account id only; one transaction per
+    message is the target). So the heuristics, which cost no request, run first, and the plan is
+    read only for a message they call spam: a rare one, and then from the per-container account
+    cache. A free-plan account's message is stored as any other."""
     if msg.direction != "inbound" or msg.spam or msg.channel.value not in spam.CHANNELS:
         return msg
     verdict = spam.check(msg.body, channel=msg.channel.value, media_count=len(msg.media))
     if not verdict.spam:
+        return msg
+    if not plans.allows(accounts.get_account(account_id), plans.SPAM_FILTERING):
+        count("spam_not_screened")
         return msg
     count("spam_detected")
     return replace(msg, spam=True, extra={**msg.extra, "spam": ",".join(verdict.reasons) or "heuristics"})
@@ -231,7 +240,7 @@ def _screened(msg: InboundMessage) -> InboundMessage:
 
 def ingest(account_id: str, msg: InboundMessage, store: TicketStore | None = None) -> Ingested:
     """Store `msg` once. Safe to call again with the same message: a replay writes nothing."""
-    msg = _screened(msg)
+    msg = _screened(account_id, msg)
     plan = PLANS[msg.channel](store or TicketStore(), account_id, msg)
     attempt = plan.first()
     for round_ in range(MAX_ATTEMPTS):

@@ -1,7 +1,8 @@
 """Macros (SPEC §4): pre-written replies with variables, kept per account. Every agent lists and
 applies them; owners and admins write them. A variable the helpdesk cannot fill is refused when the
 macro is saved, never discovered when it is sent. Applying one sends through the normal reply path,
-with all its rules. Plan `inbox` has none (403 naming the plan)."""
+with all its rules. Plan `inbox` has none (403 naming the plan); they are kept, not deleted, so an
+upgrade brings them back."""
 from __future__ import annotations
 
 import re
@@ -10,10 +11,10 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 
-from helpdesk import roles
+from helpdesk import plans, roles
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso
-from helpdesk.errors import BadRequest, Forbidden, NotFound
+from helpdesk.errors import BadRequest, NotFound
 from helpdesk.store import accounts
 from helpdesk.store.failures import applied, transient
 from helpdesk.store.models import Macro, Ticket, account_pk
@@ -24,9 +25,7 @@ MAX_NAME, MAX_BODY = 100, 5_000
 
 
 def _paid(who: AgentIdentity) -> None:
-    plan = accounts.get_account(who.account_id).plan or "helpdesk"
-    if plan == "inbox":
-        raise Forbidden("macros come with the helpdesk plan; this account is on the inbox plan")
+    plans.require(accounts.get_account(who.account_id), plans.MACROS)
 
 
 def _checked(body: Any, partial: bool = False) -> dict[str, str]:

@@ -14,6 +14,8 @@ _TICKET = {
         "tags": {"type": "array", "items": {"type": "string"}},
         "contact": {"type": "string", "description": "E.164, Instagram-scoped id, email or visitor id"},
         "profile_id": {"type": ["string", "null"]},
+        "contact_name": {"type": ["string", "null"], "description": "the customer's name, where the channel gave one"},
+        "subject": {"type": ["string", "null"], "description": "email: the subject of the first mail"},
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
         "spam": {"type": "boolean"},
@@ -65,23 +67,146 @@ _MESSAGE = {
         "read": {"type": "boolean", "description": "the customer read it (WhatsApp, Instagram)"},
     },
 }
-_PATCH = {"type": "object", "properties": {
+_PATCH = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
     "status": {"enum": ["open", "snoozed", "closed"]},
     "assignee_id": {"type": ["string", "null"]},
     "snooze_until": {"type": ["string", "null"], "format": "date-time"},
-    "tags": {"type": "array", "items": {"type": "string"}},
+    "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 100},
+             "description": "the whole list"},
+    "add_tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                 "description": "added to the ticket's tags as they are (not with tags)"},
+    "remove_tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "description": "taken from the ticket's tags as they are (not with tags)"},
     "spam": {"type": "boolean"}}}
 _ERROR = {"type": "object", "properties": {"error": {"type": "string"}}}
-_MACRO_IN = {"type": "object", "properties": {
-    "name": {"type": "string"},
-    "body": {"type": "string", "description": "variables: {{customer.first_name}}, {{customer.last_name}}, "
-                                            "{{ticket.id}}, {{agent.first_name}}, {{store.name}}"}}}
+# --- the customer beside the conversation (helpdesk/customers.py) ---
+_PREDICTIVE = {"type": ["object", "null"], "additionalProperties": False, "properties": {
+    "lifetime_value": {"type": ["number", "null"], "minimum": 0},
+    "order_count": {"type": ["integer", "null"], "minimum": 0},
+    "churn_risk": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+    "expected_next_order_date": {"type": ["string", "null"], "format": "date"}}}
+_PROFILE = {"type": "object", "required": ["id", "name", "email", "phone", "consent", "segments", "predictive",
+                                           "ticket_count"], "properties": {
+    "id": {"type": "string"}, "name": {"type": ["string", "null"]}, "email": {"type": ["string", "null"]},
+    "phone": {"type": ["string", "null"], "description": "E.164"},
+    "consent": {"type": "object", "description": "per channel; null: never asked", "properties": {
+        c: {"enum": ["subscribed", "unsubscribed", None]} for c in ("sms", "whatsapp", "email")}},
+    "segments": {"type": "array", "items": {"type": "string"}, "description": "the marketing system's"},
+    "predictive": {**_PREDICTIVE, "description": "the marketing system's predictive analytics; null: none"},
+    "ticket_count": {"type": "integer", "description": "this profile's tickets, this one included"}}}
+_PROFILE_WITHHELD = {"type": "object", "required": ["id", "name", "profile_details"], "properties": {
+    "id": {"type": "string"}, "name": {"type": ["string", "null"]},
+    "profile_details": {"type": "string", "description": "why no more is shown: the reason, naming the plan"}}}
+_TICKET_SCREEN = {
+    "messages_next": {"type": ["string", "null"], "description": "cursor of the messages before these 50: "
+                                                                "GET /api/tickets/{id}/messages?before=; null: none"},
+    "profile": {"description": "the customer (null: the ticket has none); on plan inbox only who they are, and "
+                               "`profile_details` saying why not more",
+                "oneOf": [_PROFILE, _PROFILE_WITHHELD, {"type": "null"}]}}
+_IDENTITY_FIELDS = {"email": {"type": "string", "maxLength": 254}, "phone": {"type": "string", "maxLength": 40}}
+_IDENTITY = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": _IDENTITY_FIELDS,
+             "description": "the customer, by email and/or phone (E.164); unknown: a profile is made for them"}
+_EVENT_IN = {"type": "object", "additionalProperties": False, "required": ["id", "metric", "time", "profile"],
+             "properties": {
+                 "id": {"type": "string", "minLength": 1, "maxLength": 200,
+                        "description": "the marketing system's event id: a replay of it is stored once"},
+                 "metric": {"type": "string", "minLength": 1, "maxLength": 100, "example": "Placed Order"},
+                 "time": {"type": "string", "format": "date-time", "description": "with its offset"},
+                 "properties": {"type": "object", "description": "any JSON object, up to 16 KB"},
+                 "profile": _IDENTITY}}
+_PROFILE_IN = {"type": "object", "additionalProperties": False, "minProperties": 2,
+               "description": "email and/or phone, with segments and/or predictive: each replaced whole",
+               "properties": {**_IDENTITY_FIELDS,
+                              "segments": {"type": "array", "maxItems": 100,
+                                           "items": {"type": "string", "minLength": 1, "maxLength": 100}},
+                              "predictive": {**_PREDICTIVE, "description": "null clears it"}}}
+_EVENT = {"type": "object", "properties": {
+    "id": {"type": "string"}, "metric": {"type": "string"}, "time": {"type": "string", "format": "date-time"},
+    "properties": {"type": "object"}}}
+
+
+def _older_messages(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "summary": "Older messages of a ticket, a page at a time, oldest first", "security": bearer,
+        "parameters": [
+            {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "before", "in": "query", "schema": {"type": "string"},
+             "description": "the ticket's `messages_next`, or a page's `next` (none: the latest messages)"},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                                                        "default": 50}}],
+        "responses": {"200": _answer("a page", {"type": "object", "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+            "next": {"type": ["string", "null"], "description": "cursor of the page before; null: none"}}}),
+            "404": _answer("no such ticket", _ERROR),
+            "400": _answer("a bad cursor (or one of another ticket), or a bad limit", _ERROR), **_ERRORS}}
+
+
+def _customer_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    plan = "on plan inbox: 403 naming the plan"
+    return {
+        "/api/profile-events": {"post": {
+            "summary": "The marketing system's events, segments and predictive analytics of customers (owner, "
+                       "admin, integration); all checked before anything is stored",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+                    "events": {"type": "array", "maxItems": 100, "items": _EVENT_IN},
+                    "profiles": {"type": "array", "maxItems": 100, "items": _PROFILE_IN}}}}}},
+            "responses": {"202": _answer("stored", {"type": "object", "properties": {
+                "accepted": {"type": "integer", "description": "events stored now"},
+                "duplicates": {"type": "integer", "description": "events whose id was stored before"},
+                "profiles": {"type": "integer", "description": "profiles updated"}}}),
+                **_ERRORS, "400": _answer("bad input, naming the field: nothing stored", _ERROR),
+                "403": _answer(f"a manager, support agent or non-agent; {plan}", _ERROR)}}},
+        "/api/profiles/{profile_id}/events": {"get": {
+            "summary": "A customer's events, newest first, of one metric or all", "security": bearer,
+            "parameters": [
+                {"name": "profile_id", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "a ticket's `profile_id`"},
+                {"name": "metric", "in": "query", "schema": {"type": "string"}},
+                {"name": "next", "in": "query", "schema": {"type": "string"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
+                                                            "default": 25}}],
+            "responses": {"200": _answer("a page", {"type": "object", "properties": {
+                "items": {"type": "array", "items": _EVENT}, "next": {"type": ["string", "null"]}}}),
+                "404": _answer("no such profile (in this account)", _ERROR),
+                **_ERRORS, "403": _answer(f"not an agent; {plan}", _ERROR)}}},
+    }
+_MACRO_IN = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "body": {"type": "string", "minLength": 1, "maxLength": 5000,
+             "description": "variables: {{customer.first_name}}, {{customer.last_name}}, "
+                            "{{ticket.id}}, {{agent.first_name}}, {{store.name}}"}}}
 _MACRO = {"type": "object", "properties": {
     "id": {"type": "string"}, "name": {"type": "string"}, "body": {"type": "string"},
     "variables": {"type": "array", "items": {"type": "string"}},
     "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}}
+_VIEW_FILTERS = {"type": "object", "additionalProperties": False, "properties": {
+    "status": {"enum": ["open", "snoozed", "closed"]},
+    "channel": {"enum": ["sms", "whatsapp", "email", "instagram", "webchat"]},
+    "tag": {"type": "string", "minLength": 1, "maxLength": 100},
+    "assignee_id": {"type": ["string", "null"], "description": "an agent, or null for the unassigned tickets"},
+    "created_after": {"type": "string", "format": "date-time"},
+    "created_before": {"type": "string", "format": "date-time"},
+    "updated_after": {"type": "string", "format": "date-time"},
+    "updated_before": {"type": "string", "format": "date-time"}}}
+_VIEW_IN = {"type": "object", "additionalProperties": False, "properties": {
+    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+    "filters": _VIEW_FILTERS,
+    "sort": {"enum": ["newest", "oldest"], "description": "by last update; newest first unless told"}}}
+_VIEW = {"type": "object", "properties": {
+    "id": {"type": "string"}, "name": {"type": "string"}, "filters": _VIEW_FILTERS,
+    "sort": {"enum": ["newest", "oldest"]},
+    "building": {"type": "boolean", "description": "its tickets are still being filed (a new view, or new "
+                                                   "filters): a page may miss some until it is done"},
+    "created_by": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+    "updated_at": {"type": "string", "format": "date-time"}}}
 _SETTINGS = {"type": "object", "properties": {
     "plan": {"enum": ["inbox", "helpdesk"]},
+    "features": {"type": "array", "readOnly": True, "items": {"enum": [
+        "autoresponders", "channels", "macros", "multi_agent", "profile_details", "spam_filtering"]},
+                 "description": "what the plan gives, sorted (inbox: none); what is missing answers 403 naming "
+                                "the plan, or (autoresponders, spam filtering) does not run"},
     "auto_close": {"type": "object", "properties": {"enabled": {"type": "boolean"},
                                                     "after": {"type": "string", "example": "P3D"}}},
     "sms": {"type": "object", "properties": {
@@ -105,14 +230,15 @@ def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str,
 
 
 _ERRORS = {"400": _answer("bad input", _ERROR), "401": _answer("missing or bad token", _ERROR),
-           "403": _answer("not an agent, or the role may not do this", _ERROR),
+           "403": _answer("not an agent, the role may not do this, or the account's plan lacks it "
+                          "(the error names the plan)", _ERROR),
            "503": _answer("AWS failed in a way a retry may cure", _ERROR)}
 
 
 def document() -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"cognito": []}]
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",  # its schemas are JSON Schema (type lists with "null"), as 3.1 has them
         "info": {"title": "Helpdesk", "version": "1"},
         "components": {
             "securitySchemes": {"cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
@@ -123,7 +249,8 @@ def document() -> dict[str, Any]:
                 "summary": "A view of tickets, most recently updated first",
                 "security": bearer,
                 "parameters": [
-                    {"name": "view", "in": "query", "schema": {"enum": ["mine", "all", "unassigned", "spam"]}},
+                    {"name": "view", "in": "query", "schema": {"type": "string"},
+                     "description": "mine (default), all, unassigned, spam, or a saved view's id (GET /api/views)"},
                     {"name": "status", "in": "query", "schema": {"enum": ["open", "snoozed", "closed"]}},
                     {"name": "next", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
@@ -138,13 +265,14 @@ def document() -> dict[str, Any]:
                         "responses": {"200": _answer("the ticket", {"allOf": [
                             {"$ref": "#/components/schemas/Ticket"},
                             {"type": "object", "properties": {"messages": {
-                                "type": "array", "items": {"$ref": "#/components/schemas/Message"}}}}]}),
+                                "type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+                                **_TICKET_SCREEN}}]}),
                             "404": _answer("no such ticket", _ERROR), **_ERRORS}},
                 "patch": {"summary": "Change status, assignee, snooze, tags or spam, on the ticket as it is now",
                           "security": bearer,
                           "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"},
                                           "description": "the version (ETag) the change is meant for"}],
-                          "requestBody": {"content": {"application/json": {"schema": _PATCH}}},
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": _PATCH}}},
                           "responses": {"200": _answer("the ticket", {"$ref": "#/components/schemas/Ticket"}),
                                         "404": _answer("no such ticket", _ERROR),
                                         "409": _answer("If-Match named a version that is gone", _ERROR), **_ERRORS}},
@@ -152,9 +280,10 @@ def document() -> dict[str, Any]:
             "/api/tickets/bulk": {"post": {
                 "summary": "One change to up to 100 tickets, each whole or not at all",
                 "security": bearer,
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "required": ["ids", "changes"], "properties": {
-                        "ids": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["ids", "changes"], "additionalProperties": False, "properties": {
+                        "ids": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64},
+                                "minItems": 1, "maxItems": 100},
                         "changes": _PATCH}}}}},
                 "responses": {"200": _answer("a result per ticket", {"type": "object", "properties": {
                     "results": {"type": "array", "items": {"type": "object", "properties": {
@@ -166,8 +295,9 @@ def document() -> dict[str, Any]:
                             "items": {"type": "array", "items": {"$ref": "#/components/schemas/Agent"}}}}),
                             **_ERRORS}},
                 "post": {"summary": "Invite a user by email with a role (owner, admin)", "security": bearer,
-                         "requestBody": {"content": {"application/json": {"schema": {
-                             "type": "object", "required": ["email", "role"], "properties": {
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["email", "role"], "additionalProperties": False,
+                             "properties": {
                                  "email": {"type": "string"},
                                  "role": {"enum": ["owner", "admin", "manager", "support"]},
                                  "name": {"type": "string"}}}}}},
@@ -188,7 +318,8 @@ def document() -> dict[str, Any]:
             "/api/agents/{agent_id}": {"patch": {
                 "summary": "Change an agent's role, name, or deactivate them (owner, admin)", "security": bearer,
                 "parameters": [{"name": "agent_id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
                     "role": {"enum": ["owner", "admin", "manager", "support"]}, "active": {"type": "boolean"},
                     "name": {"type": "string"}}}}}},
                 "responses": {"200": _answer("the agent", {"$ref": "#/components/schemas/Agent"}),
@@ -199,18 +330,21 @@ def document() -> dict[str, Any]:
                 "summary": "Go online (a heartbeat: again within AGENT_PRESENCE_SECONDS) or offline; "
                            "round robin only assigns to agents online and heard from",
                 "security": bearer,
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"status": {"enum": ["online", "offline"]}}}}}},
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["status"], "additionalProperties": False,
+                    "properties": {"status": {"enum": ["online", "offline"]}}}}}},
                 "responses": {"200": _answer("presence set", {"type": "object", "properties": {
                     "agent_id": {"type": "string"}, "status": {"enum": ["online", "offline"]},
                     "updated_at": {"type": "string", "format": "date-time"},
                     "expires_in": {"type": ["integer", "null"]}}}), **_ERRORS}}},
-            "/api/tickets/{ticket_id}/messages": {"post": {
+            **_customer_paths(bearer),
+            "/api/tickets/{ticket_id}/messages": {"get": _older_messages(bearer), "post": {
                 "summary": "An agent's reply on the ticket's channel, or an internal note",
                 "security": bearer,
                 "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "additionalProperties": False,
                     "properties": {"body": {"type": "string"}, "type": {"enum": ["reply", "note"]},
                                    "macro_id": {"type": "string", "description": "a reply: the macro, rendered"}}}}}},
                 "responses": {**_ERRORS,
@@ -267,19 +401,39 @@ def document() -> dict[str, Any]:
                         "responses": {"200": _answer("{items: [macro]}"), **_ERRORS}},
                 "post": {"summary": "A new macro (owner, admin); an unknown {{variable}} is a 400",
                          "security": bearer,
-                         "requestBody": {"content": {"application/json": {"schema": _MACRO_IN}}},
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             **_MACRO_IN, "required": ["name", "body"]}}}},
                          "responses": {"201": _answer("the macro", _MACRO), **_ERRORS}}},
             "/api/macros/{macro_id}": {
                 "patch": {"summary": "Change a macro's name or body (owner, admin)", "security": bearer,
                           "parameters": [{"name": "macro_id", "in": "path", "required": True,
                                           "schema": {"type": "string"}}],
-                          "requestBody": {"content": {"application/json": {"schema": _MACRO_IN}}},
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": _MACRO_IN}}},
                           "responses": {"200": _answer("the macro", _MACRO), "404": _answer("no such macro"),
                                         **_ERRORS}},
                 "delete": {"summary": "Delete a macro (owner, admin)", "security": bearer,
                            "parameters": [{"name": "macro_id", "in": "path", "required": True,
                                            "schema": {"type": "string"}}],
                            "responses": {"204": {"description": "deleted"}, "404": _answer("no such macro"),
+                                         **_ERRORS}}},
+            "/api/views": {
+                "get": {"summary": "The account's saved views", "security": bearer,
+                        "responses": {"200": _answer("the views", {"type": "object", "properties": {
+                            "items": {"type": "array", "items": _VIEW}}}), **_ERRORS}},
+                "post": {"summary": "Save a view from filters (any agent); list it with GET /api/tickets?view=<id>",
+                         "security": bearer,
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             **_VIEW_IN, "required": ["name"]}}}},
+                         "responses": {"201": _answer("the view", _VIEW), **_ERRORS}}},
+            "/api/views/{view_id}": {
+                "parameters": [{"name": "view_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "patch": {"summary": "Rename, re-sort or re-filter a view (who saved it, an owner or an admin)",
+                          "security": bearer,
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": _VIEW_IN}}},
+                          "responses": {"200": _answer("the view", _VIEW), "404": _answer("no such view", _ERROR),
+                                        **_ERRORS}},
+                "delete": {"summary": "Delete a view (who saved it, an owner or an admin)", "security": bearer,
+                           "responses": {"204": {"description": "deleted"}, "404": _answer("no such view", _ERROR),
                                          **_ERRORS}}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _answer("the document")}}},
             "/webhooks/sms/status": {"post": {

@@ -11,7 +11,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from helpdesk import account_settings, links, macros, reply_rules, senders
+from helpdesk import account_settings, links, macros, plans, reply_rules, senders
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel
@@ -174,6 +174,9 @@ def _outgoing(who: AgentIdentity, ticket: Ticket, kind: str, text: str, key: str
     if kind != "reply":
         return out
     account = accounts.get_account(who.account_id)
+    # The free plan answers on web chat only (a 403 naming the plan, before anything is stored or
+    # sent); the customer's messages on the other channels are still taken, for after an upgrade.
+    plans.require_channel(account, ticket.channel)
     config = account_settings.of(account)
     verdict = reply_rules.check(ticket.channel, reply_rules.customer_wrote_at(ticket), dt.datetime.now(dt.UTC),
                                 human_agent_tag=bool(config["instagram"]["human_agent_tag"]))

@@ -5,7 +5,10 @@
 - manager: all ticket work, including routing tickets to any agent;
 - support: all ticket work on any ticket (read, reply, note, status, tags, snooze, spam), but routes
   only to themselves: they take a ticket or let go of their own; giving a ticket to someone else,
-  or taking it from someone else, is a manager's decision.
+  or taking it from someone else, is a manager's decision;
+- integration: not a person but a system of the brand's (the marketing system) with a user of its
+  own: it may call the integration routes (POST /api/profile-events) and nothing else. `auth` refuses
+  it on every other route before any of this is asked.
 """
 from __future__ import annotations
 
@@ -20,18 +23,21 @@ ASSIGN_ANYONE = "tickets.assign_anyone"
 MANAGE_AGENTS = "agents.manage"
 MANAGE_OWNERS = "agents.manage_owners"
 WRITE_SETTINGS = "settings.write"
+SEND_PROFILE_EVENTS = "profiles.send_events"
 
 MAY: dict[str, tuple[str, ...]] = {
     ASSIGN_ANYONE: ("owner", "admin", "manager"),
     MANAGE_AGENTS: ("owner", "admin"),
     MANAGE_OWNERS: ("owner",),
     WRITE_SETTINGS: ("owner", "admin"),
+    SEND_PROFILE_EVENTS: ("owner", "admin", "integration"),
 }
 _WHY = {
     ASSIGN_ANYONE: "only an owner, admin or manager gives a ticket to another agent or takes it from one",
     MANAGE_AGENTS: "only an owner or admin manages agents",
     MANAGE_OWNERS: "only an owner may grant or change the owner role",
     WRITE_SETTINGS: "only an owner or admin changes the settings",
+    SEND_PROFILE_EVENTS: "only an owner, an admin or an integration sends profile events",
 }
 
 

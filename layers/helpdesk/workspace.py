@@ -11,6 +11,7 @@ from helpdesk.clock import now_iso, parse_iso
 from helpdesk.conversation import Status
 from helpdesk.errors import BadRequest, Conflict, HelpdeskError, Transient
 from helpdesk.observability import count, logger
+from helpdesk.params import page_limit
 from helpdesk.store import agents as agent_store
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.models import Message, Ticket
@@ -27,6 +28,8 @@ def ticket_json(t: Ticket, viewer: str | None = None) -> dict[str, Any]:
     return {"unread": ticket_store.unread_for(t, viewer) if viewer else False,
             "id": t.ticket_id, "channel": t.channel, "status": t.status, "assignee_id": t.assignee_id,
             "tags": list(t.tags or []), "contact": t.contact, "profile_id": t.profile_id,
+            # The customer's name as the channel gave it (when it did), and an email's subject.
+            "contact_name": t.contact_name, "subject": t.subject,
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
             "message_count": int(t.message_count or 0), "version": int(t.version or 0),
@@ -68,28 +71,45 @@ def message_json(m: Message) -> dict[str, Any]:
 
 def list_tickets(who: AgentIdentity, params: dict[str, str]) -> dict[str, Any]:
     view = params.get("view") or "mine"
-    if view not in VIEWS:
-        raise BadRequest("view must be one of " + ", ".join(VIEWS))
+    if view not in VIEWS and not view.startswith("v_"):  # a saved view's id (helpdesk/views.py)
+        raise BadRequest("view must be one of " + ", ".join(VIEWS) + ", or a saved view's id")
     status = params.get("status") or None
     if status is not None and status not in {s.value for s in Status}:  # query values are strings
         raise BadRequest("status must be open, snoozed or closed")
-    try:
-        limit = int(params.get("limit") or PAGE_SIZE)
-    except ValueError as exc:
-        raise BadRequest("limit must be a number") from exc
-    if not 1 <= limit <= 100:
-        raise BadRequest("limit must be between 1 and 100")
+    limit = page_limit(params, PAGE_SIZE, 100)
+    if view not in VIEWS:
+        from helpdesk import views
+
+        return views.page(who, view, status, params.get("next"), limit)
     items, cursor = ticket_store.view_query(who.account_id, view, status, who.agent_id,
                                             params.get("next"), limit)
     return {"items": [ticket_json(t, who.agent_id) for t in items], "next": cursor}
 
 
 def ticket_detail(who: AgentIdentity, ticket_id: str) -> dict[str, Any]:
+    """The ticket screen: the ticket, its latest 50 messages (`messages_next` pages to older ones),
+    the reply rules, and the customer beside the conversation (`profile`)."""
+    from helpdesk import customers
+
     ticket = ticket_store.get_ticket(who.account_id, ticket_id)
-    messages = ticket_store.latest_messages(who.account_id, ticket_id, 50)
+    messages, older = ticket_store.messages_page(who.account_id, ticket_id, None, TICKET_MESSAGES)
     if ticket_store.unread_for(ticket, who.agent_id):
         ticket_store.mark_read(ticket, who.agent_id, now_iso())  # opened: read now (no write when it was)
-    return {**ticket_json(ticket), **reply_state(ticket), "messages": [message_json(m) for m in messages]}
+    return {**ticket_json(ticket), **reply_state(ticket), "messages": [message_json(m) for m in messages],
+            "messages_next": older, "profile": customers.panel(ticket)}
+
+
+TICKET_MESSAGES = 50  # on the ticket screen; older ones a page at a time
+MAX_MESSAGE_PAGE = 100
+
+
+def older_messages(who: AgentIdentity, ticket_id: str, params: dict[str, str]) -> dict[str, Any]:
+    """`GET /api/tickets/{id}/messages?before=<cursor>&limit=`: the messages before the cursor (the
+    ticket screen's `messages_next`, or a page's `next`), oldest first; without one, the latest."""
+    limit = page_limit(params, TICKET_MESSAGES, MAX_MESSAGE_PAGE)
+    ticket_store.get_ticket(who.account_id, ticket_id)  # another account's, or none: 404
+    messages, older = ticket_store.messages_page(who.account_id, ticket_id, params.get("before") or None, limit)
+    return {"items": [message_json(m) for m in messages], "next": older}
 
 
 def reply_state(ticket: Ticket) -> dict[str, Any]:
@@ -115,7 +135,7 @@ def reply_state(ticket: Ticket) -> dict[str, Any]:
 def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not body:
         raise BadRequest("expected a JSON object with status, assignee_id, snooze_until, tags or spam")
-    unknown = set(body) - {"status", "assignee_id", "snooze_until", "tags", "spam"}
+    unknown = set(body) - {"status", "assignee_id", "snooze_until", "tags", "add_tags", "remove_tags", "spam"}
     if unknown:
         raise BadRequest("unknown fields: " + ", ".join(sorted(unknown)))
     values: dict[str, Any] = {}
@@ -131,13 +151,20 @@ def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:
         values.setdefault("status", Status.SNOOZED.value if values["snooze_until"] else Status.OPEN.value)
     if values.get("status") == Status.SNOOZED.value and not values.get("snooze_until"):
         raise BadRequest("snoozing needs snooze_until")
-    if "tags" in body:
-        values["tags"] = _tags(body["tags"])
+    values.update(_tag_values(body))
     if "spam" in body:  # "not spam" puts a ticket back in the views; spam takes it to the Spam view
         if not isinstance(body["spam"], bool):
             raise BadRequest("spam must be true or false")
         values["spam"] = body["spam"]
     return values
+
+
+def _tag_values(body: dict[str, Any]) -> dict[str, list[str]]:
+    """`tags` replaces the list; `add_tags` / `remove_tags` change it as it is (bulk "tag" adds one)."""
+    out: dict[str, list[str]] = {f: _tags(body[f]) for f in ("tags", "add_tags", "remove_tags") if f in body}
+    if "tags" in out and len(out) > 1:
+        raise BadRequest("tags replaces the list: give it or add_tags/remove_tags, not both")
+    return out
 
 
 def _assignee(who: AgentIdentity, agent_id: Any) -> str | None:
@@ -196,8 +223,9 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
                            "read it again")
         if "assignee_id" in values:  # decided on the ticket as it is now, as the write is
             roles.require_assignment(who, ticket.assignee_id, values["assignee_id"])
+        edits = _tags_now(ticket, values)
         before = ticket.status
-        if ticket_store.edit_ticket(ticket, values, now_iso()) is not None:
+        if ticket_store.edit_ticket(ticket, edits, now_iso()) is not None:
             # (ticket_reopened is counted by the assignment worker, from the stream)
             if ticket.status == Status.CLOSED.value and before != Status.CLOSED.value:
                 count("ticket_closed")
@@ -206,6 +234,18 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
                                                 "attempt": attempt})
             return ticket
     raise Transient("the ticket kept changing; try again")
+
+
+def _tags_now(ticket: Ticket, values: dict[str, Any]) -> dict[str, Any]:
+    """`add_tags` / `remove_tags` applied to the ticket's tags as read now (each attempt reads anew)."""
+    if "add_tags" not in values and "remove_tags" not in values:
+        return values
+    edits = {k: v for k, v in values.items() if k not in ("add_tags", "remove_tags")}
+    tags = (set(ticket.tags or []) | set(values.get("add_tags", []))) - set(values.get("remove_tags", []))
+    if len(tags) > MAX_TAGS:
+        raise BadRequest(f"a ticket has at most {MAX_TAGS} tags")
+    edits["tags"] = sorted(tags)
+    return edits
 
 
 def patch_ticket(who: AgentIdentity, ticket_id: str, body: Any, if_match: str | None = None) -> dict[str, Any]:

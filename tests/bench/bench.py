@@ -295,6 +295,7 @@ def count_other_channels(requests: RequestLog) -> dict[str, float | int]:
 _TIMED = "import time\nt = time.perf_counter()\n{body}\nprint(repr(time.perf_counter() - t))\n"
 IMPORTS = {
     "sms": _TIMED.format(body="import functions.webhooks.sms"),
+    "api": _TIMED.format(body="import functions.api"),  # the API Lambda's handler module
     "boto3": _TIMED.format(body="import boto3\nboto3.client('dynamodb', region_name='us-east-1')"),
 }
 
@@ -317,7 +318,7 @@ def measure_imports(runs: int) -> dict[str, float]:
         for kind in IMPORTS:  # compile once into the warm cache
             _import_seconds(kind, warm_prefix, write=True)
         for i in range(runs):
-            for kind in (("sms", "boto3") if i % 2 == 0 else ("boto3", "sms")):
+            for kind in (("sms", "api", "boto3") if i % 2 == 0 else ("boto3", "api", "sms")):
                 with tempfile.TemporaryDirectory(prefix="bench-pyc-empty-") as empty:
                     times[f"cold_{kind}"].append(_import_seconds(kind, empty))
                 times[f"warm_{kind}"].append(_import_seconds(kind, warm_prefix))
@@ -327,6 +328,8 @@ def measure_imports(runs: int) -> dict[str, float]:
     return {
         "sms_webhook_cold_import_ratio": med["cold_sms"] / med["cold_boto3"],
         "sms_webhook_cold_import_ms": med["cold_sms"] * 1000,
+        "api_cold_import_ratio": med["cold_api"] / med["cold_boto3"],
+        "api_cold_import_ms": med["cold_api"] * 1000,
         "boto3_dynamodb_client_cold_ms": med["cold_boto3"] * 1000,
         "sms_webhook_warm_import_ratio": med["warm_sms"] / med["warm_boto3"],
         "sms_webhook_warm_import_ms": med["warm_sms"] * 1000,
@@ -555,6 +558,27 @@ def deployed_calls_denied() -> int:
     return deploy_check.count_denials()
 
 
+def run_alone(measure: Any) -> None:
+    """One bench module's figures on a moto server and table of its own, as `make bench` has them."""
+    _environment()
+    sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "layers")) if p not in sys.path]
+    from infra.local.moto_server import MotoServer
+
+    server = MotoServer().start()
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = server.url
+        import boto3
+
+        from helpdesk.store.schema import create_table
+
+        create_table(boto3.client("dynamodb", endpoint_url=server.url, region_name=REGION), TABLE)
+        figures = measure()
+    finally:
+        server.stop()
+    for name, value in figures.items():
+        emit(name, value)
+
+
 def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest: dict[str, float]) -> None:
     figures = {**counts, **imports, **ingest}
     for name in ("aws_calls_per_inbound_sms", "aws_calls_per_new_ticket", "sms_webhook_cold_import_ratio",
@@ -562,6 +586,7 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "aws_calls_per_replayed_sms", "aws_calls_per_inbound_sms_cold", "aws_calls_per_new_ticket_cold",
                  "dynamodb_calls_per_inbound_sms", "sqs_calls_per_inbound_sms",
                  "dynamodb_calls_per_new_ticket", "sqs_calls_per_new_ticket",
+                 "api_cold_import_ratio", "api_cold_import_ms",
                  "sms_webhook_cold_import_ms", "boto3_dynamodb_client_cold_ms",
                  "sms_webhook_warm_import_ratio", "sms_webhook_warm_import_ms", "boto3_dynamodb_client_warm_ms",
                  "sms_webhook_cold_first_invoke_ms", "ingest_ms_per_sms", "floor_ms_per_sms",
@@ -569,7 +594,9 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "aws_calls_per_new_email_ticket", "aws_calls_per_new_instagram_ticket",
                  "aws_calls_per_new_webchat_ticket", "events_redelivered_under_faults",
                  "tickets_under_faults", "assignments_under_faults", "unsigned_mail_reject_ms",
-                 "aws_calls_per_agent_reply", "provider_calls_per_reply", "sweep_items_read_per_due_ticket"):
+                 "aws_calls_per_agent_reply", "provider_calls_per_reply", "sweep_items_read_per_due_ticket",
+                 "view_items_read_ratio", "view_items_read_ratio_mine", "view_items_read_ratio_unassigned",
+                 "view_items_read_ratio_custom"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
 
@@ -622,6 +649,10 @@ def main() -> None:
         ingest.update(faults.measure(server))
         ingest.update(measure_unsigned_mail())
         log(f"faults measured at {time.perf_counter() - started:.0f} s")
+        from tests.bench import views
+
+        counts.update(views.measure())
+        log(f"views measured at {time.perf_counter() - started:.0f} s")
         from tests.bench import sweep
 
         counts.update(sweep.measure())  # last: its 100,000 tickets would crowd the pipes above

@@ -255,26 +255,9 @@ def measure() -> dict[str, float]:
 
 
 def main() -> None:
-    """Alone: a moto server and table of its own, as `make bench` has them."""
-    from tests.bench.bench import REGION, ROOT, TABLE, _environment, emit
+    from tests.bench.bench import run_alone
 
-    _environment()
-    sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "layers")) if p not in sys.path]
-    from infra.local.moto_server import MotoServer
-
-    server = MotoServer().start()
-    try:
-        os.environ["AWS_ENDPOINT_URL"] = server.url
-        import boto3
-
-        from helpdesk.store.schema import create_table
-
-        create_table(boto3.client("dynamodb", endpoint_url=server.url, region_name=REGION), TABLE)
-        figures = measure()
-    finally:
-        server.stop()
-    for name, value in figures.items():
-        emit(name, value)
+    run_alone(measure)
 
 
 if __name__ == "__main__":

@@ -113,7 +113,7 @@ def wait_for(predicate: Any, timeout: float = 20) -> Any:
 
 def test_contract_check_passes_for_every_built_surface(stack: dict[str, Any]) -> None:
     # The shared checker reads .local/stack.json from its working directory.
-    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies", "agents"]
+    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies", "agents", "workspace"]
     out = subprocess.run([sys.executable, str(CONTRACT_CHECK), *groups], cwd=stack["_workdir"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -134,6 +134,25 @@ def test_sms_ticket_is_assigned_closed_and_reopened_over_http(stack: dict[str, A
     detail = wait_for(lambda: (lambda d: d if d["status"] == "open" else None)(
         api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]))
     assert [m["body"] for m in detail["messages"]] == ["Where is my parcel?", "Still nothing, sorry"]
+
+
+def test_a_saved_view_follows_its_tickets_through_the_stream_over_http(stack: dict[str, Any]) -> None:
+    """The view-index worker runs as deployed: stream -> its pipe -> its queue -> its Lambda."""
+    status, view = api(stack, "POST", "/api/views", body={"name": "e2e vip", "filters": {
+        "channel": "sms", "status": "open", "tag": "e2e-vip"}})
+    assert status == 201
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    send_sms(stack, frm, "Where is my parcel?")
+    ticket = ticket_of(stack, frm)
+    assert api(stack, "PATCH", f"/api/tickets/{ticket['id']}", body={"add_tags": ["e2e-vip"]})[0] == 200
+
+    def listed() -> list[str]:
+        return [t["id"] for t in api(stack, "GET", f"/api/tickets?view={view['id']}")[1]["items"]]
+
+    wait_for(lambda: ticket["id"] in listed())
+    assert api(stack, "PATCH", f"/api/tickets/{ticket['id']}", body={"status": "closed"})[0] == 200
+    wait_for(lambda: ticket["id"] not in listed())
+    assert api(stack, "DELETE", f"/api/views/{view['id']}")[0] == 204
 
 
 def test_replayed_sms_is_stored_once_over_http(stack: dict[str, Any]) -> None:

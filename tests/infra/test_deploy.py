@@ -8,14 +8,16 @@ in a process of its own (`python -I`) with only the unzipped app zip and the lay
 path, the environment get_function_configuration gives (plus the moto endpoint, and for the agent API the pool's
 keys on moto), its secrets read from SSM where the template's parameters name them. The events: every sample of
 events/ (SMS, WhatsApp, Instagram, Mailgun and SES receipt email, web chat, the assignment queue, the sweep, the
-agent API), then a Mailgun mail with an attachment (S3 PutObject), an owner inviting an agent (Cognito) and a
-reply on an email ticket (SES).
+agent API), then a Mailgun mail with an attachment (S3 PutObject), an owner inviting an agent (Cognito), a
+reply on an email ticket (SES), and the view-index queue's records (a view saved, a ticket changed, the view
+deleted: deploy_check.view_index_events).
 
 Left out of what is deployed (deploy_check.DROPPED_TYPES): AWS::ApiGateway::RestApi (moto's CloudFormation
 cannot create one from its Body), with AWS::ApiGateway::Deployment, AWS::ApiGateway::Stage and the
 AWS::Lambda::Permission resources naming the APIs; AWS::Cognito::UserPool and AWS::Cognito::UserPoolClient (made
 with boto3, their Refs and Arn substituted) and AWS::Cognito::UserPoolGroup (not used by any function);
-AWS::Pipes::Pipe (no moto support: the assignment sample is the record the pipe would send);
+AWS::Pipes::Pipe (no moto support: the assignment sample and the view-index events are the records the pipes
+would send);
 AWS::CloudWatch::Alarm and AWS::S3::BucketPolicy (moto skips them). API Gateway itself is not in the path: the
 samples are the proxy events it would send.
 """
@@ -54,6 +56,14 @@ def test_no_call_is_denied_by_the_callers_role(deployed: tuple[deploy_check.Depl
     for operation in ("ssm:GetParameter", "dynamodb:TransactWriteItems", "dynamodb:Query", "s3:GetObject",
                       "s3:PutObject", "ses:SendRawEmail", "cognito-idp:AdminCreateUser"):
         assert operation in made, operation
+    # each of the view index's table grants (a build files tickets and records its progress; a deleted
+    # view's entries go in a batch)
+    for operation in ("dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"):
+        assert f"ViewIndex {operation}" in outcome.operations, operation
+    # the workspace's: a view or macro deleted, the marketing system's customers looked up in one batch
+    for operation in ("dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"):
+        assert f"APIHandler {operation}" in outcome.operations, operation
+    assert {"(a saved view paged)", "(older messages of a ticket)", "(a customer's events)"} <= set(outcome.answers)
 
 
 def test_the_check_denies_what_a_role_does_not_grant(

@@ -156,7 +156,7 @@ def test_table_check_finds_drift(translated: Template, break_it: Callable[[Templ
 def test_each_function_has_its_own_least_privilege_role(translated: Template) -> None:
     functions = resources_of(translated, "AWS::Lambda::Function")
     roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
-    assert {"SmsWebhook", "WhatsappWebhook", "Assignment", "APIHandler"} <= set(functions)
+    assert {"SmsWebhook", "WhatsappWebhook", "Assignment", "APIHandler", "ViewIndex"} <= set(functions)
     assert len(set(roles.values())) == len(functions)
     for role in roles.values():
         assert translated["Resources"][role]["Type"] == "AWS::IAM::Role"
@@ -269,8 +269,33 @@ def test_assignment_reports_batch_item_failures_from_a_queue_with_a_dlq(translat
     assert checks.queue_mapping_problems(translated) == []
 
 
+def test_the_view_index_reads_its_own_queue_with_partial_batch_failures(translated: Template) -> None:
+    resources = translated["Resources"]
+    mapping = _view_mapping(translated)
+    assert mapping["FunctionName"] == {"Ref": "ViewIndex"} and mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}
+    function = resources["ViewIndex"]["Properties"]
+    assert function["Handler"] == "functions.view_index.handler"
+    assert (function["Timeout"], function["MemorySize"]) == (60, 256)
+    queue = resources["ViewIndexQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["ViewIndexDeadLetterQueue", "Arn"]},
+                                      "maxReceiveCount": 5}
+    assert translated["Outputs"]["ViewIndexQueueUrl"]["Value"] == {"Ref": "ViewIndexQueue"}
+
+
 def _mapping(t: Template) -> dict[str, Any]:
     return t["Resources"]["AssignmentAssignmentSqsEventSource"]["Properties"]
+
+
+def _view_mapping(t: Template) -> dict[str, Any]:
+    return t["Resources"]["ViewIndexViewIndexSqsEventSource"]["Properties"]
+
+
+def _drop_every_mapping(t: Template) -> None:
+    for name in [n for n, r in t["Resources"].items() if r["Type"] == "AWS::Lambda::EventSourceMapping"]:
+        del t["Resources"][name]
 
 
 @pytest.mark.parametrize("break_it, expected", [
@@ -279,7 +304,15 @@ def _mapping(t: Template) -> dict[str, Any]:
      "is not a queue of this stack"),
     (lambda t: t["Resources"]["TicketEventsQueue"]["Properties"].pop("RedrivePolicy"), "no dead-letter queue"),
     (lambda t: t["Resources"]["TicketEventsQueue"]["Properties"].update(VisibilityTimeout=30), "VisibilityTimeout"),
-    (lambda t: t["Resources"].pop("AssignmentAssignmentSqsEventSource"), "no SQS event source mapping"),
+    (lambda t: t["Resources"].pop("AssignmentAssignmentSqsEventSource"), "Assignment: no SQS event source mapping"),
+    (lambda t: t["Resources"].pop("ViewIndexViewIndexSqsEventSource"), "ViewIndex: no SQS event source mapping"),
+    (_drop_every_mapping, "no SQS event source mapping (the stream's consumers read their queues)"),
+    (lambda t: _view_mapping(t).pop("FunctionResponseTypes"),
+     "ViewIndexViewIndexSqsEventSource: FunctionResponseTypes is None"),
+    (lambda t: t["Resources"]["ViewIndexQueue"]["Properties"].update(VisibilityTimeout=300),
+     "ViewIndexQueue: VisibilityTimeout 300 < 6 x 60 s"),
+    (lambda t: t["Resources"]["ViewIndexQueue"]["Properties"]["RedrivePolicy"].update(maxReceiveCount=0),
+     "ViewIndexQueue: no dead-letter queue"),
 ])
 def test_mapping_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
@@ -342,8 +375,55 @@ def test_ticket_events_come_from_the_tables_stream_through_the_pipe(translated: 
     assert checks.dead_letter_alarm_problems(translated) == []
 
 
-def _pipe_statement(t: Template, sid: str) -> dict[str, Any]:
-    return next(s for s in _pipe_role(t)["Policies"][0]["PolicyDocument"]["Statement"] if s["Sid"] == sid)
+def _view_pipe(t: Template) -> dict[str, Any]:
+    return t["Resources"]["ViewIndexPipe"]["Properties"]
+
+
+def test_view_changes_come_from_the_same_stream_through_a_pipe_and_queue_of_their_own(translated: Template) -> None:
+    from infra.local.pipe import filter_patterns
+
+    resources = translated["Resources"]
+    pipe = _view_pipe(translated)
+    assert pipe["Source"] == {"Fn::GetAtt": ["HelpdeskTable", "StreamArn"]}
+    assert pipe["Target"] == _view_mapping(translated)["EventSourceArn"] == {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}
+    assert pipe["Target"] != _pipe(translated)["Target"]
+    assert pipe["RoleArn"] == {"Fn::GetAtt": ["ViewIndexPipeRole", "Arn"]}
+    assert _values(translated).resolve(pipe["Name"]) == "helpdesk-view-index"
+    params = pipe["SourceParameters"]["DynamoDBStreamParameters"]
+    assert 0 <= params["MaximumRetryAttempts"] <= 10000
+    assert params["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ViewIndexPipeDeadLetterQueue", "Arn"]}
+    assert resources["ViewIndexPipeDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
+    patterns = [json.loads(f["Pattern"]) for f in pipe["SourceParameters"]["FilterCriteria"]["Filters"]]
+    assert patterns == [
+        {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": ["ticket", "view"]}}}},
+        {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"type": {"S": ["ticket", "view"]}}}}]
+    assert filter_patterns(pipe="ViewIndexPipe") == patterns  # what the local stack and the tests play
+    [trust] = translated["Resources"]["ViewIndexPipeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "pipes.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(":pipe/" + pipe["Name"]["Fn::Sub"])
+    assert checks.pipe_problems(translated) == []
+
+
+def test_the_view_index_role_grants_what_the_worker_calls_and_nothing_more(translated: Template) -> None:
+    granted = {(action, json.dumps(resource, sort_keys=True)) for s in _statements(translated, "ViewIndexRole")
+               for action in s["Action"] for resource in (s["Resource"] if isinstance(s["Resource"], list)
+                                                          else [s["Resource"]])}
+    table = json.dumps(TABLE, sort_keys=True)
+    indexes = {json.dumps({"Fn::Sub": "${HelpdeskTable.Arn}/index/" + g["IndexName"]}) for g in
+               _table(translated)["GlobalSecondaryIndexes"]}
+    queue = json.dumps({"Fn::GetAtt": ["ViewIndexQueue", "Arn"]})
+    assert {(a, r) for a, r in granted if a.startswith("dynamodb:")} == {
+        ("dynamodb:PutItem", table), ("dynamodb:UpdateItem", table), ("dynamodb:BatchWriteItem", table),
+        ("dynamodb:Query", table), *(("dynamodb:Query", index) for index in indexes)}
+    assert {(a, r) for a, r in granted if a.startswith("sqs:")} == {(a, queue) for a in (
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")}
+    assert {a for a, _ in granted} - {a for a, _ in granted if a.startswith(("dynamodb:", "sqs:"))} == {
+        "logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def _pipe_statement(t: Template, sid: str, role: str = "TicketEventsPipeRole") -> dict[str, Any]:
+    return next(s for s in t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                if s["Sid"] == sid)
 
 
 def _allow(t: Template, role: str, action: str, resource: Any) -> None:
@@ -382,6 +462,27 @@ NO_PIPE = "expected one pipe from HelpdeskTable's stream to TicketEventsQueue (t
      "role TicketEventsPipeRole: lacks sqs:SendMessage on TicketEventsPipeDeadLetterQueue.Arn"),
     (lambda t: _pipe_statement(t, "ReadTheStream")["Action"].remove("dynamodb:GetRecords"),
      "role TicketEventsPipeRole: lacks dynamodb:GetRecords on HelpdeskTable.StreamArn"),
+    # the view index's pipe, held to the same
+    (lambda t: _view_pipe(t)["SourceParameters"]["DynamoDBStreamParameters"].pop("MaximumRetryAttempts"),
+     "pipe ViewIndexPipe: MaximumRetryAttempts is -1"),
+    (lambda t: _view_pipe(t)["SourceParameters"]["DynamoDBStreamParameters"].pop("DeadLetterConfig"),
+     "pipe ViewIndexPipe: no dead-letter queue of this stack"),
+    (lambda t: _pipe_statement(t, "SendViewChanges", "ViewIndexPipeRole")["Resource"].append(QUEUE),
+     "role ViewIndexPipeRole: allows sqs:SendMessage on TicketEventsQueue.Arn"),
+    (lambda t: _pipe_statement(t, "SendViewChanges", "ViewIndexPipeRole").update(
+        Resource=[QUEUE, {"Fn::GetAtt": ["ViewIndexPipeDeadLetterQueue", "Arn"]}]),
+     "role ViewIndexPipeRole: lacks sqs:SendMessage on ViewIndexQueue.Arn"),
+    (lambda t: _view_pipe(t).update(RoleArn={"Fn::GetAtt": ["TicketEventsPipeRole", "Arn"]}),
+     "role TicketEventsPipeRole: lacks sqs:SendMessage on ViewIndexQueue.Arn"),
+    (lambda t: t["Resources"].pop("ViewIndexPipe"),
+     "expected one pipe from HelpdeskTable's stream to ViewIndexQueue (the queue view_index consumes)"),
+    # one queue for both: assignment would wake for every change of every ticket
+    (lambda t: _view_mapping(t).update(EventSourceArn=QUEUE),
+     "TicketEventsQueue is consumed by assignment and view_index"),
+    (lambda t: _view_pipe(t).update(Target={"Fn::GetAtt": ["ViewIndexDeadLetterQueue", "Arn"]}),
+     "pipe ViewIndexPipe: feeds none of the stream consumers' queues"),
+    (lambda t: t["Resources"]["ViewIndex"]["Properties"].update(Handler="functions.other.handler"),
+     "view changes: no pipe to check (the view_index function consumes queue None"),
 ])
 def test_pipe_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
@@ -394,6 +495,8 @@ def test_pipe_check_finds_breaks(translated: Template, break_it: Callable[[Templ
      "SmsWebhook: statement Extra of SmsWebhookRole may send to TicketEventsQueue"),
     ("APIHandlerRole", "sqs:SendMessage", {"Fn::Sub": "${TicketEventsQueue.Arn}"}, "APIHandler: statement Extra"),
     ("AutocloseRole", "sqs:Send*", "*", "Autoclose: statement Extra of AutocloseRole may send to TicketEventsQueue"),
+    ("AssignmentRole", "sqs:SendMessage", {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]},
+     "Assignment: statement Extra of AssignmentRole may send to ViewIndexQueue (view changes come from"),
 ])
 def test_queue_sender_check_finds_a_function_sending_ticket_events(
         translated: Template, role: str, action: str, resource: Any, expected: str) -> None:
@@ -413,6 +516,8 @@ def test_no_function_role_may_send_to_any_queue(translated: Template) -> None:
 @pytest.mark.parametrize("alarm, queue", [
     ("TicketEventsPipeDeadLetterAlarm", "TicketEventsPipeDeadLetterQueue"),
     ("TicketEventsDeadLetterAlarm", "TicketEventsDeadLetterQueue"),
+    ("ViewIndexPipeDeadLetterAlarm", "ViewIndexPipeDeadLetterQueue"),
+    ("ViewIndexDeadLetterAlarm", "ViewIndexDeadLetterQueue"),
 ])
 def test_dead_letter_alarm_check_finds_an_unwatched_dlq(translated: Template, alarm: str, queue: str) -> None:
     assert translated["Resources"][alarm]["Properties"]["Dimensions"] == [
@@ -723,10 +828,12 @@ def test_every_function_has_reserved_concurrency(translated: Template) -> None:
     reserved = {name: _values(translated).resolve(f["Properties"]["ReservedConcurrentExecutions"])
                 for name, f in functions.items()}
     assert reserved == {"SmsWebhook": 20, "WhatsappWebhook": 20, "InstagramWebhook": 20, "EmailWebhook": 20,
-                        "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2, "LinkRedirect": 20}
+                        "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2, "LinkRedirect": 20,
+                        "ViewIndex": 5}
     assert _values(translated).resolve(_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
+    assert _values(translated).resolve(_view_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     none = _values(translated, WebhookReservedConcurrency=0, ApiReservedConcurrency=0, AssignmentReservedConcurrency=0,
-                   AutocloseReservedConcurrency=0)  # an account whose quota leaves no room: nothing reserved
+                   AutocloseReservedConcurrency=0, ViewIndexReservedConcurrency=0)  # a quota with no room: none
     assert not any("ReservedConcurrentExecutions" in none.resolve(f["Properties"]) for f in functions.values())
     assert none.resolve(_mapping(translated)["ScalingConfig"]) == {}
     assert checks.concurrency_problems(translated) == []
@@ -739,6 +846,9 @@ def test_every_function_has_reserved_concurrency(translated: Template) -> None:
     (lambda t: _mapping(t).pop("ScalingConfig"),
      "AssignmentAssignmentSqsEventSource: ScalingConfig.MaximumConcurrency"),
     (lambda t: _mapping(t).update(ScalingConfig={"MaximumConcurrency": 50}), "may exceed its function's reserved"),
+    (lambda t: _view_mapping(t).pop("ScalingConfig"), "ViewIndexViewIndexSqsEventSource: ScalingConfig"),
+    (lambda t: t["Resources"]["ViewIndex"]["Properties"].pop("ReservedConcurrentExecutions"),
+     "ViewIndex: no reserved concurrency"),
 ])
 def test_concurrency_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
                                         expected: str) -> None:
@@ -753,7 +863,8 @@ def test_concurrency_check_finds_breaks(translated: Template, break_it: Callable
 def test_alarms_notify_the_alarm_topic(template: Template, translated: Template) -> None:
     alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
-    assert {"TicketEventsDeadLetterAlarm", "TicketEventsPipeDeadLetterAlarm"} <= set(alarms)
+    assert {"TicketEventsDeadLetterAlarm", "TicketEventsPipeDeadLetterAlarm", "ViewIndexDeadLetterAlarm",
+            "ViewIndexPipeDeadLetterAlarm"} <= set(alarms)
     errors = {a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms.values()
               if a["Properties"]["MetricName"] == "Errors"}
     assert errors == set(resources_of(translated, "AWS::Lambda::Function"))

@@ -248,3 +248,14 @@ def use_pool(pool: Any, monkeypatch: Any) -> Iterator[Any]:
         yield pool
     finally:
         auth.reset()
+
+
+def call(api: Any, method: str, path: str, who: Any, body: Any = None) -> tuple[int, Any]:
+    """One agent-API request through the Chalice test client as `who` (a member): status and JSON."""
+    headers = {**who.headers, "Content-Type": "application/json"}
+    if method == "GET":
+        response = api.get(path, headers=headers)
+    else:
+        data = json.dumps(body).encode() if body is not None else b""
+        response = api.request(method, path, headers=headers, body=data)
+    return response.status_code, (json.loads(response.body) if response.body else None)

@@ -2,21 +2,10 @@
 variables checked when saved and filled when sent through the normal reply path."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from tests.conftest import Aws, Brand, customer_number
-from tests.integration.agents import member, text, ticket_id_of
-
-
-def call(api: Any, method: str, path: str, who: Any, body: Any = None) -> tuple[int, Any]:
-    headers = {**who.headers, "Content-Type": "application/json"}
-    if method == "GET":
-        response = api.get(path, headers=headers)
-    else:
-        data = json.dumps(body).encode() if body is not None else b""
-        response = api.request(method, path, headers=headers, body=data)
-    return response.status_code, (json.loads(response.body) if response.body else None)
+from tests.integration.agents import call, member, text, ticket_id_of
 
 
 def test_owners_write_macros_everyone_lists_them_and_unknown_variables_are_refused_on_save(

@@ -1,10 +1,13 @@
-"""Accounts, their inbound addresses, and customers' consent."""
+"""Accounts, their inbound addresses, and customers: their consent, their tickets, and what the
+marketing system says of them."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PynamoDBException, QueryError
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel, profile_id_for
@@ -219,3 +222,128 @@ def put_customer(account_id: str, channel: Channel, address: str, name: str | No
     Contact(contact_pk(account_id, channel, address), "CONTACT", account_id=account_id, channel=channel.value,
             address=address, profile_id=profile_id, name=name, first_seen_at=now).save()
     return profile
+
+
+# --- a customer's tickets ----------------------------------------------------------------------------
+
+
+def profile_ticket_keys(account_id: str, profile_id: str | None, created_at: str,
+                        ticket_id: str) -> dict[str, str | None]:
+    """Where a ticket is filed under its customer's profile (gsi6), to count their tickets."""
+    if not profile_id:
+        return {"gsi6pk": None, "gsi6sk": None}
+    return {"gsi6pk": f"{profile_pk(account_id, profile_id)}#T", "gsi6sk": f"{created_at}#{ticket_id}"}
+
+
+def profile_ticket_count(account_id: str, profile_id: str) -> int:
+    """How many tickets the profile has: one Query of its entries in gsi6 with Select=COUNT (no item
+    comes back; the index holds keys only). A second request only past the 1 MB one page reads,
+    some 6,000 tickets of one customer."""
+    key = f"{profile_pk(account_id, profile_id)}#T"
+    total, start = 0, None
+    try:
+        while True:
+            page = Item._get_connection().query(key, index_name="gsi6", select="COUNT", exclusive_start_key=start)
+            total += int(page.get("Count", 0))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return total
+    except QueryError as error:
+        raise transient(error) from error
+
+
+# --- customers as the marketing system names them ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A customer named by email (lower-cased) and/or phone (E.164), as the marketing system does."""
+
+    email: str | None = None
+    phone: str | None = None
+
+    def addresses(self) -> list[tuple[Channel, str]]:
+        """Their contacts, in the order that decides whose profile they are: a phone number is
+        theirs on SMS and on WhatsApp alike."""
+        return ([(Channel.EMAIL, self.email)] if self.email else []) + \
+            ([(Channel.SMS, self.phone), (Channel.WHATSAPP, self.phone)] if self.phone else [])
+
+
+def profiles_of(account_id: str, identities: Iterable[Identity]) -> dict[Identity, str]:
+    """The profile of each customer: the one their first known contact belongs to. One the helpdesk
+    does not know gets a profile now, with a contact per address, so their tickets link to it when
+    they write in; a known one gets contacts for the addresses not yet theirs (an address that is
+    someone's already stays theirs). One BatchGetItem reads the contacts; writes only for the new."""
+    wanted = list(dict.fromkeys(identities))
+    keys = list(dict.fromkeys((contact_pk(account_id, ch, a), "CONTACT") for i in wanted for ch, a in i.addresses()))
+    try:
+        found = {(c.channel, c.address): str(c.profile_id) for c in Contact.batch_get(keys, consistent_read=True)}
+    except PynamoDBException as error:
+        raise transient(error) from error
+    out: dict[Identity, str] = {}
+    for identity in wanted:
+        addresses = identity.addresses()
+        known = [found[(ch.value, a)] for ch, a in addresses if (ch.value, a) in found]
+        missing = [(ch, a) for ch, a in addresses if (ch.value, a) not in found]
+        if missing:
+            # New: the id intake would give them (derived from the email, or from the number on SMS).
+            first, address = addresses[0]
+            profile_id = known[0] if known else profile_id_for(
+                account_id, Channel.SMS if first is Channel.WHATSAPP else first, address)
+            profile_id = _link(account_id, profile_id, identity, missing, fresh=not known)
+            for ch, a in missing:
+                found.setdefault((ch.value, a), profile_id)
+        else:
+            profile_id = known[0]
+        out[identity] = profile_id
+    return out
+
+
+def _link(account_id: str, profile_id: str, identity: Identity, addresses: list[tuple[Channel, str]],
+          *, fresh: bool) -> str:
+    """Make the profile (first: a contact must never point at a profile that is not there) and the
+    contacts, each only if absent. When a `fresh` customer's first contact turns out to have been made
+    meanwhile (they wrote in at this moment), theirs is the profile it points at; the one made here
+    is then left unused."""
+    now = now_iso()
+    try:
+        _upsert_profile(account_id, profile_id, identity, now)
+        for n, (channel, address) in enumerate(addresses):
+            contact = Contact(contact_pk(account_id, channel, address), "CONTACT")
+            contact.update(actions=[
+                Contact.type.set(Contact), Contact.account_id.set(account_id), Contact.channel.set(channel.value),
+                Contact.address.set(address), Contact.profile_id.set(Contact.profile_id | profile_id),
+                Contact.first_seen_at.set(Contact.first_seen_at | now)])
+            if n == 0 and fresh and contact.profile_id != profile_id:
+                profile_id = str(contact.profile_id)  # (the update answers the item as it now is)
+    except PynamoDBException as error:
+        raise transient(error) from error
+    return profile_id
+
+
+def _upsert_profile(account_id: str, profile_id: str, identity: Identity, now: str,
+                    extra: list[Any] | None = None) -> None:
+    Profile(profile_pk(account_id, profile_id), "PROFILE").update(actions=[
+        Profile.type.set(Profile), Profile.account_id.set(account_id), Profile.profile_id.set(profile_id),
+        Profile.created_at.set(Profile.created_at | now),
+        *([Profile.email.set(Profile.email | identity.email)] if identity.email else []),
+        *([Profile.phone.set(Profile.phone | identity.phone)] if identity.phone else []),
+        *(extra or [])])
+
+
+_UNSET: Any = object()
+
+
+def set_marketing(account_id: str, profile_id: str, identity: Identity, *, segments: Any = _UNSET,
+                  predictive: Any = _UNSET) -> None:
+    """The marketing system's segments and predictive analytics of a customer, as it last sent them
+    (each replaced whole; predictive None clears it). One UpdateItem, which makes the profile if needed."""
+    actions: list[Any] = [Profile.marketing_updated_at.set(now_iso())]
+    if segments is not _UNSET:
+        actions.append(Profile.segments.set(list(segments)))
+    if predictive is not _UNSET:
+        actions.append(Profile.predictive.set(predictive) if predictive is not None else Profile.predictive.remove())
+    try:
+        _upsert_profile(account_id, profile_id, identity, now_iso(), actions)
+    except PynamoDBException as error:
+        raise transient(error) from error

@@ -1,6 +1,7 @@
 """The one place that reads DynamoDB failures: cancellation reasons, throttling, conflicts."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +48,20 @@ def applied(item: Any, actions: list[Any], condition: Any) -> bool:
     anything else (throttling, an outage) is Transient."""
     from pynamodb.exceptions import UpdateError
 
+    return _held(lambda: item.update(actions=actions, condition=condition), UpdateError)
+
+
+def saved(item: Any, condition: Any) -> bool:
+    """One conditional PutItem, answered as `applied` answers."""
+    from pynamodb.exceptions import PutError
+
+    return _held(lambda: item.save(condition=condition), PutError)
+
+
+def _held(write: Callable[[], Any], refused: type[PynamoDBException]) -> bool:
     try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as error:
+        write()
+    except refused as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise transient(error) from error

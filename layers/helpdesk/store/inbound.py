@@ -14,6 +14,7 @@ from pynamodb.expressions.update import Action
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel, CurrentTicket, InboundMessage, Status, profile_id_for
+from helpdesk.store.accounts import profile_ticket_keys
 from helpdesk.store.failures import transient
 from helpdesk.store.keys import (
     contact_pk,
@@ -239,8 +240,11 @@ class TicketStore:
         message = _message_item(account_id, new.ticket_id, msg)
         now = msg.received_at
         profile_id = contact.profile_id if contact else profile_id_for(account_id, msg.channel, msg.contact)
+        # (filed under its profile too: the ticket screen counts the customer's tickets there, so the
+        # count costs this write no item and no request, only the index's own copy of the keys)
         keys = {**index_keys(account_id, new.ticket_id, Status.OPEN.value, None, msg.spam, now),
-                **idle_keys(account_id, new.ticket_id, Status.OPEN.value, msg.spam, now)}
+                **idle_keys(account_id, new.ticket_id, Status.OPEN.value, msg.spam, now),
+                **profile_ticket_keys(account_id, profile_id, now, new.ticket_id)}
         ticket = Ticket(ticket_pk(account_id, new.ticket_id), "TICKET", account_id=account_id,
                         ticket_id=new.ticket_id, channel=msg.channel.value, contact=msg.contact,
                         profile_id=profile_id, status=Status.OPEN.value, assignee_id=None, tags=[],

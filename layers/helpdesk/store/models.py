@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -31,7 +31,8 @@ class _Index(GlobalSecondaryIndex):
 
 
 class Gsi1(_Index):
-    """Tickets by status (`A#a#ST#<status>` / `A#a#SPAM`), newest first; also inbound address -> account."""
+    """Tickets by status (`A#a#ST#<status>` / `A#a#SPAM`), newest first; also inbound address -> account;
+    a customer's marketing events of one metric (`A#a#P#<profile>#EV#<metric>`), newest first."""
 
     class Meta:
         index_name = "gsi1"
@@ -53,7 +54,8 @@ class Gsi2(_Index):
 
 
 class Gsi3(_Index):
-    """Every ticket of an account that is not spam (`A#a#ALL`), newest first."""
+    """Every ticket of an account that is not spam (`A#a#ALL`), newest first; every marketing event of
+    a customer (`A#a#P#<profile>#EV`), newest first."""
 
     class Meta:
         index_name = "gsi3"
@@ -89,6 +91,20 @@ class Gsi5(GlobalSecondaryIndex):
     gsi5sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi6(GlobalSecondaryIndex):
+    """Tickets by their customer's profile (`A#a#P#<profile>#T`, sorted by `<created_at>#<ticket>`):
+    the ticket screen counts a profile's tickets with one Query (Select=COUNT). Sparse (tickets only)
+    and KEYS_ONLY: filed when the ticket is created, moved only if its profile changes, so the many
+    writes of a ticket's life cost the index nothing."""
+
+    class Meta:
+        index_name = "gsi6"
+        projection = KeysOnlyProjection()
+
+    gsi6pk = UnicodeAttribute(hash_key=True)
+    gsi6sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Base of every entity: generic keys, the discriminator and the index attributes."""
 
@@ -111,12 +127,15 @@ class Item(Model):
     gsi4sk = UnicodeAttribute(null=True)
     gsi5pk = UnicodeAttribute(null=True)
     gsi5sk = UnicodeAttribute(null=True)
+    gsi6pk = UnicodeAttribute(null=True)
+    gsi6sk = UnicodeAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
     gsi3 = Gsi3()
     gsi4 = Gsi4()
     gsi5 = Gsi5()
+    gsi6 = Gsi6()
 
 
 def account_pk(account_id: str) -> str:
@@ -238,6 +257,11 @@ class Profile(Item, discriminator="profile"):
     created_at = UnicodeAttribute(null=True)
     # The day (UTC, YYYY-MM-DD) the SMS autoresponder last answered this customer: once a day at most.
     sms_autoreplied_on = UnicodeAttribute(null=True)
+    # From the marketing system (POST /api/profile-events): its segments, and its predictive analytics
+    # {lifetime_value, order_count, churn_risk, expected_next_order_date}, each as it last sent them.
+    segments = ListAttribute(of=UnicodeAttribute, null=True)
+    predictive: MapAttribute[str, Any] = MapAttribute(null=True)
+    marketing_updated_at = UnicodeAttribute(null=True)
 
 
 class Ticket(Item, discriminator="ticket"):
@@ -349,3 +373,55 @@ class Macro(Item, discriminator="macro"):
     created_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
+
+
+class View(Item, discriminator="view"):
+    """A custom view saved from filters. pk=`A#<account>`, sk=`VIEW#<id>`: one Query of the
+    account's partition lists them (the index worker reads them so too). Its tickets are kept as
+    ViewEntry items by the view-index worker from the table's stream; `generation` goes up when the
+    filters change (a new set of entries is built; the old one is deleted), `built` says whether the
+    entries of the current generation hold every matching ticket yet."""
+
+    view_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    filters: MapAttribute[str, Any] = MapAttribute(default=dict)
+    sort = UnicodeAttribute(default="newest")  # newest / oldest updated first
+    generation = NumberAttribute(default=1)
+    built = BooleanAttribute(default=False)
+    # Where the build goes on from: the last ticket key read (JSON), written with each step.
+    build_cursor = UnicodeAttribute(null=True)
+    retired_generation = NumberAttribute(null=True)  # entries of it are still to delete
+    created_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class ViewEntry(Item, discriminator="view_entry"):
+    """A ticket in a custom view: pk=`A#<account>#V#<view>#<generation>`, sk=`T#<ticket>`, one per
+    ticket and view. While the ticket matches, gsi1 files it by `<updated_at>#<ticket>` under the
+    same partition and `ticket` holds the ticket as stored (so a page of the view reads only its own
+    entries); once it no longer matches, the keys and the copy go and the entry stays a day as a
+    tombstone, so an older copy arriving late (the build racing the stream) cannot bring it back.
+    `ticket_version` orders the writes."""
+
+    ticket_id = UnicodeAttribute()
+    ticket_version = NumberAttribute(default=0)
+    ticket = UnicodeAttribute(null=True)  # the Ticket item as DynamoDB JSON
+    status = UnicodeAttribute(null=True)  # the ticket's, for a page of the view filtered by status
+    expires_at = NumberAttribute(null=True)
+
+
+class ProfileEvent(Item, discriminator="profile_event"):
+    """A customer's event from the marketing system (an order placed, an email opened).
+    pk=`A#<account>#EV#<event id>`, sk=`EVENT`: keyed by the event's own id, so its conditional put
+    stores a replay never twice. Listed newest first through gsi3 (`A#a#P#<profile>#EV`, every metric)
+    and gsi1 (`A#a#P#<profile>#EV#<metric>`, one metric: reading it reads no other metric's events),
+    both sorted by `<occurred_at>#<event id>`. Gone (TTL `expires_at`) some 400 days after it came."""
+
+    event_id = UnicodeAttribute()
+    profile_id = UnicodeAttribute()
+    metric = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    properties = UnicodeAttribute(default="{}")  # JSON, as the marketing system sent it
+    received_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)

@@ -31,6 +31,16 @@ def _image(raw: Any) -> Item | None:
         return None
 
 
+def changes_in(sqs_body: str) -> list[Change]:
+    """The changes an SQS message from a pipe holds: one stream record (a list is taken too, should
+    the pipe ever batch them). Not JSON is a BadRequest: redelivering it cannot mend it."""
+    try:
+        body = json.loads(sqs_body)
+    except ValueError as exc:
+        raise BadRequest("not JSON") from exc
+    return [change_of(raw) for raw in (body if isinstance(body, list) else [body])]
+
+
 def change_of(body: str | dict[str, Any]) -> Change:
     """The change a stream record (or an SQS body holding one) describes. A body that is no stream
     record is refused with BadRequest: redelivering it cannot make it one."""

@@ -15,6 +15,7 @@ from pynamodb.expressions.update import Action
 from helpdesk.conversation import Status
 from helpdesk.errors import BadRequest, NotFound
 from helpdesk.followup import TicketTimes, next_due
+from helpdesk.store.accounts import profile_ticket_keys
 from helpdesk.store.failures import applied, transient
 from helpdesk.store.keys import (
     UNASSIGNED,
@@ -135,6 +136,44 @@ def latest_messages(account_id: str, ticket_id: str, limit: int = 50) -> list[Me
     return list(reversed(newest_first))
 
 
+MAX_MESSAGE_SK = 1024  # DynamoDB's limit on a sort key: a longer one in a cursor was never ours
+
+
+def messages_cursor(ticket_id: str, sk: str) -> str:
+    """Where the page before a message starts: the message's sort key, bound to its ticket."""
+    return str(encode_cursor({"t": ticket_id, "sk": sk}))
+
+
+def _before_key(ticket_id: str, cursor: str) -> str:
+    """The sort key a messages cursor names; BadRequest for anything but a cursor of this ticket. (The
+    query's partition is always the caller's account and ticket, so no cursor could reach another;
+    one of another ticket is refused rather than quietly meaning a place in this one.)"""
+    key = decode_cursor(cursor)
+    sk = key.get("sk") if key else None
+    if (not key or set(key) != {"t", "sk"} or key["t"] != ticket_id or not isinstance(sk, str)
+            or not sk.startswith("M#") or len(sk.encode()) > MAX_MESSAGE_SK):
+        raise BadRequest("bad cursor")
+    return sk
+
+
+def messages_page(account_id: str, ticket_id: str, before: str | None, limit: int) -> tuple[list[Message], str | None]:
+    """Up to `limit` messages of a ticket, the latest ones before the cursor `before` (none: the
+    latest of all), oldest first; and the cursor of the page before them, None when there is none.
+    One Query: it reads one message more than it shows, to know whether an older page exists."""
+    bound = _before_key(ticket_id, before) if before else None
+    # `between` includes the bound itself (the oldest message already shown): read one more for it.
+    condition = Message.sk.between("M#", bound) if bound else Message.sk.startswith("M#")
+    try:
+        found = [m for m in Message.query(ticket_pk(account_id, ticket_id), condition, scan_index_forward=False,
+                                          limit=limit + (2 if bound else 1)) if isinstance(m, Message)]
+    except QueryError as error:
+        raise transient(error) from error
+    newest_first = [m for m in found if m.sk != bound]
+    page = newest_first[:limit]
+    more = len(newest_first) > limit
+    return list(reversed(page)), (messages_cursor(ticket_id, page[-1].sk) if more and page else None)
+
+
 def messages_after(account_id: str, ticket_id: str, after: str | None, limit: int = 50) -> list[Message]:
     """Messages of a ticket after the sort key `after` (exclusive), oldest first."""
     condition = Message.sk > after if after else Message.sk.startswith("M#")
@@ -241,6 +280,9 @@ def apply_fields(ticket: Ticket, fields: dict[str, Any]) -> list[Action]:
         setattr(ticket, name, value)
     actions = [getattr(Ticket, name).set(value) if value is not None else getattr(Ticket, name).remove()
                for name, value in fields.items()]
+    if "profile_id" in fields:  # (the customer linked to another profile) it is counted under that one
+        actions += index_actions(profile_ticket_keys(ticket.account_id, fields["profile_id"], ticket.created_at,
+                                              ticket.ticket_id))
     return [*actions, *due_actions(ticket), Ticket.version.add(1)]
 
 

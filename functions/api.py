@@ -1,0 +1,202 @@
+"""The agent-facing REST API (`/api/...`): the API Lambda's whole code. Its handler is
+`functions.api.app`, so a cold start imports this module and the domain it calls, never a webhook,
+the worker or the sweep (app.py adds those to the same Chalice app, for packaging and the local stack)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from chalice import Chalice, Response
+from chalice.app import Request
+
+from helpdesk import (
+    account_settings,
+    agents,
+    auth,
+    customers,
+    macros,
+    openapi,
+    replies,
+    request_schemas,
+    views,
+    workspace,
+)
+from helpdesk.errors import HelpdeskError
+from helpdesk.providers import http
+from helpdesk.settings import ConfigurationError
+
+app = Chalice(app_name="helpdesk")
+app.api.cors = True  # the agent UI may be served from another origin; tokens travel in a header
+
+
+def agent_route(path: str, methods: list[str], *,
+                allow_integration: bool = False) -> Callable[[Callable[..., Any]], Any]:
+    """An agent API route: the caller is authenticated first; domain errors become HTTP answers. Only
+    a route that says `allow_integration` lets an integration's user in (its role table decides the rest)."""
+
+    def register(view: Callable[..., Any]) -> Any:
+        @wraps(view)
+        def guarded(**params: Any) -> Any:
+            try:
+                who = auth.authenticate(_request().headers.get("authorization"), allow_integration=allow_integration)
+                check = request_schemas.body_check(path, _request().method)
+                if check is not None:  # the body as the OpenAPI document describes it, or a 400
+                    check(_json())
+                return view(who, **params)
+            except HelpdeskError as error:
+                return Response({"error": error.reason}, status_code=error.status)
+            except ConfigurationError:
+                return Response({"error": "agent API not configured"}, status_code=500)
+
+        return app.route(path, methods=methods)(guarded)
+
+    return register
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called while Chalice serves a request"
+    return request
+
+
+def _json() -> Any:
+    """The request's JSON body (None when empty); malformed JSON is a 400 in our error shape, parsed
+    only after the caller is authenticated."""
+    request = _request()
+    if "helpdesk.json" not in request.context:  # parsed once per request (the schema check reads it first)
+        raw = request.raw_body
+        body = http.json_body(raw.encode() if isinstance(raw, str) else raw) if raw else None
+        request.context["helpdesk.json"] = body
+    return request.context["helpdesk.json"]
+
+
+def _query() -> dict[str, str]:
+    return dict(_request().query_params or {})
+
+
+@agent_route("/api/tickets", ["GET"])
+def list_tickets(who: auth.AgentIdentity) -> Any:
+    return workspace.list_tickets(who, _query())
+
+
+@agent_route("/api/tickets/{ticket_id}", ["GET"])
+def get_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    detail = workspace.ticket_detail(who, ticket_id)
+    return Response(detail, headers={"ETag": f'"{detail["version"]}"'})
+
+
+@agent_route("/api/tickets/{ticket_id}", ["PATCH"])
+def patch_ticket(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    request = _request()
+    ticket = workspace.patch_ticket(who, ticket_id, _json(), request.headers.get("if-match"))
+    return Response(ticket, headers={"ETag": f'"{ticket["version"]}"'})
+
+
+@agent_route("/api/tickets/bulk", ["POST"])
+def bulk_edit(who: auth.AgentIdentity) -> Any:
+    return workspace.bulk_edit(who, _json())
+
+
+@agent_route("/api/tickets/{ticket_id}/messages", ["GET"])
+def list_messages(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    return workspace.older_messages(who, ticket_id, _query())
+
+
+@agent_route("/api/profile-events", ["POST"], allow_integration=True)
+def post_profile_events(who: auth.AgentIdentity) -> Any:
+    return Response(customers.ingest(who, _json()), status_code=202)
+
+
+@agent_route("/api/profiles/{profile_id}/events", ["GET"])
+def list_profile_events(who: auth.AgentIdentity, profile_id: str) -> Any:
+    return customers.events(who, profile_id, _query())
+
+
+@agent_route("/api/tickets/{ticket_id}/messages", ["POST"])
+def post_message(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    request = _request()
+    return Response(replies.post(who, ticket_id, _json(), request.headers.get("idempotency-key")),
+                    status_code=201)
+
+
+@agent_route("/api/macros", ["GET"])
+def list_macros(who: auth.AgentIdentity) -> Any:
+    return macros.list_macros(who)
+
+
+@agent_route("/api/macros", ["POST"])
+def create_macro(who: auth.AgentIdentity) -> Any:
+    return Response(macros.create(who, _json()), status_code=201)
+
+
+@agent_route("/api/macros/{macro_id}", ["PATCH"])
+def change_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
+    return macros.change(who, macro_id, _json())
+
+
+@agent_route("/api/macros/{macro_id}", ["DELETE"])
+def delete_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
+    macros.delete(who, macro_id)
+    return Response("", status_code=204)
+
+
+@agent_route("/api/views", ["GET"])
+def list_views(who: auth.AgentIdentity) -> Any:
+    return views.list_views(who)
+
+
+@agent_route("/api/views", ["POST"])
+def create_view(who: auth.AgentIdentity) -> Any:
+    return Response(views.create(who, _json()), status_code=201)
+
+
+@agent_route("/api/views/{view_id}", ["PATCH"])
+def change_view(who: auth.AgentIdentity, view_id: str) -> Any:
+    return views.change(who, view_id, _json())
+
+
+@agent_route("/api/views/{view_id}", ["DELETE"])
+def delete_view(who: auth.AgentIdentity, view_id: str) -> Any:
+    views.delete(who, view_id)
+    return Response("", status_code=204)
+
+
+@agent_route("/api/agents", ["GET"])
+def list_agents(who: auth.AgentIdentity) -> Any:
+    return agents.list_agents(who)
+
+
+@agent_route("/api/agents", ["POST"])
+def invite_agent(who: auth.AgentIdentity) -> Any:
+    return Response(agents.invite(who, _json()), status_code=201)
+
+
+@agent_route("/api/agents/me", ["GET"])
+def get_me(who: auth.AgentIdentity) -> Any:
+    return agents.me(who)
+
+
+@agent_route("/api/agents/{agent_id}", ["PATCH"])
+def change_agent(who: auth.AgentIdentity, agent_id: str) -> Any:
+    return agents.change(who, agent_id, _json())
+
+
+@agent_route("/api/agents/me/presence", ["PUT"])
+def put_presence(who: auth.AgentIdentity) -> Any:
+    return agents.set_presence(who, _json())
+
+
+@agent_route("/api/settings", ["GET"])
+def get_settings(who: auth.AgentIdentity) -> Any:
+    return account_settings.read(who)
+
+
+@agent_route("/api/settings", ["PATCH"])
+def patch_settings(who: auth.AgentIdentity) -> Any:
+    return account_settings.change(who, _json())
+
+
+@app.route("/api/openapi.json", methods=["GET"])
+def openapi_document() -> Any:
+    return openapi.document()
