@@ -3,6 +3,7 @@
     python -m infra.admin --stack helpdesk account acme "Acme Store" --support-email support@acme.example
     python -m infra.admin --stack helpdesk address acme sms +14155550100
     python -m infra.admin --stack helpdesk agent acme olivia@acme.example --role owner --name Olivia
+    python -m infra.admin --stack helpdesk agent acme marketing@acme.example --role integration --name Klaviyo
 
 The table and the user pool come from the stack's outputs (`TableName`, `AgentsUserPoolId`), or from
 `--table` and `--user-pool`. Every agent after the first is invited through `POST /api/agents`; this
@@ -16,7 +17,9 @@ import os
 import sys
 from typing import Any
 
-ROLES = ("owner", "admin", "manager", "support")
+# `integration`: not an agent but a system of the brand (its marketing platform) with credentials of its
+# own, which may only post profile events (and, with attribution, outbound messages).
+ROLES = ("owner", "admin", "manager", "support", "integration")
 
 
 def stack_outputs(stack: str) -> dict[str, str]:
@@ -63,14 +66,16 @@ def add_address(args: argparse.Namespace) -> dict[str, Any]:
 
 def add_agent(args: argparse.Namespace) -> dict[str, Any]:
     from helpdesk import plans
+    from helpdesk.auth import INTEGRATION_ROLE
     from helpdesk.store import accounts, users
     from helpdesk.store import agents as agent_store
 
     if not os.environ.get("COGNITO_USER_POOL_ID"):
         raise SystemExit("no user pool: give --stack or --user-pool")
     account = accounts.get_account(args.account_id, fresh=True)
-    if any(a.active is not False for a in agent_store.roster(args.account_id).agents):
-        plans.require(account, plans.MULTI_AGENT)  # the free plan is one agent
+    if args.role != INTEGRATION_ROLE and any(a.active is not False and a.role != INTEGRATION_ROLE
+                                             for a in agent_store.roster(args.account_id).agents):
+        plans.require(account, plans.MULTI_AGENT)  # the free plan is one agent (a system is none)
     email = args.email.strip().lower()
     sub, created = users.create_user(email, send_invitation=not args.no_email)
     agent = agent_store.put_agent(args.account_id, sub, name=args.name, email=email, role=args.role)

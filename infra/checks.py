@@ -458,9 +458,9 @@ USER_POOL_ACTIONS = frozenset(f"cognito-idp:{action}" for action in (
 def user_pool_problems(translated: dict[str, Any]) -> list[str]:
     """The agents' user pool: retained (it holds people's accounts), email usernames, users created only
     by an admin (agents are invited through the API), no custom attributes, one group per helpdesk role
-    (helpdesk.auth.HELPDESK_ROLES); its app clients have no secret and may write `name` only (no
-    WriteAttributes means every attribute)."""
-    from helpdesk.auth import HELPDESK_ROLES
+    (helpdesk.auth.HELPDESK_ROLES) and one for the integration role; its app clients have no secret and
+    may write `name` only (no WriteAttributes means every attribute)."""
+    from helpdesk.auth import HELPDESK_ROLES, INTEGRATION_ROLE
 
     resources = translated.get("Resources", {})
     pools = [name for name, _ in of_type(resources, "AWS::Cognito::UserPool")]
@@ -479,8 +479,9 @@ def user_pool_problems(translated: dict[str, Any]) -> list[str]:
         problems.append(f"{pool}: custom attributes {custom} (the Agent item says who belongs where)")
     groups = sorted(str(g["Properties"].get("GroupName")) for _, g in of_type(resources, "AWS::Cognito::UserPoolGroup")
                     if ref_name(g["Properties"].get("UserPoolId")) == pool)
-    if groups != sorted(HELPDESK_ROLES):
-        problems.append(f"{pool}: groups {groups}, not one per helpdesk role {sorted(HELPDESK_ROLES)}")
+    roles = sorted((*HELPDESK_ROLES, INTEGRATION_ROLE))  # the integration is no agent, but a role of the pool
+    if groups != roles:
+        problems.append(f"{pool}: groups {groups}, not one per role {roles}")
     clients = [(name, c["Properties"]) for name, c in of_type(resources, "AWS::Cognito::UserPoolClient")
                if ref_name(c["Properties"].get("UserPoolId")) == pool]
     problems += [f"{pool}: no app client"] if not clients else []

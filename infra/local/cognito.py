@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-ROLES = ("owner", "admin", "manager", "support", "analyst")  # analyst: not a helpdesk role
+ROLES = ("owner", "admin", "manager", "support", "analyst", "integration")  # analyst: not a helpdesk role
 PASSWORD = "Helpdesk-demo-1!"
 
 

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from helpdesk import plans, roles
-from helpdesk.auth import HELPDESK_ROLES, AgentIdentity
+from helpdesk.auth import HELPDESK_ROLES, INTEGRATION_ROLE, AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound
 from helpdesk.observability import count, logger
@@ -47,7 +47,8 @@ def agent_json(agent: Agent, since: str) -> dict[str, Any]:
 
 def list_agents(who: AgentIdentity) -> dict[str, Any]:
     since = fresh_since()
-    found = agent_store.roster(who.account_id, since).agents
+    # The helpdesk's people: a system with the integration role is no agent.
+    found = [a for a in agent_store.roster(who.account_id, since).agents if a.role != INTEGRATION_ROLE]
     return {"items": [agent_json(a, since) for a in sorted(found, key=lambda a: (a.name or a.email or "", a.agent_id))]}
 
 
@@ -92,7 +93,7 @@ def _room_for_another_agent(who: AgentIdentity) -> None:
     account = accounts.get_account(who.account_id)
     if plans.allows(account, plans.MULTI_AGENT):
         return
-    if any(a.active is not False for a in agent_store.roster(who.account_id).agents):
+    if any(a.active is not False and a.role != INTEGRATION_ROLE for a in agent_store.roster(who.account_id).agents):
         plans.require(account, plans.MULTI_AGENT)
 
 

@@ -545,7 +545,7 @@ USER_POOL_ACTIONS = {"cognito-idp:" + a for a in (
 
 
 def test_the_stack_creates_the_agents_user_pool(template: Template, translated: Template) -> None:
-    from helpdesk.auth import HELPDESK_ROLES
+    from helpdesk.auth import HELPDESK_ROLES, INTEGRATION_ROLE
 
     assert not {"CognitoUserPoolId", "CognitoAppClientId"} & set(template["Parameters"])
     # deployable with one override: the SES identities mail is sent as (no default nobody verified)
@@ -557,7 +557,7 @@ def test_the_stack_creates_the_agents_user_pool(template: Template, translated: 
     assert pool["Properties"]["Policies"]["PasswordPolicy"]["MinimumLength"] >= 12
     assert "Schema" not in pool["Properties"]
     groups = resources_of(translated, "AWS::Cognito::UserPoolGroup").values()
-    assert sorted(g["Properties"]["GroupName"] for g in groups) == sorted(HELPDESK_ROLES)
+    assert sorted(g["Properties"]["GroupName"] for g in groups) == sorted((*HELPDESK_ROLES, INTEGRATION_ROLE))
     assert all(g["Properties"]["UserPoolId"] == {"Ref": "AgentsUserPool"} for g in groups)
     client = _client(translated)
     assert client["UserPoolId"] == {"Ref": "AgentsUserPool"} and client["GenerateSecret"] is False
@@ -593,7 +593,7 @@ def test_only_the_api_role_manages_agents_and_only_in_the_pool(translated: Templ
     (lambda t: _pool(t).pop("UsernameAttributes"), "UsernameAttributes None"),
     (lambda t: t["Resources"]["AgentsUserPool"].update(DeletionPolicy="Delete"), "must be Retain"),
     (lambda t: t["Resources"]["AgentsUserPool"].pop("UpdateReplacePolicy"), "must be Retain"),
-    (lambda t: t["Resources"].pop("AgentsSupportGroup"), "not one per helpdesk role"),
+    (lambda t: t["Resources"].pop("AgentsSupportGroup"), "not one per role"),
     (lambda t: _client(t).update(GenerateSecret=True), "AgentsAppClient: a client secret"),
     (lambda t: t["Resources"].pop("AgentsAppClient"), "AgentsUserPool: no app client"),
 ])

@@ -85,3 +85,35 @@ def test_file_idle_files_open_tickets_stored_before_auto_close_and_the_sweep_the
     sweep.run()
     status = {t["ticket_id"]: (t["status"], t.get("auto_closed")) for t in tables.tickets(brand.account_id)}
     assert status == {ticket_id_of(brand, old): ("closed", True), ticket_id_of(brand, recent): ("open", None)}
+
+
+def test_an_integration_gets_credentials_of_its_own_posts_profile_events_and_is_no_agent(
+        aws: Aws, pool: Any, api: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """The marketing system's credentials: a user of the pool with the integration role, made by the
+    admin CLI even on the one-agent plan (a system is no agent), refused everywhere but its routes."""
+    from infra.local import cognito
+
+    account = "acct-" + uuid.uuid4().hex[:10]
+    owner, system = (f"{who}-{uuid.uuid4().hex[:8]}@brand.example" for who in ("owner", "klaviyo"))
+    assert run(pool, "account", account, "Free Store", "--plan", "inbox") == 0
+    assert run(pool, "agent", account, owner, "--role", "owner", "--no-email") == 0
+    assert run(pool, "agent", account, system, "--role", "integration", "--name", "Klaviyo", "--no-email") == 0
+    idp = aws.client("cognito-idp")
+
+    def headers(email: str) -> dict[str, str]:
+        idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=email, Password=cognito.PASSWORD,
+                                    Permanent=True)
+        return {"Authorization": "Bearer " + cognito.sign_in(idp, pool, email, "AccessToken"),
+                "Content-Type": "application/json"}
+
+    as_system, as_owner = headers(system), headers(owner)
+    assert api.get("/api/tickets?view=all", headers=as_system).status_code == 403
+    listed = api.get("/api/agents", headers=as_owner).json_body["items"]
+    assert [a["email"] for a in listed] == [owner]  # the system is not one of the team
+    event = {"events": [{"id": "ev-" + uuid.uuid4().hex, "metric": "Placed Order", "time": "2026-12-01T10:00:00Z",
+                         "profile": {"email": "shopper@brand.example"}}]}
+    # The free plan has no profile details: the system is let in, and the plan refuses it by name.
+    answer = api.post("/api/profile-events", headers=as_system, body=json.dumps(event).encode())
+    assert answer.status_code == 403 and "inbox plan" in answer.json_body["error"]
+    assert run(pool, "agent", account, f"second-{uuid.uuid4().hex[:6]}@brand.example", "--role", "support",
+               "--no-email") == 1  # a second person is refused on the free plan
