@@ -13,11 +13,13 @@ from chalice.app import Request
 from helpdesk import (
     account_settings,
     agents,
+    attribution,
     auth,
     customers,
     macros,
     openapi,
     replies,
+    reports,
     request_schemas,
     views,
     workspace,
@@ -101,6 +103,11 @@ def bulk_edit(who: auth.AgentIdentity) -> Any:
 @agent_route("/api/tickets/{ticket_id}/messages", ["GET"])
 def list_messages(who: auth.AgentIdentity, ticket_id: str) -> Any:
     return workspace.older_messages(who, ticket_id, _query())
+
+
+@agent_route("/api/outbound-messages", ["POST"], allow_integration=True)
+def post_outbound_messages(who: auth.AgentIdentity) -> Any:
+    return Response(attribution.ingest(who, _json()), status_code=202)
 
 
 @agent_route("/api/profile-events", ["POST"], allow_integration=True)
@@ -195,6 +202,17 @@ def get_settings(who: auth.AgentIdentity) -> Any:
 @agent_route("/api/settings", ["PATCH"])
 def patch_settings(who: auth.AgentIdentity) -> Any:
     return account_settings.change(who, _json())
+
+
+@agent_route("/api/reports/tickets", ["GET"])
+def ticket_report(who: auth.AgentIdentity) -> Any:
+    query = _query()
+    report = reports.tickets(who, query)
+    if query.get("format") == "csv":
+        return Response(reports.as_csv(report), headers={
+            "Content-Type": "text/csv; charset=utf-8", "X-Report-Definitions": report["definitions"],
+            "Content-Disposition": 'attachment; filename="tickets-report.csv"'})
+    return report
 
 
 @app.route("/api/openapi.json", methods=["GET"])

@@ -11,9 +11,12 @@
 5. validate   cfn-lint on both templates, plus the structural checks cfn-lint cannot make (infra/checks.py:
               webhook routes reachable, table == models, one least-privilege role per function, index grants
               cover every index, partial batch failures and a DLQ on every SQS mapping, an alarm on every DLQ,
-              the table's stream -> a pipe of its own -> the queue each stream consumer (assignment, the view
-              index) alone consumes (bounded retries, a DLQ, a role that reads the stream and sends to that
-              pipe's queues only), no function sending to those queues, the agents' user pool (no custom
+              the table's stream read by exactly two pipes (bounded retries, a DLQ, a role that reads the stream
+              and sends to its target and DLQ only): the ticket-events pipe -> the queue assignment alone
+              consumes; the table-changes pipe (its filter the union of the rules' patterns) -> the table-changes
+              bus -> a rule per other stream consumer (view index, attribution, reports) -> the queue it alone
+              consumes (a DLQ and a retry policy; queue policies let that rule alone send), no function
+              sending to those queues or putting events on the bus, the agents' user pool (no custom
               attributes, clients that write `name` only, cognito-idp for the API's role only), the domain layer
               on every function, and what deploying sets: the SES identities, one stage per API, binary
               multipart, throttling, timeouts under API Gateway's, reserved concurrency, alarms to the alarm
@@ -25,8 +28,8 @@ for when the table check reports drift.
 infra/merge-template.json, deep-merged over Chalice's output (objects merge, lists and scalars replace):
 - Chalice emits plain-string placeholders the merge replaces: each function's Role (chalice.json's
   per-function `iam_role_arn`, with `manage_iam_role: false`) becomes Fn::GetAtt of its own role, and the
-  queue ARNs of the SQS workers (functions/assignment.py, functions/view_index.py) become the stack's queues,
-  with ReportBatchItemFailures.
+  queue ARNs of the SQS workers (functions/assignment.py, view_index.py, attribution.py, reports.py) become
+  the stack's queues, with ReportBatchItemFailures.
 - Webhooks get their routes from Api events on their own WebhookApi (stage v1): an event on Chalice's
   RestAPI would translate cleanly and add no path.
 - Functions are named `<stack>-<function>` and their log groups are named statically, so each function
@@ -38,9 +41,17 @@ infra/merge-template.json, deep-merged over Chalice's output (objects merge, lis
 - Ticket events: no function sends any. The TicketEventsPipe (EventBridge Pipes) reads the table's stream,
   keeps the changes its FilterCriteria match (infra/local/pipe.py reads those patterns from this file) and
   sends them to TicketEventsQueue; what it gives up on lands in TicketEventsPipeDeadLetterQueue (alarmed).
-  A second pipe, ViewIndexPipe, reads the same stream for the view index: it keeps every change of a ticket
-  or a view (far more than assignment wants, hence a pipe and queue of its own) and sends them to
-  ViewIndexQueue, its failures to ViewIndexPipeDeadLetterQueue (alarmed).
+  DynamoDB Streams throttles more than two readers per shard, so every other consumer shares a second pipe:
+  TableChangesPipe keeps what any of them wants (the union of their rules' record patterns; a pipe takes at
+  most 5 filters, so a pattern within another is not repeated) and puts each change on TableChangesBus
+  (`<stack>-table-changes`) as an event of source `helpdesk.table`, detail-type `table change`, the stream
+  record as its detail; its failures land in TableChangesPipeDeadLetterQueue (alarmed). One rule per
+  consumer matches its records under `detail` and sends the event to that consumer's queue: ViewIndexRule
+  (every change of a ticket or a view) -> ViewIndexQueue, AttributionRule (each inbound SMS inserted) ->
+  AttributionQueue, ReportsRule (every change of a ticket) -> ReportsQueue; what a rule cannot deliver
+  lands in its own dead-letter queue (<Rule>DeadLetterQueue, alarmed). Queue policies let EventBridge send
+  to each queue and rule DLQ for its rule alone. The workers read the event's detail
+  (helpdesk.store.stream.changes_in).
 - The stack creates the agents' user pool (AgentsUserPool, retained on deletion and replacement, a group
   per role) and its app client (AgentsAppClient); outputs AgentsUserPoolId and AgentsAppClientId.
 - SesIdentity (required, comma-separated) becomes one identity ARN per entry in the roles that send mail:

@@ -6,13 +6,16 @@ lines (none: it holds). The stack they hold the templates to:
 - the table is the models' table (helpdesk.store.schema) with point-in-time recovery;
 - one role per function, inline and least-privilege; index grants cover every index of the table;
 - every SQS mapping reports batch item failures from a queue of the stack with a DLQ and a long enough
-  visibility timeout, and each consumer of the table's stream has one; every dead-letter queue (of a queue or
-  of a pipe) has an alarm;
-- the stream's consumers (STREAM_CONSUMERS: assignment's ticket events, the view index's view changes): for
-  each, the table's stream feeds, through one EventBridge Pipe of its own with bounded retries and a DLQ, the
-  queue that function alone consumes; each pipe's role reads that stream and sends to its own two queues,
-  nothing else; every pipe feeds one of them; no function sends to those queues (an event follows from a
-  committed write only);
+  visibility timeout, and each consumer of the table's stream has one; every dead-letter queue (of a queue, a
+  pipe or a rule's target) has an alarm;
+- the stream's consumers (STREAM_CONSUMERS: assignment's ticket events, the view index's view changes,
+  attribution's inbound SMS, the reports' ticket changes), each consuming a queue of its own: the table's stream
+  has exactly two readers (DynamoDB Streams throttles more), both EventBridge Pipes with bounded retries and a
+  DLQ. The ticket-events pipe feeds assignment's queue; the table-changes pipe puts what its filter keeps (the
+  union of the rules' patterns, no more) on an event bus of the stack, where one rule per other consumer sends
+  its records to that consumer's queue (with a DLQ and a retry policy; the queue and the DLQ let EventBridge
+  send for that rule alone). Each pipe's role reads the stream and sends to its target and its DLQ, nothing
+  else; no function sends to those queues or puts events on the bus (a change follows from a committed write);
 - the agents' user pool: retained, email usernames, admin-created users only, no custom attributes (an
   agent's account and role are the helpdesk's Agent item, never a claim the user could write), a group
   per helpdesk role, app clients without a secret that may write `name` and nothing else; only the
@@ -38,16 +41,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENT_HANDLER = "functions.assignment."  # the consumer of the ticket-events queue
 VIEW_INDEX_HANDLER = "functions.view_index."  # the consumer of the view-index queue
-# The functions the table's stream feeds, each through a pipe and a queue of its own (their filters differ:
-# neither wakes for the other's records), by handler prefix: what they consume.
-STREAM_CONSUMERS = {ASSIGNMENT_HANDLER: "ticket events", VIEW_INDEX_HANDLER: "view changes"}
+ATTRIBUTION_HANDLER = "functions.attribution."  # the consumer of the attribution queue
+REPORTS_HANDLER = "functions.reports."  # the consumer of the reports queue
+# The functions the table's stream feeds, by handler prefix: what they consume. Each has a queue of its own (their
+# filters differ: none wakes for another's records). Assignment's ticket events come through a pipe of their own
+# (PIPE_CONSUMER); every other consumer's (BUS_CONSUMERS) through the table-changes pipe, its bus and a rule each.
+STREAM_CONSUMERS = {ASSIGNMENT_HANDLER: "ticket events", VIEW_INDEX_HANDLER: "view changes",
+                    ATTRIBUTION_HANDLER: "inbound SMS", REPORTS_HANDLER: "ticket changes"}
+PIPE_CONSUMER = ASSIGNMENT_HANDLER
+BUS_CONSUMERS = {prefix: what for prefix, what in STREAM_CONSUMERS.items() if prefix != PIPE_CONSUMER}
 API_HANDLER = "functions.api.app"  # Chalice's one API function, the agent API (merge-template sets it)
 
 
 def structural_problems(template: dict[str, Any], translated: dict[str, Any]) -> list[str]:
     return [*webhook_route_problems(translated), *table_problems(translated), *role_problems(translated),
             *index_grant_problems(translated), *queue_mapping_problems(translated),
-            *dead_letter_alarm_problems(translated), *pipe_problems(translated), *queue_sender_problems(translated),
+            *dead_letter_alarm_problems(translated), *pipe_problems(translated), *bus_problems(translated),
+            *queue_sender_problems(translated),
             *user_pool_problems(translated), *user_pool_grant_problems(translated), *layer_problems(translated),
             *environment_problems(template), *ses_identity_problems(translated), *stage_problems(translated),
             *webhook_api_problems(translated), *api_timeout_problems(translated), *concurrency_problems(translated),
@@ -288,13 +298,15 @@ def queue_mapping_problems(translated: dict[str, Any]) -> list[str]:
 
 
 def dead_letter_alarm_problems(translated: dict[str, Any]) -> list[str]:
-    """Every dead-letter queue (a queue's redrive target, a pipe's DeadLetterConfig) has an alarm on its
-    visible messages: what lands there was given up on, and nobody looks unless told."""
+    """Every dead-letter queue (a queue's redrive target, a pipe's or a rule target's DeadLetterConfig) has an
+    alarm on its visible messages: what lands there was given up on, and nobody looks unless told."""
     resources = translated.get("Resources", {})
     dead_letters = {get_att((r["Properties"].get("RedrivePolicy") or {}).get("deadLetterTargetArn"))
                     for _, r in of_type(resources, "AWS::SQS::Queue")}
     dead_letters |= {get_att((_stream_parameters(r).get("DeadLetterConfig") or {}).get("Arn"))
                      for _, r in of_type(resources, "AWS::Pipes::Pipe")}
+    dead_letters |= {get_att((target.get("DeadLetterConfig") or {}).get("Arn"))
+                     for _, r in of_type(resources, "AWS::Events::Rule") for target in _targets(r)}
     watched = {get_att(d.get("Value")) for _, r in of_type(resources, "AWS::CloudWatch::Alarm")
                if r["Properties"].get("Namespace") == "AWS/SQS"
                and r["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
@@ -304,6 +316,9 @@ def dead_letter_alarm_problems(translated: dict[str, Any]) -> list[str]:
 
 
 STREAM_READ = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams")
+# DynamoDB Streams throttles more than two simultaneous readers of a shard: the table's stream has exactly these
+# two, the ticket-events pipe (assignment's) and the table-changes pipe, whose bus feeds every other consumer.
+MAX_STREAM_READERS = 2
 
 
 def consumed_queue(resources: dict[str, Any], handler_prefix: str) -> str | None:
@@ -327,41 +342,86 @@ def stream_queues(resources: dict[str, Any]) -> dict[str, str]:
     return {queue: prefix for prefix in STREAM_CONSUMERS if (queue := consumed_queue(resources, prefix))}
 
 
+def stream_readers(resources: dict[str, Any], table: str) -> list[str]:
+    """Every resource reading the table's stream: the pipes with it as their source, and any Lambda event-source
+    mapping of it (a table has no other ARN such a source could name)."""
+    return sorted([name for name, r in of_type(resources, "AWS::Pipes::Pipe")
+                   if references(r["Properties"].get("Source"), table)] +
+                  [name for name, r in of_type(resources, "AWS::Lambda::EventSourceMapping")
+                   if references(r["Properties"].get("EventSourceArn"), table)])
+
+
+def table_changes(resources: dict[str, Any]) -> tuple[str, str] | None:
+    """(pipe, bus): the pipe of the table's stream whose target is an event bus of this stack (None unless
+    exactly one)."""
+    tables = [name for name, _ in of_type(resources, "AWS::DynamoDB::Table")]
+    buses = {name for name, _ in of_type(resources, "AWS::Events::EventBus")}
+    found = [(name, target[0]) for name, r in of_type(resources, "AWS::Pipes::Pipe")
+             if len(tables) == 1 and get_att(r["Properties"].get("Source")) == (tables[0], "StreamArn")
+             and (target := get_att(r["Properties"].get("Target"))) and target[1] == "Arn" and target[0] in buses]
+    return found[0] if len(found) == 1 else None
+
+
 def pipe_problems(translated: dict[str, Any]) -> list[str]:
-    """The stream's consumers get its records through pipes: for each (STREAM_CONSUMERS), one pipe reads the
-    table's stream into the queue that consumer, and no other, consumes; gives up on a record after a bounded
-    number of retries (-1, the default, retries until the record leaves the stream, blocking its shard) into a
-    dead-letter queue of this stack; and runs as a role that may read that stream and send to those two queues,
-    nothing else. Every pipe of the stack is one of these."""
+    """The table's stream has exactly MAX_STREAM_READERS readers, both pipes that give up on a record after a
+    bounded number of retries (-1, the default, retries until the record leaves the stream, blocking its shard)
+    into a dead-letter queue of this stack, each running as a role that may read that stream and send to its
+    target and its dead-letter queue, nothing else: the ticket-events pipe, into the queue assignment alone
+    consumes; and the table-changes pipe, onto an event bus of this stack as events of a fixed source and
+    detail-type. The table-changes pipe's filter keeps what the bus's rules want and no more: each rule's record
+    patterns lie within its filters (no consumer misses a record) and each filter within some rule's pattern
+    (nothing is sent that the bus drops). Every pipe of the stack is one of the two."""
     resources = translated.get("Resources", {})
     tables = [name for name, _ in of_type(resources, "AWS::DynamoDB::Table")]
+    if len(tables) != 1:
+        return [f"no pipes to check: expected one DynamoDB table, found {tables}"]
+    table, stream = tables[0], (tables[0], "StreamArn")
     problems: list[str] = []
+    readers = stream_readers(resources, table)
+    if len(readers) != MAX_STREAM_READERS:
+        problems.append(f"{table}'s stream is read by {readers}, not by {MAX_STREAM_READERS} (the ticket-events and "
+                        "table-changes pipes): DynamoDB Streams throttles more than two readers of a shard; a new "
+                        "consumer gets a rule on the table-changes bus")
+    problems += [f"{name} reads {table}'s stream: only the two pipes may" for name in readers
+                 if resources[name]["Type"] != "AWS::Pipes::Pipe"]
+    from_stream = {name: r["Properties"] for name, r in of_type(resources, "AWS::Pipes::Pipe")
+                   if get_att(r["Properties"].get("Source")) == stream}
     checked: set[str] = set()
-    consumers: dict[str, list[str]] = {}
-    for prefix, what in STREAM_CONSUMERS.items():
-        queue = consumed_queue(resources, prefix)
-        module = prefix.rstrip(".").rsplit(".", 1)[-1]
-        if queue is None or len(tables) != 1:
-            problems.append(f"{what}: no pipe to check (the {module} function consumes queue {queue}; tables {tables})")
-            continue
-        consumers.setdefault(queue, []).append(module)
-        stream = (tables[0], "StreamArn")
-        pipes = [name for name, r in of_type(resources, "AWS::Pipes::Pipe") if get_att(r["Properties"].get("Source"))
-                 == stream and get_att(r["Properties"].get("Target")) == (queue, "Arn")]
+    queue = consumed_queue(resources, PIPE_CONSUMER)
+    if queue is None:
+        problems.append(f"{STREAM_CONSUMERS[PIPE_CONSUMER]}: no pipe to check (the {_module(PIPE_CONSUMER)} "
+                        "function consumes no queue of this stack)")
+    else:
+        pipes = [name for name, props in from_stream.items() if get_att(props.get("Target")) == (queue, "Arn")]
         if len(pipes) != 1:
-            problems.append(f"expected one pipe from {tables[0]}'s stream to {queue} (the queue {module} consumes), "
-                            f"found {pipes}")
-            continue
-        checked.add(pipes[0])
-        problems += _one_pipe_problems(resources, pipes[0], stream, queue)
-    problems += [f"{queue} is consumed by {' and '.join(modules)}: each consumer of the stream needs a pipe and a "
-                 "queue of its own (their filters differ)" for queue, modules in consumers.items() if len(modules) > 1]
-    problems += [f"pipe {name}: feeds none of the stream consumers' queues ({sorted(consumers)})"
+            problems.append(f"expected one pipe from {table}'s stream to {queue} (the queue "
+                            f"{_module(PIPE_CONSUMER)} consumes), found {pipes}")
+        else:
+            checked.add(pipes[0])
+            problems += _one_pipe_problems(resources, pipes[0], stream, {("sqs:SendMessage", (queue, "Arn"))})
+    found = table_changes(resources)
+    if found is None:
+        buses = sorted(name for name, _ in of_type(resources, "AWS::Events::EventBus"))
+        problems.append(f"expected one pipe from {table}'s stream to an event bus of this stack (the table changes; "
+                        f"buses {buses}), found {[n for n, p in from_stream.items() if n not in checked]}")
+    else:
+        pipe, bus = found
+        checked.add(pipe)
+        problems += _one_pipe_problems(resources, pipe, stream, {("events:PutEvents", (bus, "Arn"))})
+        problems += _bus_event_problems(resources, pipe)
+        problems += _filter_problems(resources, pipe, bus)
+    problems += [f"pipe {name}: neither the ticket-events pipe nor the table-changes pipe (a stream consumer but "
+                 "assignment gets a rule on the table-changes bus)"
                  for name, _ in of_type(resources, "AWS::Pipes::Pipe") if name not in checked]
     return problems
 
 
-def _one_pipe_problems(resources: dict[str, Any], pipe: str, stream: tuple[str, str], queue: str) -> list[str]:
+def _module(handler_prefix: str) -> str:
+    return handler_prefix.rstrip(".").rsplit(".", 1)[-1]
+
+
+def _one_pipe_problems(resources: dict[str, Any], pipe: str, stream: tuple[str, str],
+                       target_grants: set[tuple[str, Any]]) -> list[str]:
     params = _stream_parameters(resources[pipe])
     problems = []
     retries = params.get("MaximumRetryAttempts", -1)
@@ -373,8 +433,9 @@ def _one_pipe_problems(resources: dict[str, Any], pipe: str, stream: tuple[str, 
         problems.append(f"pipe {pipe}: no dead-letter queue of this stack (DeadLetterConfig "
                         f"{params.get('DeadLetterConfig')!r})")
         dlq = None
-    needed = {(action, stream) for action in STREAM_READ}
-    needed |= {("sqs:SendMessage", (q, "Arn")) for q in (queue, dlq[0] if dlq else None) if q}
+    needed = {(action, stream) for action in STREAM_READ} | target_grants
+    if dlq:
+        needed.add(("sqs:SendMessage", (dlq[0], "Arn")))
     return problems + _pipe_role_problems(resources, pipe, needed)
 
 
@@ -397,7 +458,8 @@ def _pipe_role_problems(resources: dict[str, Any], pipe: str, needed: set[tuple[
         granted |= {(str(action), get_att(resource) or json.dumps(resource, sort_keys=True))
                     for action in as_list(statement.get("Action")) for resource in as_list(statement.get("Resource"))}
     problems += [f"role {name}: allows {action} on {_label(resource)} (the pipe's role reads the stream and sends "
-                 "to its queues, nothing else)" for action, resource in sorted(granted - needed, key=str)]
+                 "to its target and its dead-letter queue, nothing else)"
+                 for action, resource in sorted(granted - needed, key=str)]
     problems += [f"role {name}: lacks {action} on {_label(resource)}"
                  for action, resource in sorted(needed - granted, key=str)]
     return problems
@@ -420,24 +482,236 @@ def _label(resource: Any) -> str:
     return ".".join(resource) if isinstance(resource, tuple) else str(resource)
 
 
+def pipe_event_parameters(pipe: dict[str, Any]) -> dict[str, Any]:
+    """The table-changes pipe's EventBridgeEventBusParameters: the source and detail-type of its events."""
+    return ((pipe.get("Properties") or {}).get("TargetParameters") or {}).get("EventBridgeEventBusParameters") or {}
+
+
+def _bus_event_problems(resources: dict[str, Any], pipe: str) -> list[str]:
+    """The events are the pipe's own: a fixed source (no `aws.` one) and detail-type, which the rules match."""
+    params = pipe_event_parameters(resources[pipe])
+    return [f"pipe {pipe}: EventBridgeEventBusParameters.{key} is {params.get(key)!r}, not a fixed name of its own "
+            "(the rules match it)" for key in ("Source", "DetailType")
+            if not (isinstance(params.get(key), str) and params[key] and not params[key].startswith(("aws.", "$")))]
+
+
+def event_pattern(rule: dict[str, Any]) -> dict[str, Any] | None:
+    """A rule's EventPattern (CloudFormation takes it as an object or as its JSON); None if it has none."""
+    pattern = rule["Properties"].get("EventPattern")
+    if isinstance(pattern, str):
+        try:
+            pattern = json.loads(pattern)
+        except ValueError:
+            return None
+    return pattern if isinstance(pattern, dict) and pattern else None
+
+
+def _alternatives(pattern: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pattern with a `$or` as the patterns it stands for, each the rest of it and one alternative."""
+    choices = pattern.get("$or")
+    if not isinstance(choices, list):
+        return [pattern]
+    rest = {key: value for key, value in pattern.items() if key != "$or"}
+    return [{**rest, **choice} for choice in choices if isinstance(choice, dict)]
+
+
+def record_patterns(pattern: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The stream-record patterns of a rule on the table-changes bus: its `detail`, one per `$or` alternative."""
+    return [record for event in _alternatives(pattern or {}) if isinstance(event.get("detail"), dict)
+            for record in _alternatives(event["detail"])]
+
+
+def covers(general: Any, specific: Any) -> bool:
+    """Whether every record the specific pattern matches, the general one matches too: each field the general
+    pattern names, the specific one names, with values among the general one's (matchers other than plain values
+    only where both patterns have the very same). Sufficient, not necessary: False means "not shown"."""
+    if isinstance(general, dict) and isinstance(specific, dict):
+        return all(key in specific and covers(value, specific[key]) for key, value in general.items())
+    if isinstance(general, list) and isinstance(specific, list):
+        plain = (str, int, float, bool, type(None))
+        if all(isinstance(v, plain) for v in general + specific):
+            return set(specific) <= set(general)
+        return sorted(map(json.dumps, specific)) == sorted(map(json.dumps, general))
+    return False
+
+
+def rules_on_bus(resources: dict[str, Any], bus: str) -> list[str]:
+    """The rules on the bus (their EventBusName refers to it)."""
+    return [name for name, r in of_type(resources, "AWS::Events::Rule")
+            if references(r["Properties"].get("EventBusName"), bus)]
+
+
+def _filter_problems(resources: dict[str, Any], pipe: str, bus: str) -> list[str]:
+    filters: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for entry in as_list((_pipe_source(resources[pipe]).get("FilterCriteria") or {}).get("Filters")):
+        try:
+            filters.append(json.loads(entry.get("Pattern")))
+        except (AttributeError, TypeError, ValueError):
+            problems.append(f"pipe {pipe}: filter {entry!r} is no JSON pattern")
+    wanted = [(rule, record) for rule in rules_on_bus(resources, bus)
+              for record in record_patterns(event_pattern(resources[rule]))]
+    if not filters:
+        return problems + [f"pipe {pipe}: no filter: it puts every change of the table on {bus}, where the rules drop "
+                           "what none wants (filter on the union of the rules' record patterns)"]
+    problems += [f"pipe {pipe}: its filters drop records rule {rule} wants ({json.dumps(record)}): that consumer "
+                 "would never see them" for rule, record in wanted if not any(covers(f, record) for f in filters)]
+    problems += [f"pipe {pipe}: filter {json.dumps(f)} keeps records no rule of {bus} wants (the bus drops them: "
+                 "filter on the union of the rules' record patterns)"
+                 for f in filters if not any(covers(record, f) for _, record in wanted)]
+    return problems
+
+
+def _pipe_source(pipe: dict[str, Any]) -> dict[str, Any]:
+    return (pipe.get("Properties") or {}).get("SourceParameters") or {}
+
+
+def _targets(rule: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in as_list(rule["Properties"].get("Targets")) if isinstance(t, dict)]
+
+
+EVENTBRIDGE = "events.amazonaws.com"
+# EventBridge's bounds on a target's RetryPolicy (what it does without one is its default, not a choice).
+RULE_RETRY_ATTEMPTS, RULE_EVENT_AGE_S = (0, 185), (60, 86400)
+
+
+def bus_problems(translated: dict[str, Any]) -> list[str]:
+    """The table-changes bus feeds every stream consumer but assignment, one rule each. Each rule on it is enabled,
+    matches the pipe's source and stream-record patterns under `detail`, and has one target: a queue of this stack
+    that exactly one function, a consumer of the bus (BUS_CONSUMERS), consumes, with a dead-letter queue of this
+    stack and a RetryPolicy (maximum attempts and event age). The queue and that dead-letter queue each let
+    EventBridge send to them for that rule alone (a queue policy: events.amazonaws.com, sqs:SendMessage, ArnEquals
+    aws:SourceArn the rule's ARN), and nobody else. No queue is the target of two rules, and every function that
+    consumes a queue of this stack, assignment aside, is fed by a rule on the bus."""
+    resources = translated.get("Resources", {})
+    found = table_changes(resources)
+    pipe, bus = found if found else (None, None)
+    source = pipe_event_parameters(resources[pipe]).get("Source") if pipe else None
+    problems: list[str] = []
+    fed: dict[str, list[str]] = {}
+    for rule in rules_on_bus(resources, bus) if bus else []:
+        problems += _rule_problems(resources, rule, source, fed)
+    problems += [f"{queue} is the target of rules {rules}: one rule per consumer" for queue, rules in fed.items()
+                 if len(rules) > 1]
+    for _, mapping in of_type(resources, "AWS::Lambda::EventSourceMapping"):
+        function = ref_name(mapping["Properties"].get("FunctionName")) or ""
+        queue = queue_of(resources, mapping)
+        handler = str(((resources.get(function) or {}).get("Properties") or {}).get("Handler", ""))
+        if queue and queue not in fed and not handler.startswith(PIPE_CONSUMER):
+            problems.append(f"{function}: consumes {queue}, which no rule of the table-changes bus "
+                            f"{bus or '(none found)'} feeds (every stream consumer but {_module(PIPE_CONSUMER)} is "
+                            "fed by a rule of its own)")
+    return problems
+
+
+def _rule_problems(resources: dict[str, Any], rule: str, source: Any, fed: dict[str, list[str]]) -> list[str]:
+    """One rule of the table-changes bus (see bus_problems); notes the queue it feeds in `fed`."""
+    props = resources[rule]["Properties"]
+    problems = []
+    if props.get("State", "ENABLED") != "ENABLED":
+        problems.append(f"rule {rule}: State {props.get('State')!r}: its consumer gets nothing")
+    pattern = event_pattern(resources[rule])
+    if not all(event.get("source") == [source] for event in _alternatives(pattern or {})):
+        problems.append(f"rule {rule}: its pattern's source is not [{source!r}] (the table-changes pipe's events)")
+    if not record_patterns(pattern):
+        problems.append(f"rule {rule}: its pattern has no stream-record pattern under detail")
+    targets = _targets(resources[rule])
+    if len(targets) != 1:
+        return problems + [f"rule {rule}: {len(targets)} targets, not one (each consumer has a rule and queue of its "
+                           "own)"]
+    target = targets[0]
+    queue = get_att(target.get("Arn"))
+    if not queue or queue[1] != "Arn" or (resources.get(queue[0]) or {}).get("Type") != "AWS::SQS::Queue":
+        return problems + [f"rule {rule}: target {target.get('Arn')!r} is not a queue of this stack"]
+    fed.setdefault(queue[0], []).append(rule)
+    problems += _rule_consumer_problems(resources, rule, queue[0])
+    dlq = get_att((target.get("DeadLetterConfig") or {}).get("Arn"))
+    if not dlq or dlq[1] != "Arn" or dlq[0] == queue[0] or \
+            (resources.get(dlq[0]) or {}).get("Type") != "AWS::SQS::Queue":
+        problems.append(f"rule {rule}: no dead-letter queue of this stack (DeadLetterConfig "
+                        f"{target.get('DeadLetterConfig')!r}): what EventBridge cannot deliver is lost")
+        dlq = None
+    retry = target.get("RetryPolicy") or {}
+    attempts, age = retry.get("MaximumRetryAttempts"), retry.get("MaximumEventAgeInSeconds")
+    if not (isinstance(attempts, int) and RULE_RETRY_ATTEMPTS[0] <= attempts <= RULE_RETRY_ATTEMPTS[1]
+            and isinstance(age, int) and RULE_EVENT_AGE_S[0] <= age <= RULE_EVENT_AGE_S[1]):
+        problems.append(f"rule {rule}: RetryPolicy {retry!r} (set MaximumRetryAttempts {RULE_RETRY_ATTEMPTS} and "
+                        f"MaximumEventAgeInSeconds {RULE_EVENT_AGE_S})")
+    for receiver in (queue[0], dlq[0] if dlq else None):
+        if receiver:
+            problems += _queue_policy_problems(resources, receiver, rule)
+    return problems
+
+
+def _rule_consumer_problems(resources: dict[str, Any], rule: str, queue: str) -> list[str]:
+    consumers = sorted(str(ref_name(m["Properties"].get("FunctionName"))) for _, m in
+                       of_type(resources, "AWS::Lambda::EventSourceMapping") if queue_of(resources, m) == queue)
+    if len(consumers) != 1:
+        return [f"rule {rule}: its queue {queue} is consumed by {consumers}, not by exactly one function"]
+    handler = str(((resources.get(consumers[0]) or {}).get("Properties") or {}).get("Handler", ""))
+    if not any(handler.startswith(prefix) for prefix in BUS_CONSUMERS):
+        return [f"rule {rule}: feeds {queue} to {consumers[0]} ({handler}), which is none of the bus's consumers "
+                f"({sorted(map(_module, BUS_CONSUMERS))})"]
+    return []
+
+
+def _queue_policy_problems(resources: dict[str, Any], queue: str, rule: str) -> list[str]:
+    """The queue's policies allow EventBridge to send to it for this rule, and nothing else."""
+    problems: list[str] = []
+    allowed = False
+    for name, policy in of_type(resources, "AWS::SQS::QueuePolicy"):
+        if not any(references(q, queue) for q in as_list(policy["Properties"].get("Queues"))):
+            continue
+        for statement in as_list((policy["Properties"].get("PolicyDocument") or {}).get("Statement")):
+            if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+                continue
+            condition = statement.get("Condition") or {}
+            source = (condition.get("ArnEquals") or {}) if isinstance(condition, dict) else {}
+            if statement.get("Principal") == {"Service": EVENTBRIDGE} \
+                    and [str(a).lower() for a in as_list(statement.get("Action"))] == ["sqs:sendmessage"] \
+                    and [get_att(r) for r in as_list(statement.get("Resource"))] == [(queue, "Arn")] \
+                    and set(condition) == {"ArnEquals"} and set(source) == {"aws:SourceArn"} \
+                    and get_att(source["aws:SourceArn"]) == (rule, "Arn") \
+                    and not {"NotAction", "NotPrincipal", "NotResource"} & set(statement):
+                allowed = True
+            else:
+                problems.append(f"{queue}: statement {statement.get('Sid')} of {name} allows more than EventBridge "
+                                f"sending to it for rule {rule} (Principal {statement.get('Principal')!r}, Action "
+                                f"{statement.get('Action')!r}, Condition {condition!r})")
+    if not allowed:
+        problems.append(f"{queue}: no queue policy lets EventBridge send to it for rule {rule} (Principal Service "
+                        f"{EVENTBRIDGE}, sqs:SendMessage on the queue, ArnEquals aws:SourceArn the rule's Arn)")
+    return problems
+
+
 def queue_sender_problems(translated: dict[str, Any]) -> list[str]:
-    """No function may send to a stream consumer's queue (ticket events, view changes): an event follows from a
-    committed write (the stream, through the pipe), never from code that may die between storing and sending."""
+    """No function may send to a stream consumer's queue (ticket events, view changes, ...) nor put events on the
+    table-changes bus: a change follows from a committed write (the stream, through a pipe), never from code that
+    may die between storing and sending."""
     resources = translated.get("Resources", {})
     queues = stream_queues(resources)  # none found: queue_mapping_problems and pipe_problems say so
+    buses = [name for name, _ in of_type(resources, "AWS::Events::EventBus")]
     problems = []
     for function, r in of_type(resources, "AWS::Lambda::Function"):
         role = get_att(r["Properties"].get("Role"))
         for statement in statements((resources.get(role[0] if role else "") or {}).get("Properties") or {}):
-            sends = any(fnmatchcase("sqs:sendmessage", str(a).lower()) for a in as_list(statement.get("Action")))
-            if statement.get("Effect") != "Allow" or not sends:
+            if statement.get("Effect") != "Allow":
                 continue
-            reached = [queue for queue in queues if any(resource == "*" or references(resource, queue)
-                                                        for resource in as_list(statement.get("Resource")))]
-            if reached:
-                what = " and ".join(STREAM_CONSUMERS[queues[queue]] for queue in reached)
-                problems.append(f"{function}: statement {statement.get('Sid')} of {role[0] if role else ''} may send "
-                                f"to {' and '.join(reached)} ({what} come from the table's stream, through the pipe)")
+            actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+            targets = as_list(statement.get("Resource"))
+            if any(fnmatchcase("sqs:sendmessage", a) for a in actions):
+                reached = [queue for queue in queues if any(t == "*" or references(t, queue) for t in targets)]
+                if reached:
+                    what = " and ".join(STREAM_CONSUMERS[queues[queue]] for queue in reached)
+                    problems.append(f"{function}: statement {statement.get('Sid')} of {role[0] if role else ''} may "
+                                    f"send to {' and '.join(reached)} ({what} come from the table's stream, through "
+                                    "a pipe)")
+            if any(fnmatchcase("events:putevents", a) for a in actions):
+                reached = [bus for bus in buses if any(t == "*" or references(t, bus) for t in targets)]
+                if reached:
+                    problems.append(f"{function}: statement {statement.get('Sid')} of {role[0] if role else ''} may "
+                                    f"put events on {' and '.join(reached)} (table changes come from the table's "
+                                    "stream, through the table-changes pipe)")
     return problems
 
 

@@ -35,10 +35,11 @@ ARTIFACTS = "helpdesk-deploy-artifacts"
 # Resource types left out of the deployed copy. moto's CloudFormation cannot create a REST API from its Body
 # (KeyError 'Name'), so the two APIs go, with their deployments, stages and the invoke permissions naming them;
 # it has no Cognito (the pool and client are made with boto3, see deploy; the groups are not needed) and no
-# EventBridge Pipes; it skips alarms and bucket policies with a warning. Nothing a function calls is among them.
+# EventBridge Pipes; it skips alarms, bucket policies and queue policies with a warning. Nothing a function calls
+# is among them (the table-changes bus and its rules are deployed; the events a rule would deliver are made here).
 DROPPED_TYPES = ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage",
                  "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
-                 "AWS::Pipes::Pipe", "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy")
+                 "AWS::Pipes::Pipe", "AWS::CloudWatch::Alarm", "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy")
 
 
 @dataclass
@@ -117,8 +118,11 @@ def deploy(translated: dict[str, Any], parameters: dict[str, str], endpoint: str
     [pool_id] = [n for n, _ in of_type(resources, "AWS::Cognito::UserPool")]
     [client_id] = [n for n, _ in of_type(resources, "AWS::Cognito::UserPoolClient")]
     pool_arn = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{pool.pool_id}"
-    refs = {pool_id: pool.pool_id, client_id: pool.client_id}
+    refs: dict[str, Any] = {pool_id: pool.pool_id, client_id: pool.client_id}
     atts = {(pool_id, "Arn"): pool_arn}
+    # moto's CloudFormation resolves a Ref of an event bus to its model object, not its name (a rule on the bus
+    # then fails to deploy): its Name attribute instead, what CloudFormation's Ref gives.
+    refs.update((bus, {"Fn::GetAtt": [bus, "Name"]}) for bus, _ in of_type(resources, "AWS::Events::EventBus"))
 
     template = json.loads(json.dumps(translated))
     dropped = sorted(n for n, r in template["Resources"].items() if r["Type"] in DROPPED_TYPES)
@@ -420,25 +424,39 @@ _ATTACHMENT_MIME = (
     "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b1--\r\n")
 
 
-def _stream_record(event_name: str, image: dict[str, Any], sequence: int) -> dict[str, Any]:
-    """A stream record of the demo table as a pipe puts it on its queue (NewImage, or OldImage for a REMOVE)."""
+def _stream_record(event_name: str, image: dict[str, Any], sequence: int,
+                   old: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stream record of the demo table as a pipe reads it (NewImage, or OldImage for a REMOVE; a MODIFY's old
+    image as given)."""
     from infra.local import demo
 
     stream = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{demo.TABLE_NAME}/stream/2026-11-26T00:00:00.000"
+    images = {"OldImage" if event_name == "REMOVE" else "NewImage": image, **({"OldImage": old} if old else {})}
     return {"eventID": f"{sequence:032x}", "eventName": event_name, "eventVersion": "1.1",
             "eventSource": "aws:dynamodb", "awsRegion": REGION, "eventSourceARN": stream,
             "dynamodb": {"ApproximateCreationDateTime": 1795000000 + sequence,
-                         "Keys": {"pk": image["pk"], "sk": image["sk"]},
-                         "OldImage" if event_name == "REMOVE" else "NewImage": image,
+                         "Keys": {"pk": image["pk"], "sk": image["sk"]}, **images,
                          "SequenceNumber": str(4421584500000000017450439100 + sequence),
-                         "SizeBytes": len(json.dumps(image)), "StreamViewType": "NEW_AND_OLD_IMAGES"}}
+                         "SizeBytes": len(json.dumps(images)), "StreamViewType": "NEW_AND_OLD_IMAGES"}}
 
 
-def _sqs_event(queue: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the SQS event source hands its function: one message per stream record (as a pipe sends them)."""
+def table_change(record: dict[str, Any], sequence: int) -> dict[str, Any]:
+    """The event the table-changes pipe puts on its bus for a stream record (the source and detail-type its
+    target parameters give, the record as its detail), which a rule of the bus sends to its queue as is."""
+    from infra.local.pipe import bus_event_parameters
+
+    parameters = bus_event_parameters()
+    return {"version": "0", "id": f"6f1c2d3e-0000-4000-8000-{sequence:012d}", "detail-type": parameters["DetailType"],
+            "source": parameters["Source"], "account": ACCOUNT, "time": "2026-11-26T01:00:00Z", "region": REGION,
+            "resources": [], "detail": record}
+
+
+def _sqs_event(queue: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the SQS event source hands its function: one message per stream record (a bus rule's: each the
+    event the pipe put on the bus)."""
     import hashlib
 
-    bodies = [json.dumps(record, separators=(",", ":")) for record in records]
+    bodies = [json.dumps(message, separators=(",", ":")) for message in messages]
     return {"Records": [{
         "messageId": f"00000000-0000-4000-8000-{n:012d}", "receiptHandle": f"AQEBview{n}",
         "body": body, "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795000000000",
@@ -450,7 +468,7 @@ def _sqs_event(queue: str, records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def view_index_events() -> list[tuple[str, dict[str, Any]]]:
-    """What the view-index pipe would deliver: a view of open tickets saved (its build files the demo brand's
+    """What the view-index rule would deliver: a view of open tickets saved (its build files the demo brand's
     tickets and records its progress), the SMS sample's ticket changed, the view deleted (its entries go)."""
     from helpdesk.conversation import Channel, customer_ticket_id
     from helpdesk.store import views
@@ -463,7 +481,44 @@ def view_index_events() -> list[tuple[str, dict[str, Any]]]:
                 created_by="owner", created_at=created, updated_at=created).serialize()
     ticket = samples.ticket_created_record(customer_ticket_id(demo.ACCOUNT_ID, Channel.SMS, samples.CUSTOMER))
     records = [_stream_record("INSERT", view, 1), ticket, _stream_record("REMOVE", view, 2)]
-    return [("(a view saved, a ticket changed, the view deleted)", _sqs_event("helpdesk-view-index", records))]
+    changes = [table_change(record, n) for n, record in enumerate(records, 1)]
+    return [("(a view saved, a ticket changed, the view deleted)", _sqs_event("helpdesk-view-index", changes))]
+
+
+def attribution_events() -> list[tuple[str, dict[str, Any]]]:
+    """What the attribution rule would deliver: the SMS sample's inbound message stored (events/sms/inbound.json,
+    as intake stores it)."""
+    from helpdesk.conversation import Channel, customer_ticket_id
+    from helpdesk.store.keys import ticket_pk
+    from helpdesk.store.models import Message
+    from infra.local import demo, samples
+
+    params = dict(urllib.parse.parse_qsl(samples.samples()["sms/inbound.json"]["body"]))
+    received = "2026-11-26T01:00:00.000Z"
+    ticket_id = customer_ticket_id(demo.ACCOUNT_ID, Channel.SMS, params["From"])
+    message = Message(ticket_pk(demo.ACCOUNT_ID, ticket_id), f"M#{received}#{params['MessageSid']}",
+                      message_id=params["MessageSid"], ticket_id=ticket_id, channel="sms", direction="inbound",
+                      body=params["Body"], created_at=received, sender=params["From"]).serialize()
+    change = table_change(_stream_record("INSERT", message, 3), 3)
+    return [("(a customer's SMS stored)", _sqs_event("helpdesk-attribution", [change]))]
+
+
+def reports_events() -> list[tuple[str, dict[str, Any]]]:
+    """What the reports rule would deliver: the SMS sample's ticket created, then closed."""
+    from helpdesk.conversation import Channel, customer_ticket_id
+    from helpdesk.store.keys import index_keys
+    from helpdesk.store.models import Ticket
+    from infra.local import demo, samples
+
+    created = samples.ticket_created_record(customer_ticket_id(demo.ACCOUNT_ID, Channel.SMS, samples.CUSTOMER))
+    opened = created["dynamodb"]["NewImage"]
+    ticket = Ticket.from_raw_data(opened)
+    ticket.status, ticket.updated_at, ticket.version = "closed", "2026-11-26T02:00:00.000Z", 2
+    for key, value in index_keys(demo.ACCOUNT_ID, ticket.ticket_id, "closed", None, False, ticket.updated_at).items():
+        setattr(ticket, key, value)
+    records = [created, _stream_record("MODIFY", ticket.serialize(), 4, old=opened)]
+    changes = [table_change(record, n) for n, record in enumerate(records, 4)]
+    return [("(a ticket created and closed)", _sqs_event("helpdesk-reports", changes))]
 
 
 def workspace_calls(owner: dict[str, str], tickets: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -501,8 +556,8 @@ def workspace_calls(owner: dict[str, str], tickets: list[dict[str, Any]]) -> lis
 
 def further_events(answers: dict[str, Any], tokens: dict[str, str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """Calls the samples of events/ do not make, so that every grant is exercised: a mail with an attachment
-    (S3 PutObject), an owner inviting an agent (Cognito), an agent's reply on an email ticket (SES), the view
-    index's records (view_index_events)."""
+    (S3 PutObject), an owner inviting an agent (Cognito), an agent's reply on an email ticket (SES), the records
+    the table-changes bus's rules deliver (view_index_events, attribution_events, reports_events)."""
     from infra.local import demo, samples
     from infra.local.invoke import resign_mailgun
 
@@ -519,7 +574,7 @@ def further_events(answers: dict[str, Any], tokens: dict[str, str]) -> dict[str,
     found: dict[str, list[tuple[str, dict[str, Any]]]] = {
         "EmailWebhook": [("(mailgun mail with an attachment)", mail)],
         "APIHandler": [("(owner invites an agent)", invite)],
-        "ViewIndex": view_index_events()}
+        "ViewIndex": view_index_events(), "Attribution": attribution_events(), "Reports": reports_events()}
     found["APIHandler"] += workspace_calls(owner, items)
     if email_tickets:
         path = f"/api/tickets/{email_tickets[0]}/messages"

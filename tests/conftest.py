@@ -1,15 +1,18 @@
 """Shared fixtures: one moto server per test session; every test gets its own account (every key
 starts with the account, so tests never see each other's data) and its own queue, which the
 session's pipe (infra.local.pipe, the EventBridge Pipe played on moto's stream) feeds with the
-account's ticket events whenever a test reads the queue (`pump`). A second pipe plays the view index's
-(`pump_views`): what its filter keeps goes straight to the view-index worker's code, no queue between."""
+account's ticket events whenever a test reads the queue (`pump`). A second pipe plays the table-changes
+pipe and its bus (infra.local.pipe.EventBus): each rule's messages wait in an inbox of its own (what its
+queue would hold), which `pump_views`, `pump_attribution` and `pump_reports` hand to the view-index,
+attribution and reports code as their workers read an SQS message (`changes_in`)."""
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -24,6 +27,9 @@ os.environ.update({
 })
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
+
+if TYPE_CHECKING:
+    from helpdesk.store.stream import Change
 
 
 @dataclass
@@ -63,17 +69,21 @@ def aws() -> Iterator[Aws]:
 
     _pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
                            aws.client("sqs"), _route)]
-    from infra.local.pipe import VIEW_INDEX_PIPE
+    from infra.local.pipe import TABLE_CHANGES_PIPE, EventBus
 
-    _view_pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
-                                None, None, pipe=VIEW_INDEX_PIPE)]
+    bus = EventBus(lambda rule, body: _inboxes[rule.name].append(body))
+    _inboxes.update((rule.name, deque()) for rule, _ in bus.rules)
+    _table_changes[:] = [StreamPipe(aws.client("dynamodbstreams"),
+                                    stream_arn(aws.client("dynamodb"), aws.table_name), None, None,
+                                    pipe=TABLE_CHANGES_PIPE, sink=bus.put)]
     aws.client("s3").create_bucket(Bucket="helpdesk-test-mail")
     os.environ["MAIL_BUCKET"] = "helpdesk-test-mail"
     try:
         yield aws
     finally:
         _pipe.clear()
-        _view_pipe.clear()
+        _table_changes.clear()
+        _inboxes.clear()
         server.stop()
 
 
@@ -93,21 +103,53 @@ def pump() -> int:
     return _pipe[0].pump() if _pipe else 0
 
 
-_view_pipe: list[Any] = []  # the session's view-index pipe (pumped on demand, into the worker's code)
+_table_changes: list[Any] = []  # the session's table-changes pipe (pumped on demand, onto the bus)
+_inboxes: dict[str, deque[str]] = {}  # rule of the bus -> the SQS bodies it sent, not yet applied
+
+
+def _drain(rule: str, apply: Callable[[Change], None]) -> int:
+    """Apply, message by message, what the rule of the table-changes bus has sent so far (of every account) to
+    its consumer's code, read as its worker reads an SQS message (`changes_in`), including what those changes
+    commit that the rule wants (a build's next step); returns how many messages it applied. A message that
+    fails stays in the inbox for the next call, as an SQS message comes back."""
+    if not _table_changes:
+        return 0
+    from helpdesk.store.stream import changes_in
+
+    inbox = _inboxes[rule]  # a KeyError: the merge template has no such rule on the bus
+    applied = 0
+    while True:
+        _table_changes[0].pump()
+        if not inbox:
+            return applied
+        while inbox:
+            for change in changes_in(inbox[0]):
+                apply(change)
+            inbox.popleft()
+            applied += 1
 
 
 def pump_views() -> int:
-    """Apply what the table's stream has committed so far (of every account) that the ViewIndexPipe's
-    filter keeps, record by record, to the custom views as the view-index worker does (one batch: the
-    views are read once per call), including the records those changes commit (a build's next step);
-    returns how many records it applied. A record that fails stays on the stream for the next call."""
-    if not _view_pipe:
-        return 0
+    """Apply what the ViewIndexRule sends (every change of a ticket or a view) to the custom views as the
+    view-index worker does (one batch: the views are read once per call); see _drain."""
     from helpdesk import views
-    from helpdesk.store.stream import change_of
 
     batch = views.AccountViews()
-    return int(_view_pipe[0].pump(lambda record: views.on_change(change_of(record), batch)))
+    return _drain("ViewIndexRule", lambda change: views.on_change(change, batch))
+
+
+def pump_attribution() -> int:
+    """Apply what the AttributionRule sends (each customer SMS stored) as the attribution worker does."""
+    from helpdesk import attribution
+
+    return _drain("AttributionRule", attribution.on_change)
+
+
+def pump_reports() -> int:
+    """Apply what the ReportsRule sends (every change of a ticket) as the reports worker does."""
+    from helpdesk import reports
+
+    return _drain("ReportsRule", reports.on_change)
 
 
 @dataclass

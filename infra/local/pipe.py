@@ -1,8 +1,11 @@
-"""Plays an EventBridge Pipe of infra/merge-template.json on moto (the TicketEventsPipe, or another by
-name: the ViewIndexPipe): reads the table's stream (moto implements DynamoDB Streams), keeps the records
-the pipe's FilterCriteria match (judged by moto's own EventBridge pattern matcher), and sends each to the
-target queue as the pipe would: one SQS message per record, its body the record's JSON. (Tests may hand
-the records to a function instead: `pump(sink=...)`.)
+"""Plays the EventBridge Pipes of infra/merge-template.json on moto: the TicketEventsPipe, or another by
+name (the TableChangesPipe). A pipe reads the table's stream (moto implements DynamoDB Streams), keeps the
+records its FilterCriteria match (judged by moto's own EventBridge pattern matcher) and hands each on as the
+pipe would: the ticket-events pipe sends it to its queue (one SQS message per record, its body the record's
+JSON); the table-changes pipe puts it on its event bus, which EventBus plays: the record becomes the
+EventBridge event the pipe puts (its `detail`), and every rule on the bus whose pattern matches that event
+sends it to its queue (its body the event's JSON). (Tests may hand the records to a function instead:
+`pump(sink=...)`.)
 
 Records go in batches of BatchSize, and its position in each shard moves past a batch only once the
 whole batch was sent: a failed send retries that batch (some of its records again: the pipe is
@@ -13,13 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.checks import references
+
 MERGE_TEMPLATE = Path(__file__).resolve().parents[1] / "merge-template.json"
 PIPE = "TicketEventsPipe"
-VIEW_INDEX_PIPE = "ViewIndexPipe"
+TABLE_CHANGES_PIPE = "TableChangesPipe"
 
 
 def filter_patterns(template: Path = MERGE_TEMPLATE, pipe: str = PIPE) -> list[dict[str, Any]]:
@@ -51,20 +58,79 @@ def _plain(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     return {**record, "dynamodb": images, "eventSourceARN": stream_arn}
 
 
-Sink = Callable[[dict[str, Any]], None]
+Sink = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the table-changes bus, as the merge template has it."""
+
+    name: str  # its logical id
+    pattern: dict[str, Any]  # its EventPattern
+    queue: str  # the logical id of the queue it targets
+
+
+def bus_rules(template: Path = MERGE_TEMPLATE, pipe: str = TABLE_CHANGES_PIPE) -> list[Rule]:
+    """The rules on the event bus the pipe targets (their EventBusName refers to it)."""
+    resources = json.loads(template.read_text())["Resources"]
+    bus = resources[pipe]["Properties"]["Target"]["Fn::GetAtt"][0]
+    rules = []
+    for name, resource in resources.items():
+        props = resource.get("Properties") or {}
+        if resource.get("Type") != "AWS::Events::Rule" or not references(props.get("EventBusName"), bus):
+            continue
+        pattern = props["EventPattern"]
+        [target] = props["Targets"]
+        rules.append(Rule(name, json.loads(pattern) if isinstance(pattern, str) else pattern,
+                          target["Arn"]["Fn::GetAtt"][0]))
+    return rules
+
+
+def bus_event_parameters(template: Path = MERGE_TEMPLATE, pipe: str = TABLE_CHANGES_PIPE) -> dict[str, Any]:
+    """The source and detail-type the pipe gives its events (its EventBridgeEventBusParameters)."""
+    resources = json.loads(template.read_text())["Resources"]
+    return dict(resources[pipe]["Properties"]["TargetParameters"]["EventBridgeEventBusParameters"])
+
+
+class EventBus:
+    """The table-changes bus: `put` wraps a record as the event the pipe puts on it and hands that event's JSON
+    (an SQS message's body, as EventBridge sends it to a queue) to `send` once for every rule whose pattern
+    matches it (moto's matcher, as Filter). `send(rule, body)` delivers to the rule's queue."""
+
+    def __init__(self, send: Callable[[Rule, str], None], template: Path = MERGE_TEMPLATE,
+                 pipe: str = TABLE_CHANGES_PIPE, account: str = "000000000000", region: str = "us-east-1"):
+        self.send, self.account, self.region = send, account, region
+        parameters = bus_event_parameters(template, pipe)
+        self.source, self.detail_type = parameters["Source"], parameters["DetailType"]
+        self.rules = [(rule, Filter([rule.pattern])) for rule in bus_rules(template, pipe)]
+
+    def event(self, record: dict[str, Any]) -> dict[str, Any]:
+        return {"version": "0", "id": str(uuid.uuid4()), "detail-type": self.detail_type, "source": self.source,
+                "account": self.account, "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": self.region, "resources": [], "detail": record}
+
+    def put(self, record: dict[str, Any]) -> int:
+        """Returns how many rules sent it on."""
+        event = self.event(record)
+        body = json.dumps(event, separators=(",", ":"))
+        matched = [rule for rule, pattern in self.rules if pattern.matches(event)]
+        for rule in matched:
+            self.send(rule, body)
+        return len(matched)
 
 
 class StreamPipe:
     """`pipe`: the merge template's pipe whose filter it plays (unless `patterns` are given). `target`: the
-    queue URL, or a function of the record giving one (None: skip it); None only for a pipe pumped with a
-    sink."""
+    queue URL, or a function of the record giving one (None: skip it); None for a pipe with a `sink` (the
+    table-changes pipe's: its bus's `put`) or one pumped with a sink."""
 
     def __init__(self, streams: Any, stream_arn: str, sqs: Any,
                  target: str | Callable[[dict[str, Any]], str | None] | None,
                  patterns: list[dict[str, Any]] | None = None, period: float = 0.1,
-                 start_at: str = "TRIM_HORIZON", batch_size: int = 10, pipe: str = PIPE):
+                 start_at: str = "TRIM_HORIZON", batch_size: int = 10, pipe: str = PIPE, sink: Sink | None = None):
         self.streams, self.stream_arn, self.sqs = streams, stream_arn, sqs
         self.target = target if callable(target) or target is None else (lambda _record, url=target: url)
+        self.sink = sink
         self.filter = Filter(patterns if patterns is not None else filter_patterns(pipe=pipe))
         self.period, self.start_at, self.batch_size = period, start_at, batch_size
         self.iterators: dict[str, str] = {}
@@ -84,10 +150,11 @@ class StreamPipe:
         return self.iterators[shard]
 
     def pump(self, sink: Sink | None = None) -> int:
-        """Move every record committed so far through the filter to the target (with a sink: to that
-        function instead, in this thread; what it raises is a failed send); returns how many were sent.
-        Records committed meanwhile (by the sink, say) are read too. Safe to call from several threads
-        (one pumps at a time)."""
+        """Move every record committed so far through the filter to the target (with a sink, given here or
+        to the pipe: to that function instead, in this thread; what it raises is a failed send); returns how
+        many were sent. Records committed meanwhile (by the sink, say) are read too. Safe to call from several
+        threads (one pumps at a time)."""
+        sink = sink if sink is not None else self.sink
         sent = 0
         with self._lock:
             for shard in self._shards():

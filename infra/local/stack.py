@@ -1,16 +1,18 @@
 """`make run`: the whole stack on this machine, with demo data (ARCHITECTURE §5).
 
 moto serves DynamoDB (and its stream), SQS, SES and Cognito; the same table and queues the stack
-deploys are created; a gateway on 127.0.0.1:8000 plays API Gateway; pumps play the EventBridge Pipes
-from the table's stream (to the ticket-events queue, and to the view-index queue), and a poller each
-SQS event-source mapping (assignment's, the view index's). .local/stack.json says where everything is
-while it runs. Ctrl-C stops it all.
+deploys are created; a gateway on 127.0.0.1:8000 plays API Gateway; pumps play the two EventBridge Pipes
+reading the table's stream (the ticket-events pipe, to its queue; the table-changes pipe, onto the
+table-changes bus, whose rules send each change to the queues of the consumers that want it: the view
+index, attribution, reports), and a poller each SQS event-source mapping (assignment's and each of those
+consumers'). .local/stack.json says where everything is while it runs. Ctrl-C stops it all.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -20,14 +22,28 @@ from typing import Any
 
 from infra.local import cognito, demo
 from infra.local.moto_server import MotoServer
-from infra.local.pipe import PIPE, VIEW_INDEX_PIPE
+from infra.local.pipe import MERGE_TEMPLATE, PIPE, TABLE_CHANGES_PIPE, bus_rules
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
-# The queue of each SQS event source is named as its placeholder ARN names it (functions/*.py:
-# QUEUE_ARN_PLACEHOLDER), and each pipe of the merge template feeds one of them.
-VIEW_INDEX_QUEUE_NAME = "helpdesk-view-index"
-PIPE_QUEUES = {PIPE: demo.QUEUE_NAME, VIEW_INDEX_PIPE: VIEW_INDEX_QUEUE_NAME}
+
+
+def local_queue_name(logical_id: str) -> str:
+    """The local name of a queue of the merge template: `TicketEventsQueue` is `helpdesk-ticket-events`, the
+    name the placeholder ARN of the SQS event source reading it names (functions/*.py: QUEUE_ARN_PLACEHOLDER)."""
+    stem = logical_id.removesuffix("Queue")
+    return "helpdesk-" + re.sub(r"(?<!^)(?=[A-Z])", "-", stem).lower()
+
+
+def pipe_target(pipe: str = PIPE) -> str:
+    """The logical id of what the merge template's pipe targets (the ticket-events pipe: its queue)."""
+    return str(json.loads(MERGE_TEMPLATE.read_text())["Resources"][pipe]["Properties"]["Target"]["Fn::GetAtt"][0])
+
+
+def fed_queues() -> dict[str, str]:
+    """The queues the stream's pipes feed, local name by logical id: the ticket-events pipe's target and each
+    table-changes bus rule's."""
+    return {queue: local_queue_name(queue) for queue in (pipe_target(), *(rule.queue for rule in bus_rules()))}
 
 
 def _environment(endpoint: str) -> dict[str, str]:
@@ -85,14 +101,23 @@ class LocalStack:
 
         create_table(client("dynamodb"), demo.TABLE_NAME)
         queues = self._queues(client("sqs"))
-        from infra.local.pipe import StreamPipe, stream_arn
+        from infra.local.pipe import EventBus, StreamPipe, stream_arn
 
         # Started before anything is written, from the stream's start: the demo data's own events
-        # (tickets created, agents online) reach assignment, and its tickets the view index, as they
-        # would once deployed. Each pipe reads the stream on its own, as the deployed ones do.
-        for pipe, queue in PIPE_QUEUES.items():
-            self.pipes.append(StreamPipe(client("dynamodbstreams"), stream_arn(client("dynamodb"), demo.TABLE_NAME),
-                                         client("sqs"), queues[queue], pipe=pipe).start())
+        # (tickets created, agents online) reach assignment, and its changes the bus's consumers (its
+        # tickets the view index, its customers' SMS attribution), as they would once deployed. Each of
+        # the two pipes reads the stream on its own, as the deployed ones do.
+        stream = stream_arn(client("dynamodb"), demo.TABLE_NAME)
+        self.pipes.append(StreamPipe(client("dynamodbstreams"), stream, client("sqs"),
+                                     queues[local_queue_name(pipe_target())], pipe=PIPE).start())
+        bus_sqs = client("sqs")
+
+        def deliver(rule: Any, body: str) -> None:
+            bus_sqs.send_message(QueueUrl=queues[local_queue_name(rule.queue)], MessageBody=body)
+
+        bus = EventBus(deliver, region=REGION)
+        self.pipes.append(StreamPipe(client("dynamodbstreams"), stream, None, None, pipe=TABLE_CHANGES_PIPE,
+                                     sink=bus.put).start())
         client("ses").verify_email_identity(EmailAddress=demo.SUPPORT_EMAIL)
         client("s3").create_bucket(Bucket=demo.MAIL_BUCKET)
         os.environ.update({"MAIL_BUCKET": demo.MAIL_BUCKET, "SES_OBJECT_PREFIX": "inbound/"})
@@ -133,9 +158,9 @@ class LocalStack:
         return self.info
 
     def _queues(self, sqs: Any) -> dict[str, str]:
-        """Each pipe's queue with its dead-letter queue, by name."""
+        """Each queue the pipes feed (directly or through the bus's rules) with its dead-letter queue, by name."""
         queues: dict[str, str] = {}
-        for name in PIPE_QUEUES.values():
+        for name in fed_queues().values():
             dlq_name = name + "-dlq"
             dlq = sqs.create_queue(QueueName=dlq_name)["QueueUrl"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -150,9 +175,9 @@ class LocalStack:
     def _queue_of(source: Any, queues: dict[str, str]) -> str:
         """The local queue an SQS event source reads: the one its (placeholder) ARN or name names."""
         name = str(source.queue or "") or str(source.queue_arn or "").rsplit(":", 1)[-1]
-        if name not in PIPE_QUEUES.values():
-            raise RuntimeError(f"{source.name} reads queue {name!r}, which no pipe of the local stack feeds "
-                               f"({sorted(PIPE_QUEUES.values())})")
+        if name not in fed_queues().values():
+            raise RuntimeError(f"{source.name} reads queue {name!r}, which neither pipe of the local stack feeds "
+                               f"({sorted(fed_queues().values())})")
         return queues[name]
 
     def _seed(self, idp: Any, pool: cognito.Pool) -> dict[str, str]:

@@ -211,6 +211,9 @@ def follow(code: str, now: str) -> str | None:
     link = store.click(code, now)
     if link is None:
         return None
+    from helpdesk.store import attribution
+
+    attribution.count_click(link)  # a link in a ticket a campaign or flow caused counts for it
     # The URL may carry a customer's token (an order-edit link): logged by its code only.
     logger.info("link followed", extra={"code": code, "account_id": link.account_id, "ticket_id": link.ticket_id,
                                         "message_id": link.message_id, "source_kind": link.source_kind,

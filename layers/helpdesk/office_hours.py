@@ -44,3 +44,42 @@ def is_open(hours: dict[str, Any] | None, moment: dt.datetime) -> bool:
     spans = (hours.get("weekly") or {}).get(DAYS[local.weekday()], [])
     now = local.time().replace(tzinfo=None)
     return any(dt.time.fromisoformat(a) <= now < dt.time.fromisoformat(b) for a, b in spans)
+
+
+def _spans(hours: dict[str, Any], day: dt.date, zone: ZoneInfo) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The day's open spans as UTC instants, overlapping spans merged (nothing forbids setting
+    them), none on a holiday. Wall times become instants in the zone, so a span on the day the clocks
+    change is as long as it really was."""
+    if day.isoformat() in set(hours.get("holidays") or []):
+        return []
+    spans = sorted((dt.datetime.combine(day, dt.time.fromisoformat(a), zone).astimezone(dt.UTC),
+                    dt.datetime.combine(day, dt.time.fromisoformat(b), zone).astimezone(dt.UTC))
+                   for a, b in (hours.get("weekly") or {}).get(DAYS[day.weekday()], []))
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for opens, closes in spans:
+        if merged and opens <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], closes))
+        else:
+            merged.append((opens, closes))
+    return merged
+
+
+def business_seconds(start: dt.datetime, end: dt.datetime, hours: dict[str, Any] | None) -> float:
+    """How many seconds from `start` to `end` (aware) fall in office hours: the weekly spans of each
+    day in the hours' own time zone, holidays (dates in that zone) closed all day. No office hours
+    configured: every second counts, as `is_open` has the team always in. Pure: the reports'
+    business-hours durations (docs/metrics.md)."""
+    if end <= start:
+        return 0.0
+    if not hours:
+        return (end - start).total_seconds()
+    zone = ZoneInfo(str(hours.get("timezone") or "UTC"))
+    day, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    total = 0.0
+    while day <= last:
+        for opens, closes in _spans(hours, day, zone):
+            lo, hi = max(opens, start), min(closes, end)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += dt.timedelta(days=1)
+    return total

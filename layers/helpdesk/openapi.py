@@ -25,6 +25,8 @@ _TICKET = {
         "version": {"type": "integer", "description": "goes up with every write; send it back as If-Match"},
         "assignment_reason": {"type": ["string", "null"], "enum": ["round_robin", "manual", None]},
         "auto_closed": {"type": "boolean", "description": "closed by auto-close for the customer's silence"},
+        "first_response_at": {"type": ["string", "null"], "format": "date-time",
+                              "description": "the first reply by a person (not a note, not automatic)"},
         "unread": {"type": "boolean", "description": "for the caller: the customer wrote since they last opened it"},
         "reply_window": {"type": ["object", "null"], "description": "WhatsApp and Instagram only",
                          "properties": {"closes_at": {"type": "string", "format": "date-time"},
@@ -141,6 +143,36 @@ def _older_messages(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
             "400": _answer("a bad cursor (or one of another ticket), or a bad limit", _ERROR), **_ERRORS}}
 
 
+_OUTBOUND_IN = {"type": "object", "additionalProperties": False,
+                "required": ["channel", "to", "kind", "source_id", "message_id", "received_at"], "properties": {
+                    "channel": {"enum": ["sms"]},
+                    "to": {"type": "string", "description": "the recipient's number, E.164"},
+                    "kind": {"enum": ["campaign", "flow"]},
+                    "source_id": {"type": "string", "minLength": 1, "maxLength": 200,
+                                  "description": "the campaign or flow"},
+                    "message_id": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "received_at": {"type": "string", "format": "date-time",
+                                    "description": "when the recipient received it"}}}
+
+
+def _attribution_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "/api/outbound-messages": {"post": {
+            "summary": "Campaign and flow messages the marketing system sent, one record per recipient, or "
+                       "{messages: [...]} for a bulk send (owner, admin, integration); a replay is harmless",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"anyOf": [
+                _OUTBOUND_IN,
+                {"type": "object", "additionalProperties": False, "required": ["messages"], "properties": {
+                    "messages": {"type": "array", "minItems": 1, "maxItems": 500, "items": _OUTBOUND_IN}}}]}}}},
+            "responses": {"202": _answer("stored", {"type": "object", "properties": {
+                "accepted": {"type": "integer"},
+                "duplicates": {"type": "integer", "description": "records stored before (a replay)"}}}),
+                **_ERRORS, "400": _answer("bad input, naming the record and field: nothing stored", _ERROR),
+                "403": _answer("not an owner, admin or integration", _ERROR)}}},
+    }
+
+
 def _customer_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     plan = "on plan inbox: 403 naming the plan"
     return {
@@ -220,6 +252,38 @@ _SETTINGS = {"type": "object", "properties": {
     "instagram": {"type": "object", "properties": {"human_agent_tag": {
         "type": "boolean", "description": "answer up to 7 days after the customer's message (HUMAN_AGENT tag)"}}},
     "version": {"type": "integer"}}}
+
+
+_SECONDS = {"type": "object", "properties": {"median": {"type": ["integer", "null"]},
+                                             "p90": {"type": ["integer", "null"]}},
+            "description": "seconds, from histograms within 5% (docs/metrics.md); null without samples"}
+_REPORT = {"type": "object", "properties": {
+    "rows": {"type": "array", "items": {"type": "object", "properties": {
+        "key": {"type": "string", "description": "the day (YYYY-MM-DD), agent id (or `unassigned`), tag or channel"},
+        "created": {"type": "integer"}, "reopened": {"type": "integer"}, "closed": {"type": "integer"},
+        "auto_closed": {"type": "integer", "description": "of the closes, those by auto-close"},
+        "first_response_seconds": _SECONDS, "resolution_seconds": _SECONDS}}},
+    "definitions": {"type": "string", "description": "the version of docs/metrics.md the figures follow"}}}
+
+
+def _ticket_report(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "summary": "Ticket volume, first response and resolution times, by day (the account's time zone), "
+                   "agent, tag or channel (owner, admin, manager)",
+        "security": bearer,
+        "parameters": [
+            {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+            {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"},
+             "description": "included; at most 366 days from `from`"},
+            {"name": "group_by", "in": "query", "schema": {"enum": ["day", "agent", "tag", "channel"],
+                                                           "default": "day"}},
+            {"name": "business_hours", "in": "query", "schema": {"type": "boolean", "default": False},
+             "description": "durations counted in the account's office hours only"},
+            {"name": "format", "in": "query", "schema": {"enum": ["json", "csv"], "default": "json"}}],
+        "responses": {"200": {"description": "the report (CSV: a header line, then a line per row)",
+                              "content": {"application/json": {"schema": _REPORT}, "text/csv": {}}},
+                      **_ERRORS, "400": _answer("a bad date, range, group_by, business_hours or format", _ERROR),
+                      "403": _answer("a support agent, or not an agent", _ERROR)}}
 
 
 def _answer(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -338,6 +402,7 @@ def document() -> dict[str, Any]:
                     "updated_at": {"type": "string", "format": "date-time"},
                     "expires_in": {"type": ["integer", "null"]}}}), **_ERRORS}}},
             **_customer_paths(bearer),
+            **_attribution_paths(bearer),
             "/api/tickets/{ticket_id}/messages": {"get": _older_messages(bearer), "post": {
                 "summary": "An agent's reply on the ticket's channel, or an internal note",
                 "security": bearer,
@@ -435,6 +500,7 @@ def document() -> dict[str, Any]:
                 "delete": {"summary": "Delete a view (who saved it, an owner or an admin)", "security": bearer,
                            "responses": {"204": {"description": "deleted"}, "404": _answer("no such view", _ERROR),
                                          **_ERRORS}}},
+            "/api/reports/tickets": {"get": _ticket_report(bearer)},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _answer("the document")}}},
             "/webhooks/sms/status": {"post": {
                 "summary": "Twilio StatusCallback of a message we sent (form; X-Twilio-Signature): its delivery "

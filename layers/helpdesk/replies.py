@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.expressions.condition import Condition
 
 from helpdesk import account_settings, links, macros, plans, reply_rules, senders
+from helpdesk.attribution import attribution_json
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel
@@ -196,8 +197,10 @@ def _outgoing(who: AgentIdentity, ticket: Ticket, kind: str, text: str, key: str
         return out
     sent_text = text
     if ticket.channel == "sms" and config["sms"]["shorten_links"] and links.find_links(text):
+        source = attribution_json(ticket.attribution) or {}  # the campaign or flow that caused the ticket
         sent_text, out.links = links.shortened(text, account_id=ticket.account_id, base_url=links.base_url(),
-                                               ticket_id=ticket.ticket_id, message_id=message_id)
+                                               ticket_id=ticket.ticket_id, message_id=message_id,
+                                               source_kind=source.get("kind"), source_id=source.get("source_id"))
     if len(out.links) > MAX_LINKS:
         raise BadRequest(f"an SMS reply holds at most {MAX_LINKS} different links")
     problem = senders.too_long(ticket.channel, sent_text)

@@ -64,9 +64,26 @@ def body_check(path: str, method: str) -> Callable[[Any], None] | None:
         try:
             validate(value)
         except fastjsonschema.JsonSchemaValueException as error:
-            raise BadRequest(_reason(error)) from error
+            raise BadRequest(_reason(_closest(error, value))) from error
 
     return check
+
+
+def _closest(error: Any, value: Any) -> Any:
+    """For a body that fits none of a route's alternative shapes (`anyOf`), what is wrong with it in
+    the shape it came nearest to (the error deepest in the body), not "fits no definition"."""
+    import fastjsonschema
+
+    branches = (error.definition or {}).get("anyOf") or (error.definition or {}).get("oneOf")
+    if error.rule not in ("anyOf", "oneOf") or not branches:
+        return error
+    found = []
+    for branch in branches:
+        try:
+            fastjsonschema.compile(branch, formats={"date-time": _date_time})(value)
+        except fastjsonschema.JsonSchemaValueException as inner:
+            found.append(inner)
+    return max(found, key=lambda e: len(e.path or ())) if found else error
 
 
 def _date_time(value: str) -> bool:

@@ -2,7 +2,7 @@
 
 - owner: everything, and the only one who grants, changes or removes the owner role;
 - admin: everything else: invites, changes and deactivates agents (not owners), the settings;
-- manager: all ticket work, including routing tickets to any agent;
+- manager: all ticket work, including routing tickets to any agent, and the reports;
 - support: all ticket work on any ticket (read, reply, note, status, tags, snooze, spam), but routes
   only to themselves: they take a ticket or let go of their own; giving a ticket to someone else,
   or taking it from someone else, is a manager's decision;
@@ -24,6 +24,8 @@ MANAGE_AGENTS = "agents.manage"
 MANAGE_OWNERS = "agents.manage_owners"
 WRITE_SETTINGS = "settings.write"
 SEND_PROFILE_EVENTS = "profiles.send_events"
+READ_REPORTS = "reports.read"
+SEND_OUTBOUND_MESSAGES = "attribution.send_outbound"
 
 MAY: dict[str, tuple[str, ...]] = {
     ASSIGN_ANYONE: ("owner", "admin", "manager"),
@@ -31,6 +33,8 @@ MAY: dict[str, tuple[str, ...]] = {
     MANAGE_OWNERS: ("owner",),
     WRITE_SETTINGS: ("owner", "admin"),
     SEND_PROFILE_EVENTS: ("owner", "admin", "integration"),
+    SEND_OUTBOUND_MESSAGES: ("owner", "admin", "integration"),
+    READ_REPORTS: ("owner", "admin", "manager"),
 }
 _WHY = {
     ASSIGN_ANYONE: "only an owner, admin or manager gives a ticket to another agent or takes it from one",
@@ -38,6 +42,8 @@ _WHY = {
     MANAGE_OWNERS: "only an owner may grant or change the owner role",
     WRITE_SETTINGS: "only an owner or admin changes the settings",
     SEND_PROFILE_EVENTS: "only an owner, an admin or an integration sends profile events",
+    SEND_OUTBOUND_MESSAGES: "only an owner, an admin or an integration sends outbound messages",
+    READ_REPORTS: "only an owner, admin or manager reads the reports",
 }
 
 

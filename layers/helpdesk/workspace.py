@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from helpdesk import reply_rules, roles
+from helpdesk.attribution import attribution_json
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
 from helpdesk.conversation import Status
@@ -34,6 +35,9 @@ def ticket_json(t: Ticket, viewer: str | None = None) -> dict[str, Any]:
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
             "message_count": int(t.message_count or 0), "version": int(t.version or 0),
             "assignment_reason": t.assignment_reason, "auto_closed": bool(t.auto_closed),
+            "first_response_at": t.first_response_at,  # a person's first reply (docs/metrics.md)
+            # The campaign or flow whose message the ticket's first attributed SMS answered.
+            "attribution": attribution_json(t.attribution),
             # WhatsApp and Instagram: when the customer-service window closes and the hours left.
             "reply_window": reply_rules.window_json(t.channel, reply_rules.customer_wrote_at(t),
                                                     dt.datetime.now(dt.UTC), human_agent_tag=_human_agent_tag(t))}
@@ -53,6 +57,8 @@ def message_json(m: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"id": m.message_id, "direction": m.direction, "body": m.body,
                            "created_at": m.created_at, "channel": m.channel,
                            "media": [dict(x.as_dict() if hasattr(x, "as_dict") else x) for x in m.media or []]}
+    if m.attribution is not None:  # an inbound SMS, once decided: the source, or null for none
+        out["attribution"] = attribution_json(m.attribution)
     if m.deleted:
         out["deleted"] = True
     if m.automatic:

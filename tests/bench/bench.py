@@ -596,7 +596,8 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "tickets_under_faults", "assignments_under_faults", "unsigned_mail_reject_ms",
                  "aws_calls_per_agent_reply", "provider_calls_per_reply", "sweep_items_read_per_due_ticket",
                  "view_items_read_ratio", "view_items_read_ratio_mine", "view_items_read_ratio_unassigned",
-                 "view_items_read_ratio_custom"):
+                 "view_items_read_ratio_custom", "attribution_queries_per_inbound_sms",
+                 "attribution_aws_calls_per_inbound_sms", "report_items_read_per_day_dimension"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
 
@@ -649,10 +650,17 @@ def main() -> None:
         ingest.update(faults.measure(server))
         ingest.update(measure_unsigned_mail())
         log(f"faults measured at {time.perf_counter() - started:.0f} s")
+        from tests.bench import attribution
+
+        counts.update(attribution.measure())
         from tests.bench import views
 
         counts.update(views.measure())
         log(f"views measured at {time.perf_counter() - started:.0f} s")
+        from tests.bench import reports as report_bench
+
+        counts.update(report_bench.measure())
+        log(f"reports measured at {time.perf_counter() - started:.0f} s")
         from tests.bench import sweep
 
         counts.update(sweep.measure())  # last: its 100,000 tickets would crowd the pipes above

@@ -113,7 +113,8 @@ def wait_for(predicate: Any, timeout: float = 20) -> Any:
 
 def test_contract_check_passes_for_every_built_surface(stack: dict[str, Any]) -> None:
     # The shared checker reads .local/stack.json from its working directory.
-    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies", "agents", "workspace"]
+    groups = ["sms", "whatsapp", "instagram", "email", "webchat", "settings", "replies", "agents", "workspace",
+              "attribution", "reports"]
     out = subprocess.run([sys.executable, str(CONTRACT_CHECK), *groups], cwd=stack["_workdir"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -153,6 +154,33 @@ def test_a_saved_view_follows_its_tickets_through_the_stream_over_http(stack: di
     assert api(stack, "PATCH", f"/api/tickets/{ticket['id']}", body={"status": "closed"})[0] == 200
     wait_for(lambda: ticket["id"] not in listed())
     assert api(stack, "DELETE", f"/api/views/{view['id']}")[0] == 204
+
+
+def test_an_sms_reply_is_attributed_and_counted_in_the_reports_over_http(stack: dict[str, Any]) -> None:
+    """The table-changes bus feeds the attribution and reports workers as deployed."""
+    import datetime as dt
+
+    frm = "+1415" + str(uuid.uuid4().int % 10**7).zfill(7)
+    received = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    status, _ = api(stack, "POST", "/api/outbound-messages", body={
+        "channel": "sms", "to": frm, "kind": "flow", "source_id": "flow-e2e", "message_id": "om-" + uuid.uuid4().hex,
+        "received_at": received})
+    assert status == 202
+    send_sms(stack, frm, "is the 20% still on?")
+    ticket = ticket_of(stack, frm)
+    attributed = wait_for(lambda: api(stack, "GET", f"/api/tickets/{ticket['id']}")[1]["attribution"])
+    assert attributed["source_id"] == "flow-e2e"
+
+    today = dt.date.today()
+    days = f"from={today - dt.timedelta(days=2)}&to={today + dt.timedelta(days=2)}"  # any account time zone
+
+    def sms_created() -> int:
+        _, report = api(stack, "GET", f"/api/reports/tickets?{days}&group_by=channel", role="manager")
+        return next((r["created"] for r in report["rows"] if r["key"] == "sms"), 0)
+
+    before = sms_created()
+    send_sms(stack, "+1415" + str(uuid.uuid4().int % 10**7).zfill(7), "another customer")
+    wait_for(lambda: sms_created() > before)
 
 
 def test_replayed_sms_is_stored_once_over_http(stack: dict[str, Any]) -> None:

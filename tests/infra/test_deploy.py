@@ -9,17 +9,19 @@ path, the environment get_function_configuration gives (plus the moto endpoint, 
 keys on moto), its secrets read from SSM where the template's parameters name them. The events: every sample of
 events/ (SMS, WhatsApp, Instagram, Mailgun and SES receipt email, web chat, the assignment queue, the sweep, the
 agent API), then a Mailgun mail with an attachment (S3 PutObject), an owner inviting an agent (Cognito), a
-reply on an email ticket (SES), and the view-index queue's records (a view saved, a ticket changed, the view
-deleted: deploy_check.view_index_events).
+reply on an email ticket (SES), and what the table-changes bus's rules deliver, each stream record as the event
+the pipe put on the bus: the view index's (a view saved, a ticket changed, the view deleted:
+deploy_check.view_index_events), attribution's (the SMS sample's message stored) and the reports' (a ticket
+created and closed).
 
 Left out of what is deployed (deploy_check.DROPPED_TYPES): AWS::ApiGateway::RestApi (moto's CloudFormation
 cannot create one from its Body), with AWS::ApiGateway::Deployment, AWS::ApiGateway::Stage and the
 AWS::Lambda::Permission resources naming the APIs; AWS::Cognito::UserPool and AWS::Cognito::UserPoolClient (made
 with boto3, their Refs and Arn substituted) and AWS::Cognito::UserPoolGroup (not used by any function);
-AWS::Pipes::Pipe (no moto support: the assignment sample and the view-index events are the records the pipes
-would send);
-AWS::CloudWatch::Alarm and AWS::S3::BucketPolicy (moto skips them). API Gateway itself is not in the path: the
-samples are the proxy events it would send.
+AWS::Pipes::Pipe (no moto support: the assignment sample and the bus consumers' events are what the pipes and
+the rules would send);
+AWS::CloudWatch::Alarm, AWS::S3::BucketPolicy and AWS::SQS::QueuePolicy (moto skips them). API Gateway itself is
+not in the path: the samples are the proxy events it would send.
 """
 from __future__ import annotations
 
@@ -44,8 +46,27 @@ def test_every_function_answers_as_readme_says(deployed: tuple[deploy_check.Depl
     deployment, outcome = deployed
     samples = {name for events in deploy_check.sample_events({}).values() for name, _ in events}
     assert len(samples) >= 20 and samples <= set(outcome.answers), "a sample of events/ was not run"
-    assert set(outcome.calls) == set(deployment.configs), "every deployed function ran and called AWS"
+    assert set(outcome.calls) == set(deployment.configs), "every deployed function ran"
+    assert [f for f, calls in outcome.calls.items() if not calls] == [], "every deployed function called AWS"
     assert deploy_check.expected_failures(outcome.answers) == []
+
+
+@pytest.mark.parametrize("function, rule, events", [
+    ("ViewIndex", "ViewIndexRule", deploy_check.view_index_events), ("Attribution", "AttributionRule",
+                                                                     deploy_check.attribution_events),
+    ("Reports", "ReportsRule", deploy_check.reports_events)])
+def test_the_bus_consumers_get_events_their_rule_delivers(function: str, rule: str, events: Any) -> None:
+    """No deployment needed: each message the check hands a bus consumer is the table-changes pipe's event of a
+    stream record, one its rule matches (judged as infra.local.pipe judges the rules)."""
+    import json
+
+    from infra.local.pipe import Filter, bus_rules
+
+    [pattern] = [r.pattern for r in bus_rules() if r.name == rule]
+    [(_, event)] = events()
+    bodies = [json.loads(record["body"]) for record in event["Records"]]
+    assert bodies and all(Filter([pattern]).matches(body) for body in bodies), function
+    assert all(body["detail"]["eventSource"] == "aws:dynamodb" for body in bodies)
 
 
 def test_no_call_is_denied_by_the_callers_role(deployed: tuple[deploy_check.Deployment, deploy_check.Outcome]) -> None:

@@ -156,7 +156,8 @@ def test_table_check_finds_drift(translated: Template, break_it: Callable[[Templ
 def test_each_function_has_its_own_least_privilege_role(translated: Template) -> None:
     functions = resources_of(translated, "AWS::Lambda::Function")
     roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0] for name, f in functions.items()}
-    assert {"SmsWebhook", "WhatsappWebhook", "Assignment", "APIHandler", "ViewIndex"} <= set(functions)
+    assert {"SmsWebhook", "WhatsappWebhook", "Assignment", "APIHandler", "ViewIndex", "Attribution", "Reports"} <= set(
+        functions)
     assert len(set(roles.values())) == len(functions)
     for role in roles.values():
         assert translated["Resources"][role]["Type"] == "AWS::IAM::Role"
@@ -269,20 +270,24 @@ def test_assignment_reports_batch_item_failures_from_a_queue_with_a_dlq(translat
     assert checks.queue_mapping_problems(translated) == []
 
 
-def test_the_view_index_reads_its_own_queue_with_partial_batch_failures(translated: Template) -> None:
+@pytest.mark.parametrize("function, module", [("ViewIndex", "view_index"), ("Attribution", "attribution"),
+                                              ("Reports", "reports")])
+def test_each_bus_consumer_reads_its_own_queue_with_partial_batch_failures(translated: Template, function: str,
+                                                                            module: str) -> None:
     resources = translated["Resources"]
-    mapping = _view_mapping(translated)
-    assert mapping["FunctionName"] == {"Ref": "ViewIndex"} and mapping["BatchSize"] == 10
+    mapping = resources[f"{function}{function}SqsEventSource"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": function} and mapping["BatchSize"] == 10
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}
-    function = resources["ViewIndex"]["Properties"]
-    assert function["Handler"] == "functions.view_index.handler"
-    assert (function["Timeout"], function["MemorySize"]) == (60, 256)
-    queue = resources["ViewIndexQueue"]["Properties"]
-    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
-    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": ["ViewIndexDeadLetterQueue", "Arn"]},
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [f"{function}Queue", "Arn"]}
+    props = resources[function]["Properties"]
+    assert props["Handler"] == f"functions.{module}.handler"
+    assert (props["Timeout"], props["MemorySize"]) == (60, 256)
+    assert _values(translated).resolve(props["FunctionName"]) == "helpdesk-" + module.replace("_", "-")
+    queue = resources[f"{function}Queue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * props["Timeout"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [f"{function}DeadLetterQueue", "Arn"]},
                                       "maxReceiveCount": 5}
-    assert translated["Outputs"]["ViewIndexQueueUrl"]["Value"] == {"Ref": "ViewIndexQueue"}
+    assert translated["Outputs"][f"{function}QueueUrl"]["Value"] == {"Ref": f"{function}Queue"}
 
 
 def _mapping(t: Template) -> dict[str, Any]:
@@ -291,6 +296,10 @@ def _mapping(t: Template) -> dict[str, Any]:
 
 def _view_mapping(t: Template) -> dict[str, Any]:
     return t["Resources"]["ViewIndexViewIndexSqsEventSource"]["Properties"]
+
+
+def _reports_mapping(t: Template) -> dict[str, Any]:
+    return t["Resources"]["ReportsReportsSqsEventSource"]["Properties"]
 
 
 def _drop_every_mapping(t: Template) -> None:
@@ -306,6 +315,8 @@ def _drop_every_mapping(t: Template) -> None:
     (lambda t: t["Resources"]["TicketEventsQueue"]["Properties"].update(VisibilityTimeout=30), "VisibilityTimeout"),
     (lambda t: t["Resources"].pop("AssignmentAssignmentSqsEventSource"), "Assignment: no SQS event source mapping"),
     (lambda t: t["Resources"].pop("ViewIndexViewIndexSqsEventSource"), "ViewIndex: no SQS event source mapping"),
+    (lambda t: t["Resources"].pop("AttributionAttributionSqsEventSource"),
+     "Attribution: no SQS event source mapping (it consumes inbound SMS from its queue)"),
     (_drop_every_mapping, "no SQS event source mapping (the stream's consumers read their queues)"),
     (lambda t: _view_mapping(t).pop("FunctionResponseTypes"),
      "ViewIndexViewIndexSqsEventSource: FunctionResponseTypes is None"),
@@ -375,39 +386,93 @@ def test_ticket_events_come_from_the_tables_stream_through_the_pipe(translated: 
     assert checks.dead_letter_alarm_problems(translated) == []
 
 
-def _view_pipe(t: Template) -> dict[str, Any]:
-    return t["Resources"]["ViewIndexPipe"]["Properties"]
+def _changes_pipe(t: Template) -> dict[str, Any]:
+    return t["Resources"]["TableChangesPipe"]["Properties"]
 
 
-def test_view_changes_come_from_the_same_stream_through_a_pipe_and_queue_of_their_own(translated: Template) -> None:
+def _filters(t: Template) -> list[dict[str, Any]]:
+    return _changes_pipe(t)["SourceParameters"]["FilterCriteria"]["Filters"]
+
+
+def _rule(t: Template, name: str = "ViewIndexRule") -> dict[str, Any]:
+    return t["Resources"][name]["Properties"]
+
+
+def _granted(t: Template, role: str) -> set[tuple[str, str]]:
+    """(action, resource as JSON) of every Allow of the role."""
+    return {(action, json.dumps(resource, sort_keys=True)) for s in _statements(t, role) if s["Effect"] == "Allow"
+            for action in checks.as_list(s["Action"]) for resource in checks.as_list(s["Resource"])}
+
+
+def _arn(name: str, attribute: str = "Arn") -> str:
+    return json.dumps({"Fn::GetAtt": [name, attribute]}, sort_keys=True)
+
+
+TICKET_OR_VIEW = [
+    {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": ["ticket", "view"]}}}},
+    {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"type": {"S": ["ticket", "view"]}}}}]
+INBOUND_SMS = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {
+    "type": {"S": ["message"]}, "channel": {"S": ["sms"]}, "direction": {"S": ["inbound"]}}}}
+TICKET = [{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": ["ticket"]}}}},
+          {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"type": {"S": ["ticket"]}}}}]
+# Each rule of the table-changes bus: its queue and the stream records it wants (under the event's detail).
+RULES = {"ViewIndexRule": ("ViewIndexQueue", {"$or": TICKET_OR_VIEW}),
+         "AttributionRule": ("AttributionQueue", INBOUND_SMS), "ReportsRule": ("ReportsQueue", {"$or": TICKET})}
+
+
+def test_the_other_consumers_get_the_same_stream_through_one_pipe_onto_a_bus(translated: Template) -> None:
     from infra.local.pipe import filter_patterns
 
     resources = translated["Resources"]
-    pipe = _view_pipe(translated)
-    assert pipe["Source"] == {"Fn::GetAtt": ["HelpdeskTable", "StreamArn"]}
-    assert pipe["Target"] == _view_mapping(translated)["EventSourceArn"] == {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}
-    assert pipe["Target"] != _pipe(translated)["Target"]
-    assert pipe["RoleArn"] == {"Fn::GetAtt": ["ViewIndexPipeRole", "Arn"]}
-    assert _values(translated).resolve(pipe["Name"]) == "helpdesk-view-index"
+    pipe = _changes_pipe(translated)
+    stream = {"Fn::GetAtt": ["HelpdeskTable", "StreamArn"]}
+    assert sorted(name for name, r in resources_of(translated, "AWS::Pipes::Pipe").items()
+                  if r["Properties"]["Source"] == stream) == ["TableChangesPipe", "TicketEventsPipe"]
+    assert pipe["Source"] == stream and pipe["Target"] == {"Fn::GetAtt": ["TableChangesBus", "Arn"]}
+    assert pipe["TargetParameters"] == {"EventBridgeEventBusParameters": {"Source": "helpdesk.table",
+                                                                          "DetailType": "table change"}}
+    assert _values(translated).resolve(pipe["Name"]) == "helpdesk-table-changes"
+    assert _values(translated).resolve(resources["TableChangesBus"]["Properties"]["Name"]) == "helpdesk-table-changes"
     params = pipe["SourceParameters"]["DynamoDBStreamParameters"]
     assert 0 <= params["MaximumRetryAttempts"] <= 10000
-    assert params["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["ViewIndexPipeDeadLetterQueue", "Arn"]}
-    assert resources["ViewIndexPipeDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
-    patterns = [json.loads(f["Pattern"]) for f in pipe["SourceParameters"]["FilterCriteria"]["Filters"]]
-    assert patterns == [
-        {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": ["ticket", "view"]}}}},
-        {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"type": {"S": ["ticket", "view"]}}}}]
-    assert filter_patterns(pipe="ViewIndexPipe") == patterns  # what the local stack and the tests play
-    [trust] = translated["Resources"]["ViewIndexPipeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert params["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["TableChangesPipeDeadLetterQueue", "Arn"]}
+    # the union of the rules' record patterns (the reports rule's lie within the view index's), at most 5
+    patterns = [json.loads(f["Pattern"]) for f in _filters(translated)]
+    assert patterns == [*TICKET_OR_VIEW, INBOUND_SMS]
+    assert filter_patterns(pipe="TableChangesPipe") == patterns  # what the local stack and the tests play
+    [trust] = translated["Resources"]["TableChangesPipeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "pipes.amazonaws.com"}
     assert trust["Condition"]["StringEquals"]["aws:SourceArn"]["Fn::Sub"].endswith(":pipe/" + pipe["Name"]["Fn::Sub"])
+    assert _granted(translated, "TableChangesPipeRole") == {
+        *((a, _arn("HelpdeskTable", "StreamArn")) for a in checks.STREAM_READ),
+        ("events:PutEvents", _arn("TableChangesBus")), ("sqs:SendMessage", _arn("TableChangesPipeDeadLetterQueue"))}
     assert checks.pipe_problems(translated) == []
+    assert checks.bus_problems(translated) == []
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_each_consumer_has_a_rule_sending_its_records_to_its_own_queue(translated: Template, rule: str) -> None:
+    queue, detail = RULES[rule]
+    props = _rule(translated, rule)
+    assert props["EventBusName"] == {"Ref": "TableChangesBus"} and props["State"] == "ENABLED"
+    assert props["EventPattern"] == {"source": ["helpdesk.table"], "detail": detail}
+    dlq = f"{rule}DeadLetterQueue"
+    assert props["Targets"] == [{"Id": queue, "Arn": {"Fn::GetAtt": [queue, "Arn"]},
+                                 "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [dlq, "Arn"]}},
+                                 "RetryPolicy": {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}}]
+    for receiver in (queue, dlq):  # EventBridge may send to each, for this rule only
+        [policy] = [r["Properties"] for r in resources_of(translated, "AWS::SQS::QueuePolicy").values()
+                    if r["Properties"]["Queues"] == [{"Ref": receiver}]]
+        [statement] = policy["PolicyDocument"]["Statement"]
+        assert (statement["Effect"], statement["Principal"], statement["Action"]) == (
+            "Allow", {"Service": "events.amazonaws.com"}, "sqs:SendMessage")
+        assert statement["Resource"] == {"Fn::GetAtt": [receiver, "Arn"]}
+        assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule, "Arn"]}}}
+    assert f"{dlq.removesuffix('Queue')}Alarm" in translated["Resources"]
 
 
 def test_the_view_index_role_grants_what_the_worker_calls_and_nothing_more(translated: Template) -> None:
-    granted = {(action, json.dumps(resource, sort_keys=True)) for s in _statements(translated, "ViewIndexRole")
-               for action in s["Action"] for resource in (s["Resource"] if isinstance(s["Resource"], list)
-                                                          else [s["Resource"]])}
+    granted = _granted(translated, "ViewIndexRole")
     table = json.dumps(TABLE, sort_keys=True)
     indexes = {json.dumps({"Fn::Sub": "${HelpdeskTable.Arn}/index/" + g["IndexName"]}) for g in
                _table(translated)["GlobalSecondaryIndexes"]}
@@ -421,6 +486,30 @@ def test_the_view_index_role_grants_what_the_worker_calls_and_nothing_more(trans
         "logs:CreateLogStream", "logs:PutLogEvents"}
 
 
+# What each worker's code calls (helpdesk/attribution.py: the account, the customer's latest outbound
+# message, one transaction of updates; helpdesk/reports.py: the account, one transaction of a mark put
+# and aggregate updates), and not one action more.
+WORKER_TABLE_ACTIONS = {
+    "Attribution": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"},
+    "Reports": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+}
+
+
+@pytest.mark.parametrize("function", sorted(WORKER_TABLE_ACTIONS))
+def test_the_attribution_and_reports_roles_grant_what_their_domain_code_calls(translated: Template,
+                                                                              function: str) -> None:
+    """Table items only (no index), their own queue and log group, no more."""
+    granted = _granted(translated, f"{function}Role")
+    table = json.dumps(TABLE, sort_keys=True)
+    assert {(a, r) for a, r in granted if a.startswith("dynamodb:")} == {
+        (a, table) for a in WORKER_TABLE_ACTIONS[function]}
+    assert {(a, r) for a, r in granted if a.startswith("sqs:")} == {(a, _arn(f"{function}Queue")) for a in (
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility")}
+    logs = {r for a, r in granted if a.startswith("logs:")}
+    assert len(logs) == 1 and f"-{function.lower()}:*" in logs.pop()
+    assert {a for a, _ in granted if not a.startswith(("dynamodb:", "sqs:", "logs:"))} == set()
+
+
 def _pipe_statement(t: Template, sid: str, role: str = "TicketEventsPipeRole") -> dict[str, Any]:
     return next(s for s in t["Resources"][role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
                 if s["Sid"] == sid)
@@ -431,6 +520,19 @@ def _allow(t: Template, role: str, action: str, resource: Any) -> None:
 
 
 QUEUE, TABLE = {"Fn::GetAtt": ["TicketEventsQueue", "Arn"]}, {"Fn::GetAtt": ["HelpdeskTable", "Arn"]}
+
+
+def _add_view_index_pipe(t: Template) -> None:
+    """A pipe of its own for the view index again (the design before the bus): a third reader of the stream."""
+    pipe = copy.deepcopy(t["Resources"]["TicketEventsPipe"])
+    pipe["Properties"]["Target"] = {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}
+    t["Resources"]["ViewIndexPipe"] = pipe
+
+
+def _add_stream_mapping(t: Template) -> None:
+    t["Resources"]["StreamMapping"] = {"Type": "AWS::Lambda::EventSourceMapping", "Properties": {
+        "EventSourceArn": {"Fn::GetAtt": ["HelpdeskTable", "StreamArn"]}, "FunctionName": {"Ref": "Reports"},
+        "StartingPosition": "LATEST"}}
 NO_PIPE = "expected one pipe from HelpdeskTable's stream to TicketEventsQueue (the queue assignment consumes)"
 
 
@@ -462,32 +564,114 @@ NO_PIPE = "expected one pipe from HelpdeskTable's stream to TicketEventsQueue (t
      "role TicketEventsPipeRole: lacks sqs:SendMessage on TicketEventsPipeDeadLetterQueue.Arn"),
     (lambda t: _pipe_statement(t, "ReadTheStream")["Action"].remove("dynamodb:GetRecords"),
      "role TicketEventsPipeRole: lacks dynamodb:GetRecords on HelpdeskTable.StreamArn"),
-    # the view index's pipe, held to the same
-    (lambda t: _view_pipe(t)["SourceParameters"]["DynamoDBStreamParameters"].pop("MaximumRetryAttempts"),
-     "pipe ViewIndexPipe: MaximumRetryAttempts is -1"),
-    (lambda t: _view_pipe(t)["SourceParameters"]["DynamoDBStreamParameters"].pop("DeadLetterConfig"),
-     "pipe ViewIndexPipe: no dead-letter queue of this stack"),
-    (lambda t: _pipe_statement(t, "SendViewChanges", "ViewIndexPipeRole")["Resource"].append(QUEUE),
-     "role ViewIndexPipeRole: allows sqs:SendMessage on TicketEventsQueue.Arn"),
-    (lambda t: _pipe_statement(t, "SendViewChanges", "ViewIndexPipeRole").update(
-        Resource=[QUEUE, {"Fn::GetAtt": ["ViewIndexPipeDeadLetterQueue", "Arn"]}]),
-     "role ViewIndexPipeRole: lacks sqs:SendMessage on ViewIndexQueue.Arn"),
-    (lambda t: _view_pipe(t).update(RoleArn={"Fn::GetAtt": ["TicketEventsPipeRole", "Arn"]}),
-     "role TicketEventsPipeRole: lacks sqs:SendMessage on ViewIndexQueue.Arn"),
-    (lambda t: t["Resources"].pop("ViewIndexPipe"),
-     "expected one pipe from HelpdeskTable's stream to ViewIndexQueue (the queue view_index consumes)"),
-    # one queue for both: assignment would wake for every change of every ticket
-    (lambda t: _view_mapping(t).update(EventSourceArn=QUEUE),
-     "TicketEventsQueue is consumed by assignment and view_index"),
-    (lambda t: _view_pipe(t).update(Target={"Fn::GetAtt": ["ViewIndexDeadLetterQueue", "Arn"]}),
-     "pipe ViewIndexPipe: feeds none of the stream consumers' queues"),
-    (lambda t: t["Resources"]["ViewIndex"]["Properties"].update(Handler="functions.other.handler"),
-     "view changes: no pipe to check (the view_index function consumes queue None"),
+    # the table-changes pipe, held to the same, and to its bus
+    (lambda t: _changes_pipe(t)["SourceParameters"]["DynamoDBStreamParameters"].pop("MaximumRetryAttempts"),
+     "pipe TableChangesPipe: MaximumRetryAttempts is -1"),
+    (lambda t: _changes_pipe(t)["SourceParameters"]["DynamoDBStreamParameters"].pop("DeadLetterConfig"),
+     "pipe TableChangesPipe: no dead-letter queue of this stack"),
+    (lambda t: _pipe_statement(t, "PutTableChanges", "TableChangesPipeRole").update(Resource="*"),
+     'role TableChangesPipeRole: allows events:PutEvents on "*"'),
+    (lambda t: _pipe_statement(t, "PutTableChanges", "TableChangesPipeRole").update(Resource="*"),
+     "role TableChangesPipeRole: lacks events:PutEvents on TableChangesBus.Arn"),
+    (lambda t: _allow(t, "TableChangesPipeRole", "sqs:SendMessage", {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}),
+     "role TableChangesPipeRole: allows sqs:SendMessage on ViewIndexQueue.Arn"),
+    (lambda t: _changes_pipe(t).update(RoleArn={"Fn::GetAtt": ["TicketEventsPipeRole", "Arn"]}),
+     "role TicketEventsPipeRole: lacks events:PutEvents on TableChangesBus.Arn"),
+    (lambda t: _changes_pipe(t)["TargetParameters"]["EventBridgeEventBusParameters"].pop("Source"),
+     "pipe TableChangesPipe: EventBridgeEventBusParameters.Source is None"),
+    (lambda t: _changes_pipe(t)["TargetParameters"]["EventBridgeEventBusParameters"].update(DetailType="$.eventName"),
+     "pipe TableChangesPipe: EventBridgeEventBusParameters.DetailType is '$.eventName'"),
+    # its filter: the union of the rules' record patterns, no less and no more
+    (lambda t: _filters(t).pop(), "pipe TableChangesPipe: its filters drop records rule AttributionRule wants"),
+    (lambda t: _filters(t)[0].update(Pattern=json.dumps(TICKET[0])),
+     "pipe TableChangesPipe: its filters drop records rule ViewIndexRule wants"),
+    (lambda t: _filters(t).append({"Pattern": json.dumps(
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"type": {"S": ["agent"]}}}})}),
+     "keeps records no rule of TableChangesBus wants"),
+    (lambda t: _filters(t)[2].update(Pattern=json.dumps({"eventName": ["INSERT"], "dynamodb": {"NewImage": {
+        "type": {"S": ["message"]}}}})), "keeps records no rule of TableChangesBus wants"),
+    (lambda t: _changes_pipe(t)["SourceParameters"].pop("FilterCriteria"), "pipe TableChangesPipe: no filter"),
+    (lambda t: t["Resources"].pop("TableChangesPipe"),
+     "expected one pipe from HelpdeskTable's stream to an event bus of this stack"),
+    (lambda t: _changes_pipe(t).update(Target={"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}),
+     "pipe TableChangesPipe: neither the ticket-events pipe nor the table-changes pipe"),
+    # DynamoDB Streams throttles more than two readers of a shard
+    (lambda t: t["Resources"].pop("TableChangesPipe"),
+     "HelpdeskTable's stream is read by ['TicketEventsPipe'], not by 2"),
+    (_add_view_index_pipe, "HelpdeskTable's stream is read by ['TableChangesPipe', 'TicketEventsPipe', "
+                           "'ViewIndexPipe'], not by 2"),
+    (_add_view_index_pipe, "pipe ViewIndexPipe: neither the ticket-events pipe nor the table-changes pipe"),
+    (_add_stream_mapping, "StreamMapping reads HelpdeskTable's stream: only the two pipes may"),
+    (lambda t: t["Resources"]["Assignment"]["Properties"].update(Handler="functions.other.handler"),
+     "ticket events: no pipe to check (the assignment function consumes no queue of this stack)"),
 ])
 def test_pipe_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
     broken = copy.deepcopy(translated)
     break_it(broken)
     assert any(expected in p for p in checks.pipe_problems(broken)), checks.pipe_problems(broken)
+
+
+def _target(t: Template, rule: str = "ViewIndexRule") -> dict[str, Any]:
+    return _rule(t, rule)["Targets"][0]
+
+
+def _queue_grant(t: Template, policy: str = "ViewIndexQueuePolicy") -> dict[str, Any]:
+    return t["Resources"][policy]["Properties"]["PolicyDocument"]["Statement"][0]
+
+
+NO_POLICY = "ViewIndexQueue: no queue policy lets EventBridge send to it for rule ViewIndexRule"
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _rule(t).update(State="DISABLED"), "rule ViewIndexRule: State 'DISABLED'"),
+    (lambda t: _rule(t)["EventPattern"].update(source=["aws.dynamodb"]),
+     "rule ViewIndexRule: its pattern's source is not ['helpdesk.table']"),
+    (lambda t: _rule(t, "ReportsRule")["EventPattern"].pop("source"), "rule ReportsRule: its pattern's source is not"),
+    (lambda t: _rule(t)["EventPattern"].pop("detail"),
+     "rule ViewIndexRule: its pattern has no stream-record pattern under detail"),
+    (lambda t: _rule(t)["Targets"].append({**_target(t), "Id": "Again"}), "rule ViewIndexRule: 2 targets, not one"),
+    (lambda t: _target(t).update(Arn="arn:aws:sqs:us-east-1:123456789012:elsewhere"),
+     "rule ViewIndexRule: target 'arn:aws:sqs:us-east-1:123456789012:elsewhere' is not a queue of this stack"),
+    (lambda t: _target(t).pop("DeadLetterConfig"), "rule ViewIndexRule: no dead-letter queue of this stack"),
+    (lambda t: _target(t).update(DeadLetterConfig={"Arn": {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}}),
+     "rule ViewIndexRule: no dead-letter queue of this stack"),
+    (lambda t: _target(t).pop("RetryPolicy"), "rule ViewIndexRule: RetryPolicy {}"),
+    (lambda t: _target(t)["RetryPolicy"].update(MaximumRetryAttempts=500), "rule ViewIndexRule: RetryPolicy"),
+    # only EventBridge, for this rule, may send to its queue and its dead-letter queue
+    (lambda t: t["Resources"].pop("ViewIndexQueuePolicy"), NO_POLICY),
+    (lambda t: t["Resources"].pop("ReportsRuleDeadLetterQueuePolicy"),
+     "ReportsRuleDeadLetterQueue: no queue policy lets EventBridge send to it for rule ReportsRule"),
+    (lambda t: _queue_grant(t)["Condition"]["ArnEquals"].update({"aws:SourceArn": {"Fn::GetAtt": ["ReportsRule",
+                                                                                                   "Arn"]}}),
+     NO_POLICY),
+    (lambda t: _queue_grant(t).pop("Condition"), "ViewIndexQueue: statement ViewChangesFromItsRule of "
+                                                 "ViewIndexQueuePolicy allows more than EventBridge sending to it"),
+    (lambda t: _queue_grant(t).update(Principal="*"), "ViewIndexQueue: statement ViewChangesFromItsRule"),
+    (lambda t: _queue_grant(t).update(Action=["sqs:SendMessage", "sqs:ReceiveMessage"]),
+     "ViewIndexQueue: statement ViewChangesFromItsRule"),
+    # every consumer but assignment has a rule of its own, feeding a queue only it consumes
+    (lambda t: t["Resources"].pop("AttributionRule"),
+     "Attribution: consumes AttributionQueue, which no rule of the table-changes bus TableChangesBus feeds"),
+    (lambda t: _rule(t).update(EventBusName="default"),
+     "ViewIndex: consumes ViewIndexQueue, which no rule of the table-changes bus TableChangesBus feeds"),
+    (lambda t: _target(t, "ReportsRule").update(Arn={"Fn::GetAtt": ["ViewIndexQueue", "Arn"]}),
+     "ViewIndexQueue is the target of rules"),
+    (lambda t: _reports_mapping(t).update(EventSourceArn={"Fn::GetAtt": ["AttributionQueue", "Arn"]}),
+     "rule AttributionRule: its queue AttributionQueue is consumed by ['Attribution', 'Reports']"),
+    # one queue for assignment and the view index: assignment would wake for every change of every ticket
+    (lambda t: _view_mapping(t).update(EventSourceArn=QUEUE),
+     "rule ViewIndexRule: its queue ViewIndexQueue is consumed by [], not by exactly one function"),
+    (lambda t: _view_mapping(t).update(EventSourceArn=QUEUE),
+     "ViewIndex: consumes TicketEventsQueue, which no rule of the table-changes bus TableChangesBus feeds"),
+    (lambda t: _target(t).update(Arn=QUEUE), "rule ViewIndexRule: feeds TicketEventsQueue to Assignment "
+                                             "(functions.assignment.handler), which is none of the bus's consumers"),
+    (lambda t: t["Resources"].pop("TableChangesPipe"),
+     "ViewIndex: consumes ViewIndexQueue, which no rule of the table-changes bus (none found) feeds"),
+])
+def test_bus_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any], expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any(expected in p for p in checks.bus_problems(broken)), checks.bus_problems(broken)
 
 
 @pytest.mark.parametrize("role, action, resource, expected", [
@@ -497,6 +681,11 @@ def test_pipe_check_finds_breaks(translated: Template, break_it: Callable[[Templ
     ("AutocloseRole", "sqs:Send*", "*", "Autoclose: statement Extra of AutocloseRole may send to TicketEventsQueue"),
     ("AssignmentRole", "sqs:SendMessage", {"Fn::GetAtt": ["ViewIndexQueue", "Arn"]},
      "Assignment: statement Extra of AssignmentRole may send to ViewIndexQueue (view changes come from"),
+    ("AttributionRole", "sqs:SendMessage", {"Fn::GetAtt": ["ReportsQueue", "Arn"]},
+     "Attribution: statement Extra of AttributionRole may send to ReportsQueue (ticket changes come from"),
+    ("APIHandlerRole", "events:PutEvents", {"Fn::GetAtt": ["TableChangesBus", "Arn"]},
+     "APIHandler: statement Extra of APIHandlerRole may put events on TableChangesBus (table changes come from"),
+    ("ReportsRole", "events:*", "*", "Reports: statement Extra of ReportsRole may put events on TableChangesBus"),
 ])
 def test_queue_sender_check_finds_a_function_sending_ticket_events(
         translated: Template, role: str, action: str, resource: Any, expected: str) -> None:
@@ -516,8 +705,13 @@ def test_no_function_role_may_send_to_any_queue(translated: Template) -> None:
 @pytest.mark.parametrize("alarm, queue", [
     ("TicketEventsPipeDeadLetterAlarm", "TicketEventsPipeDeadLetterQueue"),
     ("TicketEventsDeadLetterAlarm", "TicketEventsDeadLetterQueue"),
-    ("ViewIndexPipeDeadLetterAlarm", "ViewIndexPipeDeadLetterQueue"),
+    ("TableChangesPipeDeadLetterAlarm", "TableChangesPipeDeadLetterQueue"),
     ("ViewIndexDeadLetterAlarm", "ViewIndexDeadLetterQueue"),
+    ("ViewIndexRuleDeadLetterAlarm", "ViewIndexRuleDeadLetterQueue"),
+    ("AttributionDeadLetterAlarm", "AttributionDeadLetterQueue"),
+    ("AttributionRuleDeadLetterAlarm", "AttributionRuleDeadLetterQueue"),
+    ("ReportsDeadLetterAlarm", "ReportsDeadLetterQueue"),
+    ("ReportsRuleDeadLetterAlarm", "ReportsRuleDeadLetterQueue"),
 ])
 def test_dead_letter_alarm_check_finds_an_unwatched_dlq(translated: Template, alarm: str, queue: str) -> None:
     assert translated["Resources"][alarm]["Properties"]["Dimensions"] == [
@@ -681,6 +875,24 @@ def test_the_layer_holds_helpdesk_with_bytecode(built: Path) -> None:
     assert (helpdesk / "store" / "__pycache__" / "schema.cpython-311.pyc").is_file()
 
 
+def test_the_local_stack_names_each_queue_as_its_workers_placeholder(translated: Template) -> None:
+    """`make run` makes each queue the pipes feed (the ticket-events pipe's, each bus rule's) under
+    local_queue_name, and polls it for the SQS worker whose placeholder queue ARN names it: the two must agree,
+    or the stack refuses to start (a worker of no local queue)."""
+    import importlib
+
+    from infra.local.stack import fed_queues, local_queue_name
+
+    fed = fed_queues()
+    mapped = {}
+    for mapping in resources_of(translated, "AWS::Lambda::EventSourceMapping").values():
+        function = translated["Resources"][mapping["Properties"]["FunctionName"]["Ref"]]["Properties"]
+        placeholder = importlib.import_module(function["Handler"].rsplit(".", 1)[0]).QUEUE_ARN_PLACEHOLDER
+        mapped[mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]] = placeholder.rsplit(":", 1)[1]
+    assert fed == mapped
+    assert local_queue_name("TicketEventsQueue") == "helpdesk-ticket-events"
+
+
 # ------------------------------------------------- (i) the deployed stack works as README says (issue 7)
 
 
@@ -829,11 +1041,13 @@ def test_every_function_has_reserved_concurrency(translated: Template) -> None:
                 for name, f in functions.items()}
     assert reserved == {"SmsWebhook": 20, "WhatsappWebhook": 20, "InstagramWebhook": 20, "EmailWebhook": 20,
                         "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2, "LinkRedirect": 20,
-                        "ViewIndex": 5}
+                        "ViewIndex": 5, "Attribution": 5, "Reports": 5}
     assert _values(translated).resolve(_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     assert _values(translated).resolve(_view_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
+    assert _values(translated).resolve(_reports_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     none = _values(translated, WebhookReservedConcurrency=0, ApiReservedConcurrency=0, AssignmentReservedConcurrency=0,
-                   AutocloseReservedConcurrency=0, ViewIndexReservedConcurrency=0)  # a quota with no room: none
+                   AutocloseReservedConcurrency=0, ViewIndexReservedConcurrency=0, AttributionReservedConcurrency=0,
+                   ReportsReservedConcurrency=0)  # a quota with no room: none
     assert not any("ReservedConcurrentExecutions" in none.resolve(f["Properties"]) for f in functions.values())
     assert none.resolve(_mapping(translated)["ScalingConfig"]) == {}
     assert checks.concurrency_problems(translated) == []
@@ -849,6 +1063,9 @@ def test_every_function_has_reserved_concurrency(translated: Template) -> None:
     (lambda t: _view_mapping(t).pop("ScalingConfig"), "ViewIndexViewIndexSqsEventSource: ScalingConfig"),
     (lambda t: t["Resources"]["ViewIndex"]["Properties"].pop("ReservedConcurrentExecutions"),
      "ViewIndex: no reserved concurrency"),
+    (lambda t: t["Resources"]["AttributionAttributionSqsEventSource"]["Properties"].pop("ScalingConfig"),
+     "AttributionAttributionSqsEventSource: ScalingConfig"),
+    (lambda t: t["Parameters"]["ReportsReservedConcurrency"].update(Default=0), "Reports: no reserved concurrency"),
 ])
 def test_concurrency_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
                                         expected: str) -> None:
@@ -864,7 +1081,8 @@ def test_alarms_notify_the_alarm_topic(template: Template, translated: Template)
     alarms = resources_of(translated, "AWS::CloudWatch::Alarm")
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms.values())
     assert {"TicketEventsDeadLetterAlarm", "TicketEventsPipeDeadLetterAlarm", "ViewIndexDeadLetterAlarm",
-            "ViewIndexPipeDeadLetterAlarm"} <= set(alarms)
+            "TableChangesPipeDeadLetterAlarm", "ViewIndexRuleDeadLetterAlarm", "AttributionDeadLetterAlarm",
+            "AttributionRuleDeadLetterAlarm", "ReportsDeadLetterAlarm", "ReportsRuleDeadLetterAlarm"} <= set(alarms)
     errors = {a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms.values()
               if a["Properties"]["MetricName"] == "Errors"}
     assert errors == set(resources_of(translated, "AWS::Lambda::Function"))

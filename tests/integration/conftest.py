@@ -67,3 +67,13 @@ def standins(brand: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield stand
     finally:
         stand.stop()
+
+
+@pytest.fixture
+def faults(aws: Aws) -> Iterator[Any]:
+    """The moto server's fault injector, emptied whatever the test does."""
+    try:
+        yield aws.server.faults
+    finally:
+        aws.server.faults.clear()
+

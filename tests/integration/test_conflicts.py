@@ -49,15 +49,6 @@ def _warm_clients(aws: Aws, brand: Brand) -> None:
     files._s3()
 
 
-@pytest.fixture
-def faults(aws: Aws) -> Iterator[Any]:
-    """The moto server's fault injector, emptied whatever the test does."""
-    try:
-        yield aws.server.faults
-    finally:
-        aws.server.faults.clear()
-
-
 # --- what a transaction on the wire holds ------------------------------------------------------------
 
 def _entries(request: Request) -> list[tuple[str, dict[str, Any]]]:

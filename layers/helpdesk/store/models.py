@@ -310,6 +310,14 @@ class Ticket(Item, discriminator="ticket"):
     # Agent id -> when they last opened the ticket: unread for them while the customer's latest
     # message is newer. Written only when it changes (opening a read ticket writes nothing).
     read_by: MapAttribute[str, Any] = MapAttribute(null=True)
+    # The campaign or flow the ticket's first attributed SMS answered: {kind, source_id, message_id}
+    # (helpdesk/attribution.py). Written without a version bump: nobody edits it.
+    attribution: MapAttribute[str, Any] = MapAttribute(null=True)
+    # The first reply by a person (not a note, not an automatic message), and who wrote it: set with
+    # that reply, in its transaction, only if not set yet (helpdesk/store/outbox.py). The reports'
+    # first response time (docs/metrics.md) runs from `created_at` to it.
+    first_response_at = UnicodeAttribute(null=True)
+    first_responder_id = UnicodeAttribute(null=True)
 
 
 class Message(Item, discriminator="message"):
@@ -330,6 +338,9 @@ class Message(Item, discriminator="message"):
     story: MapAttribute[str, Any] = MapAttribute(null=True)  # Instagram story reply or mention: {id, url}
     # The team-notification email of an inbound SMS was claimed (sent once, whatever redelivers).
     notified_at = UnicodeAttribute(null=True)
+    # An inbound SMS: the campaign or flow message it answered, {kind, source_id, message_id}, or {}
+    # for none; absent until the attribution worker has decided (helpdesk/attribution.py).
+    attribution: MapAttribute[str, Any] = MapAttribute(null=True)
 
 
 class Link(Item, discriminator="link"):
@@ -424,4 +435,61 @@ class ProfileEvent(Item, discriminator="profile_event"):
     occurred_at = UnicodeAttribute()
     properties = UnicodeAttribute(default="{}")  # JSON, as the marketing system sent it
     received_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+class OutboundMessage(Item, discriminator="outbound_message"):
+    """A campaign or flow message the marketing system sent one customer (POST /api/outbound-messages).
+    pk=`A#<account>#OB#<channel>#<to>`, sk=`<received_at>#<message id>`: the customer's latest message
+    before a reply is one Query, newest first, limit 1. `replied_by` claims it for the first reply of
+    its run (a conditional update): later replies in a row find it claimed and are attributed to
+    nothing. Kept 30 days (TTL `expires_at`), past any attribution window."""
+
+    channel = UnicodeAttribute()
+    to = UnicodeAttribute()
+    kind = UnicodeAttribute()  # campaign / flow
+    source_id = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    replied_by = UnicodeAttribute(null=True)  # the inbound message attributed to it
+    created_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+
+class SourceStats(Item, discriminator="source_stats"):
+    """What a campaign or flow caused: pk=`A#<account>#SRC#<kind>#<source id>`, sk=`STATS`; `replies`
+    (attributed SMS replies) and `clicks` (on shortened links in replies of tickets it caused), each
+    one ADD."""
+
+    kind = UnicodeAttribute()
+    source_id = UnicodeAttribute()
+    replies = NumberAttribute(default=0)
+    clicks = NumberAttribute(default=0)
+
+
+class ReportCounts(Item, discriminator="report_counts"):
+    """One day of one value of a ticket-report dimension (helpdesk/reports.py, docs/metrics.md).
+    pk=`A#<account>#RPT#<dimension>` (day, channel, agent, tag), sk=`<YYYY-MM-DD>#<value>` (the day in
+    the account's time zone; the day dimension's one value is `all`): a report is one Query of the
+    dimension's partition, sk between its first and last day. Every change is an ADD, by the reports
+    worker, in the transaction that puts the event's ReportMark. Besides the counters, log-spaced
+    histogram buckets as top-level numbers named `<histogram>_<bucket>` (frc, frb: first response,
+    calendar and business hours; rsc, rsb: resolution), which no model declares (DynamoDB ADDs only
+    to top-level attributes): they are read raw (helpdesk/store/reports.py)."""
+
+    dimension = UnicodeAttribute(null=True)
+    day = UnicodeAttribute(null=True)
+    value = UnicodeAttribute(null=True)
+    created = NumberAttribute(null=True)
+    reopened = NumberAttribute(null=True)
+    closed = NumberAttribute(null=True)
+    auto_closed = NumberAttribute(null=True)
+
+
+class ReportMark(Item, discriminator="report_mark"):
+    """A ticket event counted in the reports: pk=`A#<account>#RPTMARK#<ticket>`, sk=`<event>#<ticket
+    version>` (`created` alone: a ticket is created once). Put on condition that it does not exist, in
+    the transaction that adds the event to the ReportCounts: a redelivered or replayed stream record
+    finds it and adds nothing. Kept 35 days (TTL `expires_at`), longer than any record is redelivered."""
+
     expires_at = NumberAttribute(null=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel
@@ -48,11 +49,12 @@ def store_reply(ticket: Ticket, message: Message, refs: list[str], fields: dict[
     """Store an agent's reply or note and move the ticket (`fields`), all or nothing, if nothing
     wrote the ticket since it was read and the customer's consent (`consent`, on their profile) still
     holds. `refs` are ids claimed for the message (its own id, our email Message-ID); `links` are the
-    shortened links of its text. Answers "stored", "duplicate" (a ref was claimed before: this
+    shortened links of its text. A person's reply also gives the ticket its first response, if it
+    has none (`first_response`). Answers "stored", "duplicate" (a ref was claimed before: this
     message exists), "no_consent" or "changed" (read the ticket again)."""
     seen = ticket.version
     actions = [Ticket.message_count.add(1), *apply_fields(ticket, fields),
-               *resorted(ticket.ticket_id, ticket.updated_at)]
+               *resorted(ticket.ticket_id, ticket.updated_at), *first_response(ticket, message)]
     t = Transaction()
     t.put("message", message)
     for i, ref in enumerate(refs):
@@ -74,6 +76,24 @@ def store_reply(ticket: Ticket, message: Message, refs: list[str], fields: dict[
     if refused.failed("consent"):
         return "no_consent"
     return "changed"
+
+
+def by_person(message: Message) -> bool:
+    """A reply a person wrote: outbound, not automatic (the autoresponders, and whatever else answers
+    by itself, the order skill included, store theirs as `automatic`), and signed by its author."""
+    return message.direction == "outbound" and not message.automatic and bool(message.sender)
+
+
+def first_response(ticket: Ticket, message: Message) -> list[Action]:
+    """The ticket's first response, when `message` is a person's reply: set only if not set yet
+    (`if_not_exists`): the first reply stored keeps it, whatever is stored after. Actions of the
+    reply's own ticket update: it costs the reply no request."""
+    if not by_person(message):
+        return []
+    if ticket.first_response_at is None:
+        ticket.first_response_at, ticket.first_responder_id = message.created_at, message.sender
+    return [Ticket.first_response_at.set(Ticket.first_response_at | message.created_at),
+            Ticket.first_responder_id.set(Ticket.first_responder_id | str(message.sender))]
 
 
 def outbound_message(account_id: str, channel: str, ref: str) -> Message | None:

@@ -32,13 +32,16 @@ def _image(raw: Any) -> Item | None:
 
 
 def changes_in(sqs_body: str) -> list[Change]:
-    """The changes an SQS message from a pipe holds: one stream record (a list is taken too, should
-    the pipe ever batch them). Not JSON is a BadRequest: redelivering it cannot mend it."""
+    """The changes an SQS message holds: one stream record as a pipe sends it, or the EventBridge
+    event a pipe put on the table-changes bus, whose `detail` is the record (a list is taken too,
+    should a pipe ever batch them). Not JSON is a BadRequest: redelivering it cannot mend it."""
     try:
         body = json.loads(sqs_body)
     except ValueError as exc:
         raise BadRequest("not JSON") from exc
-    return [change_of(raw) for raw in (body if isinstance(body, list) else [body])]
+    records = body if isinstance(body, list) else [body]
+    return [change_of(r["detail"] if isinstance(r, dict) and "detail-type" in r and "detail" in r else r)
+            for r in records]
 
 
 def change_of(body: str | dict[str, Any]) -> Change:
