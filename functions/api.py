@@ -16,6 +16,7 @@ from helpdesk import (
     attribution,
     auth,
     customers,
+    kb,
     macros,
     openapi,
     replies,
@@ -27,6 +28,7 @@ from helpdesk import (
 from helpdesk.errors import HelpdeskError
 from helpdesk.providers import http
 from helpdesk.settings import ConfigurationError
+from helpdesk.skills import catalog as skills
 
 app = Chalice(app_name="helpdesk")
 app.api.cors = True  # the agent UI may be served from another origin; tokens travel in a header
@@ -146,6 +148,42 @@ def change_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
 def delete_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
     macros.delete(who, macro_id)
     return Response("", status_code=204)
+
+
+@agent_route("/api/kb/articles", ["GET"])
+def list_kb_articles(who: auth.AgentIdentity) -> Any:
+    return kb.list_articles(who, _query())
+
+
+@agent_route("/api/kb/articles", ["POST"])
+def create_kb_article(who: auth.AgentIdentity) -> Any:
+    return Response(kb.create(who, _json()), status_code=201)
+
+
+@agent_route("/api/kb/articles/{article_id}", ["GET"])
+def get_kb_article(who: auth.AgentIdentity, article_id: str) -> Any:
+    return kb.get_article(who, article_id)
+
+
+@agent_route("/api/kb/articles/{article_id}", ["PATCH"])
+def change_kb_article(who: auth.AgentIdentity, article_id: str) -> Any:
+    return kb.change(who, article_id, _json(), _request().headers.get("if-match"))
+
+
+@agent_route("/api/kb/articles/{article_id}", ["DELETE"])
+def delete_kb_article(who: auth.AgentIdentity, article_id: str) -> Any:
+    kb.delete(who, article_id)
+    return Response("", status_code=204)
+
+
+@agent_route("/api/skills", ["GET"])
+def list_skills(who: auth.AgentIdentity) -> Any:
+    return skills.list_skills(who)
+
+
+@agent_route("/api/skills/order_editing/preview", ["POST"])
+def preview_order_skill(who: auth.AgentIdentity) -> Any:
+    return skills.preview(who, _json())
 
 
 @agent_route("/api/views", ["GET"])

@@ -76,6 +76,8 @@ class LocalStack:
         self.pipes: list[Any] = []
         self.presence: Any = None
         self.standins: Any = None
+        self.shopify: Any = None  # infra.local.shopify_standin.ShopifyStandIn
+        self.recharge: Any = None  # infra.local.recharge_standin.RechargeStandIn
         # The deployed sweep runs every minute; locally a shorter period keeps demos brisk.
         self.sweep_seconds = float(os.environ.get("HELPDESK_SWEEP_SECONDS", "15"))
         self.info: dict[str, Any] = {}
@@ -92,6 +94,12 @@ class LocalStack:
         # to are the gateway's, whose address is known before it listens unless its port is 0.
         self.standins = StandIns(f"http://{self.host}:{self.port}", self.host).start()
         os.environ.update(self.standins.environment())
+        from infra.local.recharge_standin import RechargeStandIn
+        from infra.local.shopify_standin import ShopifyStandIn
+
+        # The demo shop's Shopify Admin GraphQL and Recharge, for the order skill and the agents' order actions.
+        self.shopify, self.recharge = ShopifyStandIn(self.host).start(), RechargeStandIn(self.host).start()
+        os.environ.update({**self.shopify.environment(), **self.recharge.environment()})
         import boto3
 
         def client(service: str) -> Any:
@@ -224,6 +232,8 @@ class LocalStack:
 
     def _describe(self, queues: dict[str, str], tokens: dict[str, str], pool: cognito.Pool) -> dict[str, Any]:
         assert self.moto is not None
+        from infra.local.shopify_standin import demo_customers
+
         return {
             "api_url": f"http://{self.host}:{self.port}", "aws_endpoint_url": self.moto.url, "region": REGION,
             "table_name": demo.TABLE_NAME, **demo.SECRETS, "queues": queues, "account_id": demo.ACCOUNT_ID,
@@ -236,6 +246,7 @@ class LocalStack:
             },
             "tokens": tokens,
             "outbox_url": self.standins.url + "/outbox",
+            "demo_customers": demo_customers(), "shopify_url": self.shopify.url, "recharge_url": self.recharge.url,
             "twilio_account_sid": demo.TWILIO_ACCOUNT_SID, "meta_graph_version": demo.META_GRAPH_VERSION,
             "mail_bucket": demo.MAIL_BUCKET,
             "cognito": {"user_pool_id": pool.pool_id, "client_id": pool.client_id, "jwks_url": pool.jwks_url},
@@ -254,6 +265,7 @@ class LocalStack:
         steps: list[Any] = []
         if self.standins is not None:  # first: a delivery report in flight still finds the gateway up
             steps.append(self.standins.stop)
+        steps += [standin.stop for standin in (self.shopify, self.recharge) if standin is not None]
         if self.presence is not None:
             steps.append(self.presence.stop)
         steps += [pipe.stop for pipe in self.pipes]

@@ -48,7 +48,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol, Self
 
 from infra.local import demo
 
@@ -188,7 +188,7 @@ class StandIns:
         self._twilio_messages: dict[str, dict[str, Any]] = {}
         self._stopping = threading.Event()
         self._deliveries: list[threading.Thread] = []
-        self._server = _serve(self, host, port)
+        self._server = serve(self, host, port)
         self._threads = [threading.Thread(target=self._server.serve_forever, args=(0.1,), name="standins",
                                           daemon=True),
                          threading.Thread(target=self._watch_mail, name="standins-mail", daemon=True)]
@@ -715,7 +715,13 @@ def _post(url: str, body: bytes, headers: dict[str, str], *, status: str) -> Non
         log.warning("%s report to %s failed: %s", status, url, error)
 
 
-def _serve(standins: StandIns, host: str, port: int) -> ThreadingHTTPServer:
+class Handler(Protocol):
+    """What `serve` puts on HTTP: these stand-ins, and the commerce ones (shopify_standin, recharge_standin)."""
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Answer: ...
+
+
+def serve(standins: Handler, host: str, port: int) -> ThreadingHTTPServer:
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -744,3 +750,28 @@ def _serve(standins: StandIns, host: str, port: int) -> ThreadingHTTPServer:
         daemon_threads = True
 
     return Server((host, port), RequestHandler)
+
+
+class Served:
+    """A stand-in answering on its own HTTP server, served from a thread between `start` and `stop`
+    (the Shopify and Recharge stand-ins; each is its own provider, at its own address)."""
+
+    def _listen(self, host: str, port: int, name: str) -> None:
+        self._server = serve(self, host, port)  # type: ignore[arg-type]  # the subclass has `handle`
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name=name, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+

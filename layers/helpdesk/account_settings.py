@@ -28,9 +28,18 @@ DEFAULTS: dict[str, Any] = {
     # Instagram lets a person (never a bot) answer up to 7 days after the customer's last message
     # with the HUMAN_AGENT tag, once Meta has approved the app for it: off until the brand says so.
     "instagram": {"human_agent_tag": False},
+    # The AI customer agent's skills (helpdesk/skills/): what every skill tells a customer it hands over to a
+    # person (empty: its own words, in the customer's language) and the team it hands over to (a name for
+    # now; routing teams come later); the customer hub the order skill links to (an https URL, which may
+    # hold `{order_id}` and `{order_number}`; empty: none, and the skill is Unavailable); and whether the
+    # order skill is on (on by default, as the skill only goes Live once every prerequisite holds).
+    "skills": {"handoff_message": "", "handoff_team": "", "customer_hub_url": "", "order_editing": {"enabled": True}},
 }
 MAX_TEXT = 1_000
 MAX_NOTIFY = 20
+MAX_TEAM, MAX_URL = 100, 500
+_HUB_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+HUB_PLACEHOLDERS = ("order_id", "order_number")
 _DURATION = re.compile(r"P(?:(\d{1,4})W)?(?:(\d{1,5})D)?(?:T(?:(\d{1,6})H)?(?:(\d{1,7})M)?(?:(\d{1,9})S)?)?")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
 
@@ -101,7 +110,44 @@ def _checked(body: Any) -> dict[str, Any]:
         instagram = _object(top["instagram"], "instagram", {"human_agent_tag"})
         if "human_agent_tag" in instagram:
             out["instagram"] = {"human_agent_tag": _bool(instagram["human_agent_tag"], "instagram.human_agent_tag")}
+    if "skills" in top:
+        out["skills"] = _checked_skills(top["skills"])
     return out
+
+
+def _checked_skills(value: Any) -> dict[str, Any]:
+    skills = _object(value, "skills", set(DEFAULTS["skills"]))
+    out: dict[str, Any] = {}
+    if "handoff_message" in skills:
+        out["handoff_message"] = _text(skills["handoff_message"], "skills.handoff_message").strip()
+    if "handoff_team" in skills:
+        team = skills["handoff_team"]
+        if not isinstance(team, str) or len(team) > MAX_TEAM:
+            raise BadRequest(f"skills.handoff_team must be text of at most {MAX_TEAM} characters")
+        out["handoff_team"] = team.strip()
+    if "customer_hub_url" in skills:
+        out["customer_hub_url"] = hub_url(skills["customer_hub_url"], "skills.customer_hub_url")
+    if "order_editing" in skills:
+        order_editing = _object(skills["order_editing"], "skills.order_editing", {"enabled"})
+        if "enabled" in order_editing:
+            out["order_editing"] = {"enabled": _bool(order_editing["enabled"], "skills.order_editing.enabled")}
+    return out
+
+
+def hub_url(value: Any, field: str) -> str:
+    """The customer hub's order tab: an https URL (http only on this machine, for the local stack) whose
+    only placeholders are `{order_id}` and `{order_number}`; empty or null: none."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_URL or any(c.isspace() for c in value):
+        raise BadRequest(f"{field} must be a URL of at most {MAX_URL} characters")
+    local = re.match(r"^http://(?:localhost|127\.0\.0\.1)(?::\d+)?/", value)
+    if not (re.match(r"^https://[^/?#{}]+\.[^/?#{}]+", value) or local):
+        raise BadRequest(f"{field} must be an https URL")
+    unknown = [p for p in _HUB_PLACEHOLDER.findall(value) if p not in HUB_PLACEHOLDERS]
+    if unknown or value.count("{") != value.count("}"):
+        raise BadRequest(f"{field} may hold only the placeholders {{order_id}} and {{order_number}}")
+    return value
 
 
 def _checked_account(top: dict[str, Any]) -> dict[str, Any]:

@@ -204,6 +204,106 @@ def _customer_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
                 "404": _answer("no such profile (in this account)", _ERROR),
                 **_ERRORS, "403": _answer(f"not an agent; {plan}", _ERROR)}}},
     }
+
+
+_KB_IN = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
+    "title": {"type": "string", "minLength": 1, "maxLength": 200},
+    "body": {"type": "string", "minLength": 1, "maxLength": 20000, "description": "the brand's own words"},
+    "locale": {"enum": ["en", "ko"], "description": "its language; on create without it, told from the text"},
+    "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "minLength": 1, "maxLength": 50},
+             "description": "the whole list"}}}
+_KB_ARTICLE = {"type": "object", "properties": {
+    "id": {"type": "string"}, "title": {"type": "string"}, "locale": {"enum": ["en", "ko"]},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "body": {"type": "string", "description": "a single article; a list has `excerpt`, its first 200 characters"},
+    "excerpt": {"type": "string"},
+    "version": {"type": "integer", "description": "goes up with every change; send it back as If-Match"},
+    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+    "created_by": {"type": ["string", "null"]}, "updated_by": {"type": ["string", "null"]},
+    "score": {"type": "number", "description": "a search (q): how well it answers, 0 to 1"},
+    "passage": {"type": "string", "description": "a search (q): the part of the body that best answers"}}}
+
+
+def _kb_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    one = {"200": _answer("the article", _KB_ARTICLE), "404": _answer("no such article (in this account)", _ERROR)}
+    return {
+        "/api/kb/articles": {
+            "get": {"summary": "The knowledge base's articles by title, or with q those that answer it, best first "
+                               "(BM25 over English and Korean); every agent",
+                    "security": bearer,
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
+                         "description": "a search, as a shopper would write it"},
+                        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50,
+                                                                    "default": 10}, "description": "with q"}],
+                    "responses": {"200": _answer("the articles", {"type": "object", "properties": {
+                        "items": {"type": "array", "items": _KB_ARTICLE}}}), **_ERRORS}},
+            "post": {"summary": "A new article (owner, admin); at most 500 per account", "security": bearer,
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         **_KB_IN, "required": ["title", "body"]}}}},
+                     "responses": {"201": _answer("the article", _KB_ARTICLE), **_ERRORS,
+                                   "400": _answer("bad input, naming the field: nothing stored", _ERROR),
+                                   "409": _answer("the account has 500 articles already", _ERROR)}}},
+        "/api/kb/articles/{article_id}": {
+            "parameters": [{"name": "article_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "get": {"summary": "An article, whole", "security": bearer, "responses": {**one, **_ERRORS}},
+            "patch": {"summary": "Change an article's title, body, locale or tags (owner, admin)", "security": bearer,
+                      "parameters": [{"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                                      "description": "the version the change is meant for"}],
+                      "requestBody": {"required": True, "content": {"application/json": {"schema": _KB_IN}}},
+                      "responses": {**one, **_ERRORS,
+                                    "409": _answer("If-Match named a version that is gone", _ERROR)}},
+            "delete": {"summary": "Delete an article (owner, admin)", "security": bearer,
+                       "responses": {"204": {"description": "deleted"},
+                                     "404": _answer("no such article (in this account)", _ERROR), **_ERRORS}}},
+    }
+
+
+_SKILL_ORDER = {"type": ["object", "null"], "properties": {
+    "name": {"type": "string", "example": "#1042"},
+    "state": {"enum": ["unfulfilled", "partially_fulfilled", "fulfilled", "cancelled", "on_hold"]}}}
+_SKILL_DECISION = {"type": "object", "required": ["intent", "action", "text", "order"], "properties": {
+    "intent": {"enum": ["change_order", "cancel_order", "add_item", "order_status", "return_or_exchange", "other"]},
+    "action": {"enum": ["login_required", "edit_order", "partial_edit", "redirect_returns", "add_item_unsupported",
+                        "order_status", "no_policy", "handoff", "none"],
+               "description": "no_policy and handoff hand the customer over to a person"},
+    "text": {"type": "string", "description": "what the customer is told, in their language (English or Korean); "
+                                              "empty for none"},
+    "order": _SKILL_ORDER,
+    "link": {"type": "string", "description": "the customer hub's order tab (edit_order, partial_edit), or the "
+                                              "order's status page (order_status; a handoff without a hub)"},
+    "card": {"type": "object", "description": "web chat: the order card (`order`, `lines` each with `actions`, "
+                                              "`actions`, `url`) the widget shows with inline options"}}}
+
+
+def _skills_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    return {
+        "/api/skills": {"get": {
+            "summary": "The AI customer agent's skills: Live when every prerequisite holds, else Unavailable with "
+                       "what is missing (every helpdesk role)",
+            "security": bearer,
+            "responses": {"200": _answer("the skills", {"type": "object", "properties": {"items": {
+                "type": "array", "items": {"type": "object", "properties": {
+                    "name": {"enum": ["order_editing"]}, "status": {"enum": ["Live", "Unavailable"]},
+                    "missing": {"type": "array", "items": {"enum": [
+                        "helpdesk_plan", "skill_enabled", "shopify", "customer_hub", "order_edit_policy",
+                        "order_cancel_policy"]}}}}}}}), **_ERRORS}}},
+        "/api/skills/order_editing/preview": {"post": {
+            "summary": "What the order skill would answer a test message, as the customer with that email (without "
+                       "one: a customer who is not signed in); reads Shopify and the knowledge base, stores and "
+                       "sends nothing (owner, admin)",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["message", "channel"], "additionalProperties": False, "properties": {
+                    "message": {"type": "string", "minLength": 1, "maxLength": 5000},
+                    "channel": {"enum": ["webchat", "sms", "whatsapp", "email"]},
+                    "customer_email": {"type": "string", "minLength": 3, "maxLength": 320,
+                                       "description": "a customer of the shop, as if signed in"}}}}}},
+            "responses": {"200": _answer("the decision", _SKILL_DECISION), **_ERRORS,
+                          "503": _answer("Shopify is throttling or unreachable, or AWS failed: try again", _ERROR)}}},
+    }
+
+
 _MACRO_IN = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 100},
     "body": {"type": "string", "minLength": 1, "maxLength": 5000,
@@ -251,6 +351,16 @@ _SETTINGS = {"type": "object", "properties": {
     "attribution": {"type": "object", "properties": {"sms_window": {"type": "string", "example": "PT24H"}}},
     "instagram": {"type": "object", "properties": {"human_agent_tag": {
         "type": "boolean", "description": "answer up to 7 days after the customer's message (HUMAN_AGENT tag)"}}},
+    "skills": {"type": "object", "description": "the AI customer agent's skills (GET /api/skills)", "properties": {
+        "handoff_message": {"type": "string", "maxLength": 1000,
+                            "description": "what a skill tells a customer it hands over to a person; empty: its "
+                                           "own words, in the customer's language"},
+        "handoff_team": {"type": "string", "maxLength": 100, "description": "who a handoff goes to"},
+        "customer_hub_url": {"type": ["string", "null"], "maxLength": 500,
+                             "example": "https://shop.example/pages/hub#/orders/{order_number}",
+                             "description": "the customer hub's order tab (https; placeholders {order_id} and "
+                                            "{order_number}); empty: none"},
+        "order_editing": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}}},
     "version": {"type": "integer"}}}
 
 
@@ -403,6 +513,8 @@ def document() -> dict[str, Any]:
                     "expires_in": {"type": ["integer", "null"]}}}), **_ERRORS}}},
             **_customer_paths(bearer),
             **_attribution_paths(bearer),
+            **_kb_paths(bearer),
+            **_skills_paths(bearer),
             "/api/tickets/{ticket_id}/messages": {"get": _older_messages(bearer), "post": {
                 "summary": "An agent's reply on the ticket's channel, or an internal note",
                 "security": bearer,

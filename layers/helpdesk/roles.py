@@ -26,6 +26,8 @@ WRITE_SETTINGS = "settings.write"
 SEND_PROFILE_EVENTS = "profiles.send_events"
 READ_REPORTS = "reports.read"
 SEND_OUTBOUND_MESSAGES = "attribution.send_outbound"
+WRITE_KB = "kb.write"
+PREVIEW_SKILLS = "skills.preview"
 
 MAY: dict[str, tuple[str, ...]] = {
     ASSIGN_ANYONE: ("owner", "admin", "manager"),
@@ -35,6 +37,8 @@ MAY: dict[str, tuple[str, ...]] = {
     SEND_PROFILE_EVENTS: ("owner", "admin", "integration"),
     SEND_OUTBOUND_MESSAGES: ("owner", "admin", "integration"),
     READ_REPORTS: ("owner", "admin", "manager"),
+    WRITE_KB: ("owner", "admin"),
+    PREVIEW_SKILLS: ("owner", "admin"),
 }
 _WHY = {
     ASSIGN_ANYONE: "only an owner, admin or manager gives a ticket to another agent or takes it from one",
@@ -44,6 +48,8 @@ _WHY = {
     SEND_PROFILE_EVENTS: "only an owner, an admin or an integration sends profile events",
     SEND_OUTBOUND_MESSAGES: "only an owner, an admin or an integration sends outbound messages",
     READ_REPORTS: "only an owner, admin or manager reads the reports",
+    WRITE_KB: "only an owner or admin writes the knowledge base",
+    PREVIEW_SKILLS: "only an owner or admin previews a skill",
 }
 
 

@@ -597,7 +597,11 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "aws_calls_per_agent_reply", "provider_calls_per_reply", "sweep_items_read_per_due_ticket",
                  "view_items_read_ratio", "view_items_read_ratio_mine", "view_items_read_ratio_unassigned",
                  "view_items_read_ratio_custom", "attribution_queries_per_inbound_sms",
-                 "attribution_aws_calls_per_inbound_sms", "report_items_read_per_day_dimension"):
+                 "attribution_aws_calls_per_inbound_sms", "report_items_read_per_day_dimension",
+                 "skill_intent_accuracy", "skill_intent_accuracy_en", "skill_intent_accuracy_ko",
+                 "skill_intent_accuracy_mixed", "skill_intent_abstain_rate", "skill_intent_ms", "intent_model_kb",
+                 "intent_model_load_ms", "shopify_requests_per_skill_decision", "skill_decision_ms",
+                 "skill_decision_ms_p90", "skill_shopify_round_trip_ms"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
 
@@ -610,6 +614,9 @@ def main() -> None:
     log(f"imports measured at {time.perf_counter() - started:.0f} s")
 
     sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "layers")) if p not in sys.path]
+    from tests.bench import skill
+
+    skill_figures = skill.measure()  # pure CPU, no AWS: timed before the server's threads start
     from infra.local.moto_server import MotoServer
 
     server = MotoServer(lean=os.environ.get("BENCH_STOCK_MOTO") != "1").start()
@@ -653,6 +660,9 @@ def main() -> None:
         from tests.bench import attribution
 
         counts.update(attribution.measure())
+        from tests.bench import skill_decision
+
+        counts.update(skill_decision.measure())
         from tests.bench import views
 
         counts.update(views.measure())
@@ -667,7 +677,7 @@ def main() -> None:
         log(f"sweep measured at {time.perf_counter() - started:.0f} s")
     finally:
         server.stop()
-    _emit_all(counts, imports, ingest)
+    _emit_all({**counts, **skill_figures}, imports, ingest)
 
 
 if __name__ == "__main__":

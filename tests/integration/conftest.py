@@ -70,6 +70,33 @@ def standins(brand: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
+def commerce(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The demo shop's Shopify Admin GraphQL and Recharge as the local stack serves them
+    (infra/local/shopify_standin.py, recharge_standin.py), each on its own server, its data fresh; the
+    settings (`SHOPIFY_*`, `RECHARGE_*`) point the real clients at them. `.shopify`, `.recharge`."""
+    from types import SimpleNamespace
+
+    from infra.local.recharge_standin import RechargeStandIn
+    from infra.local.shopify_standin import ShopifyStandIn
+
+    shopify = ShopifyStandIn().start()
+    try:
+        recharge = RechargeStandIn().start()
+    except BaseException:
+        shopify.stop()
+        raise
+    try:
+        for name, value in {**shopify.environment(), **recharge.environment()}.items():
+            monkeypatch.setenv(name, value)
+        for name in ("SHOPIFY_ACCESS_TOKEN_PARAM", "RECHARGE_ACCESS_TOKEN_PARAM"):
+            monkeypatch.delenv(name, raising=False)
+        yield SimpleNamespace(shopify=shopify, recharge=recharge)
+    finally:
+        shopify.stop()
+        recharge.stop()
+
+
+@pytest.fixture
 def faults(aws: Aws) -> Iterator[Any]:
     """The moto server's fault injector, emptied whatever the test does."""
     try:

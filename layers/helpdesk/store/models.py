@@ -493,3 +493,49 @@ class ReportMark(Item, discriminator="report_mark"):
     finds it and adds nothing. Kept 35 days (TTL `expires_at`), longer than any record is redelivered."""
 
     expires_at = NumberAttribute(null=True)
+
+
+class KbArticle(Item, discriminator="kb_article"):
+    """A knowledge-base article of an account: the brand's own words on a policy (order edit window,
+    cancellation, returns, product exceptions), which the order skill quotes. pk=`A#<account>`,
+    sk=`KB#<id>`: one Query of the account's partition reads them all (helpdesk/store/kb.py).
+    `version` goes up with each change of the article."""
+
+    article_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")  # en / ko
+    tags = ListAttribute(of=UnicodeAttribute, default=list)
+    version = NumberAttribute(default=1)
+    created_by = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class KbState(Item, discriminator="kb_state"):
+    """The knowledge base of an account as a whole: pk=`A#<account>`, sk=`KB~STATE` (after every
+    `KB#` item). Written in the transaction of every article write: `article_count` (at most
+    helpdesk.kb.MAX_ARTICLES, the condition of a new article) and `version` (up by one with each
+    write), which tells a container whether the search index it keeps is still the account's."""
+
+    article_count = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+
+class SkillDecision(Item, discriminator="skill_decision"):
+    """A skill's decision on one customer message (helpdesk/skills/live.py). pk=`A#<account>#T#<ticket>`
+    (the ticket's partition; its messages' Queries read `M#` only), sk=`SKILL#<message id>`. Put, on
+    condition it does not exist, before the skill decides: a redelivered message finds it and is answered
+    once (a failed decision deletes it again, so the retry decides). Then holds what was decided."""
+
+    skill = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    claimed_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+    intent = UnicodeAttribute(null=True)
+    action = UnicodeAttribute(null=True)
+    order_name = UnicodeAttribute(null=True)
+    order_state = UnicodeAttribute(null=True)
+    handed_off = BooleanAttribute(null=True)
+    answer_id = UnicodeAttribute(null=True)  # the automatic message that answered, when one was stored

@@ -1,0 +1,204 @@
+"""The order skill live on web chat and SMS: each customer message stored on a ticket of those channels
+(the table's stream, through the table-changes bus, to the order-lookup Lambda) is decided and answered
+in the conversation, as an automatic message (reports never count it as a person's response).
+
+It answers only where it may: the skill Live (every prerequisite holds) and the plan giving the channel;
+the ticket open, not spam, not handed to a person already (the handoff tag), and not assigned to an agent
+who has replied in it; on SMS only a profile with SMS consent (the reply rules hold, checked again when
+the answer is stored), whose phone number is the identity the orders are looked up by; on web chat the
+session's verified identity, else the customer is asked to log in. `none` (not about an order) says
+nothing and leaves nothing on the ticket (only its claim, below): the message is not the skill's.
+
+Exactly once per customer message: the decision is claimed first (a conditional put, helpdesk/skills/
+records.py); a redelivered record finds the claim and does nothing, and the answer and the note each claim
+an id derived from the message, so a retry after a failure stores neither twice. A decision that fails
+(Shopify throttling, an outage) gives its claim back and is retried by the queue. An answer the provider
+refuses is recorded on the message (delivery `failed`) and in the note, not retried.
+
+Each decision is noted on the ticket (a `note`, visible in GET /api/tickets/{id}): intent, action, order,
+whether it handed over and, for a handoff, the conversation so far and the team it goes to; the ticket
+then carries the handoff tag (the human queue). Metrics: `skill_deflected`, `skill_handed_off`.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from helpdesk import plans, replies, reply_rules
+from helpdesk.auth import AgentIdentity
+from helpdesk.clock import now_iso
+from helpdesk.errors import HelpdeskError, Transient
+from helpdesk.observability import count, logger
+from helpdesk.skills import handoff, records
+from helpdesk.skills.order_editing import NAME, Decision, Identity, availability, decide
+from helpdesk.store import accounts, outbox
+from helpdesk.store import tickets as ticket_store
+from helpdesk.store.keys import ticket_pk
+from helpdesk.store.models import Account, Message, Ticket
+from helpdesk.store.stream import Change
+
+CHANNELS = ("webchat", "sms")
+SENDER = f"skill:{NAME}"  # the sender of its answers and notes: no agent's id
+CONVERSATION = 20  # latest messages read: whether the assignee replied, and the handoff note's summary
+ATTEMPTS = 5
+MAX_TAGS = 50  # a ticket's (helpdesk/workspace.py)
+
+
+def on_change(change: Change) -> None:
+    """A committed change of the table: a customer's message stored on web chat or SMS is the skill's to
+    consider; anything else is not."""
+    message = change.new
+    if change.event_name != "INSERT" or not isinstance(message, Message) or message.direction != "inbound" \
+            or message.channel not in CHANNELS or message.automatic or message.deleted:
+        return
+    answer(message.pk.split("#", 2)[1], message)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The answer as stored: its message (None when none was stored) and why it did not reach the customer."""
+
+    message: Message | None
+    problem: str | None = None
+
+
+def answer(account_id: str, message: Message) -> Decision | None:
+    """Decide and answer one customer message; the decision, or None when the skill stays out of it."""
+    account = accounts.get_account(account_id)
+    if not plans.allows_channel(account, message.channel) or not availability(account).live:
+        return None
+    ticket = ticket_store.get_ticket(account_id, message.ticket_id)
+    conversation = ticket_store.latest_messages(account_id, ticket.ticket_id, CONVERSATION)
+    customer = _customer(account_id, ticket, message)
+    if customer is None or _someone_elses(ticket, conversation):
+        return None
+    if not records.claim(account_id, message, NAME):
+        return None  # decided before: a redelivery
+    try:
+        decision = decide(account_id, message.body, message.channel, customer, account=account)
+        if decision.action == "none":
+            records.record(account_id, message, intent=decision.intent, action=decision.action, order=None,
+                           handed_off=False, answer_id=None)
+            return decision
+        sent = _send(ticket, message, decision)
+        _note(account, ticket, message, decision, sent, conversation)
+        records.record(account_id, message, intent=decision.intent, action=decision.action, order=decision.order,
+                       handed_off=decision.handed_off, answer_id=sent.message.message_id if sent.message else None)
+    except Exception:
+        records.release(account_id, message)
+        raise
+    count("skill_handed_off" if decision.handed_off else "skill_deflected")
+    logger.info("skill decided", extra={"account_id": account_id, "ticket_id": ticket.ticket_id, "skill": NAME,
+                                        "intent": decision.intent, "action": decision.action,
+                                        "handed_off": decision.handed_off, "answered": sent.problem is None})
+    return decision
+
+
+def _customer(account_id: str, ticket: Ticket, message: Message) -> Identity | None:
+    """Who wrote, as the channel vouches for them; None when the skill may not answer them (SMS without
+    consent)."""
+    extra = _plain(message.extra)
+    if message.channel == "webchat":
+        verified = extra.get("authenticated") == "true" and bool(extra.get("email"))
+        return Identity(email=str(extra["email"]) if verified else None, authenticated=verified)
+    if not ticket.profile_id:
+        # The assignment worker links an SMS ticket's customer within moments of its creation: try later.
+        raise Transient("the ticket's customer is not linked yet")
+    profile = accounts.get_profile(account_id, ticket.profile_id)
+    if not reply_rules.consent_ok("sms", profile.consent_sms if profile else None):
+        return None  # the SMS autoresponder's customer, not the skill's
+    return Identity(phone=ticket.contact, authenticated=True)
+
+
+def _someone_elses(ticket: Ticket, conversation: list[Message]) -> bool:
+    """The ticket is a person's already: closed or snoozed by one, spam, handed over, or its assignee has
+    answered in it."""
+    if ticket.status != "open" or ticket.spam or handoff.TAG in (ticket.tags or []):
+        return True
+    return bool(ticket.assignee_id) and any(outbox.by_person(m) and m.sender == ticket.assignee_id
+                                            for m in conversation)
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value or {})
+
+
+def _send(ticket: Ticket, inbound: Message, decision: Decision) -> Sent:
+    """Store the answer as an automatic message and send it, through the agents' own outbound path (the
+    channel's rules, the consent condition, short links on SMS, the delivery record), under an id derived
+    from the customer's message: stored and sent once."""
+    skill = AgentIdentity(SENDER, ticket.account_id, ())
+    for _ in range(ATTEMPTS):
+        try:
+            # The outbound path of helpdesk/replies.py, with the message marked automatic before it is stored.
+            out = replies._outgoing(skill, ticket, "reply", decision.text, f"{NAME}:{inbound.message_id}")
+        except HelpdeskError as refused:  # the channel's rules, the plan, a text too long for the channel
+            return Sent(None, refused.reason)
+        out.message.automatic = True
+        out.message.extra["skill"] = NAME
+        if decision.card and ticket.channel == "webchat":
+            out.message.extra["card"] = decision.card
+        outcome = outbox.store_reply(ticket, out.message, out.refs, {}, consent=out.consent, links=out.links)
+        if outcome == "changed":
+            ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
+            continue
+        if outcome == "duplicate":
+            return Sent(outbox.outbound_message(ticket.account_id, ticket.channel, out.refs[0]))
+        if outcome == "no_consent":
+            return Sent(None, reply_rules.consent_refusal(ticket.channel, None))
+        if out.send is None:
+            return Sent(out.message)
+        try:
+            replies._deliver(ticket, out.message, out.send)
+        except HelpdeskError as failed:  # recorded on the message (delivery `failed`) by the outbound path
+            return Sent(out.message, failed.reason)
+        return Sent(out.message)
+    raise Transient("the ticket kept changing while the skill answered")
+
+
+def _note_id(inbound: Message) -> str:
+    return "skill-note-" + hashlib.blake2b(f"{NAME}\x1f{inbound.message_id}".encode(), digest_size=12).hexdigest()
+
+
+def note_text(decision: Decision, sent: Sent, team: str, conversation: list[Message]) -> str:
+    """What the agent reads on the ticket: what the skill decided and said, and for a handoff why, to whom,
+    and the conversation so far."""
+    order = decision.order
+    lines = [f"Order skill: {decision.action}" + (" (handed off to a person)" if decision.handed_off else ""),
+             f"Intent: {decision.intent}. Order: " + (f"{order['name']} ({order['state']})" if order else "none") + "."]
+    if decision.reason:
+        lines.append(f"Why: {decision.reason}.")
+    lines.append(f'Answered: "{decision.text}"' if sent.problem is None else f"Not answered: {sent.problem}")
+    if decision.handed_off:
+        lines.append(f"For: {team or 'the team'} (the ticket is tagged {handoff.TAG}).")
+        lines += ["Conversation so far:", *handoff.summary(conversation)]
+    return "\n".join(lines)
+
+
+def _note(account: Account, ticket: Ticket, inbound: Message, decision: Decision, sent: Sent,
+          conversation: list[Message]) -> None:
+    """The decision, noted on the ticket; a handoff also tags the ticket for the human queue and moves it
+    up the views. Stored once (its id is the customer message's)."""
+    skills = handoff.config(account)
+    note_id, now = _note_id(inbound), now_iso()
+    shown = [*conversation, *([sent.message] if sent.message and sent.problem is None else [])]
+    note = Message(ticket_pk(ticket.account_id, ticket.ticket_id), f"M#{now}#{note_id}", message_id=note_id,
+                   ticket_id=ticket.ticket_id, channel=ticket.channel, direction="note", created_at=now,
+                   body=note_text(decision, sent, str(skills.get("handoff_team") or ""), shown), sender=SENDER,
+                   automatic=True, extra={"skill": {
+                       "name": NAME, "intent": decision.intent, "action": decision.action,
+                       "order": decision.order, "handed_off": decision.handed_off,
+                       "answered": sent.problem is None, "message_id": inbound.message_id}})
+    for _ in range(ATTEMPTS):
+        fields: dict[str, Any] = {}
+        if decision.handed_off:
+            tags = list(ticket.tags or [])
+            fields = {"updated_at": now}
+            if handoff.TAG not in tags and len(tags) < MAX_TAGS:  # a full ticket keeps its own tags
+                fields["tags"] = [*tags, handoff.TAG]
+        outcome = outbox.store_reply(ticket, note, [note_id], fields)
+        if outcome in ("stored", "duplicate"):
+            return
+        ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
+    raise Transient("the ticket kept changing while the skill noted its decision")
