@@ -14,6 +14,24 @@ TWILIO_ACCOUNT_SID = "AC" + "5" * 32  # the AccountSid of the SMS samples in eve
 META_GRAPH_VERSION = "v25.0"  # pinned: available until 2028-07 (research/wave2-facts.md §1)
 # A shortened link the demo data holds (events/links/click.json follows it).
 LINK_CODE = "dEm0L1nk"
+# The brand's policies the order skill quotes (its knowledge base), and its customer hub: with them
+# and the Shopify stand-in, the skill is Live in the demo.
+CUSTOMER_HUB_URL = "https://demo-store.example/account/orders/{order_number}"
+POLICIES = (
+    {"title": "Changing an order", "tags": ["order_edit"], "locale": "en",
+     "body": "You can change the size, colour or quantity of items, or the delivery address, within 7 days "
+             "of placing your order, as long as it has not shipped. Items already shipped can be returned or "
+             "exchanged instead."},
+    {"title": "Cancelling an order", "tags": ["order_cancel"], "locale": "en",
+     "body": "You can cancel an order within 12 hours of placing it, before it ships. Shipped orders cannot be "
+             "cancelled; return them within 30 days of delivery for a refund."},
+    {"title": "주문 변경 안내", "tags": ["order_edit"], "locale": "ko",
+     "body": "주문 후 7일 이내, 출고 전이라면 사이즈, 색상, 수량, 배송지를 변경하실 수 있어요. 이미 출고된 상품은 "
+             "반품 또는 교환으로 도와드려요."},
+    {"title": "주문 취소 안내", "tags": ["order_cancel"], "locale": "ko",
+     "body": "주문 후 12시간 이내, 출고 전 주문은 취소하실 수 있어요. 출고된 주문은 취소가 어렵고, 배송 완료 후 30일 "
+             "이내 반품하시면 환불해 드려요."},
+)
 VIEW_ID = "v_demo_open_sms"  # a saved view of the demo brand: open SMS tickets
 MACRO_ID = "mac-demo-order"
 MACRO_BODY = ("Hi {{customer.first_name}}, this is {{agent.first_name}} from {{store.name}}: your order is on its "

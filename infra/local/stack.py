@@ -217,7 +217,14 @@ class LocalStack:
         from helpdesk.store import views
         from helpdesk.store.models import Macro, account_pk
 
-        owner = subs["owner"]  # the demo view and macro are the owner's
+        owner = subs["owner"]  # the demo view, macro, policies and settings are the owner's
+        from helpdesk import account_settings, kb
+        from helpdesk.auth import AgentIdentity
+
+        as_owner = AgentIdentity(owner, demo.ACCOUNT_ID, ("owner",))
+        for policy in demo.POLICIES:
+            kb.create(as_owner, dict(policy))
+        account_settings.change(as_owner, {"skills": {"customer_hub_url": demo.CUSTOMER_HUB_URL}})
         views.put_view(demo.ACCOUNT_ID, demo.VIEW_ID, "Open SMS", {"channel": "sms", "status": "open"}, "newest",
                        owner, clock.now_iso())
         Macro(account_pk(demo.ACCOUNT_ID), f"MACRO#{demo.MACRO_ID}", macro_id=demo.MACRO_ID, name="Where is my order",
