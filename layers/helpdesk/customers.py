@@ -49,13 +49,12 @@ def _withheld(account: Account) -> str | None:
     return None
 
 
-def panel(ticket: Ticket) -> dict[str, Any] | None:
+def panel(ticket: Ticket, profile: Profile | None) -> dict[str, Any] | None:
     """The ticket's customer as the ticket screen shows them; None for a ticket without a profile.
     A profile whose item is not made yet (an SMS ticket's, for the second after intake) shows as
     empty. On the free plan: `{"id", "name", "profile_details": "<why not, naming the plan>"}`."""
     if not ticket.profile_id:
         return None
-    profile = accounts.get_profile(ticket.account_id, ticket.profile_id)
     name = profile.name if profile else None
     reason = _withheld(accounts.get_account(ticket.account_id))
     if reason:

@@ -15,7 +15,7 @@ from helpdesk.observability import count, logger
 from helpdesk.params import page_limit
 from helpdesk.store import agents as agent_store
 from helpdesk.store import tickets as ticket_store
-from helpdesk.store.models import Message, Ticket
+from helpdesk.store.models import Message, Profile, Ticket
 
 VIEWS = ("mine", "all", "unassigned", "spam")
 PAGE_SIZE = 25
@@ -96,13 +96,17 @@ def ticket_detail(who: AgentIdentity, ticket_id: str) -> dict[str, Any]:
     """The ticket screen: the ticket, its latest 50 messages (`messages_next` pages to older ones),
     the reply rules, and the customer beside the conversation (`profile`)."""
     from helpdesk import customers
+    from helpdesk.store import accounts
 
     ticket = ticket_store.get_ticket(who.account_id, ticket_id)
+    # Read once for the reply rules' consent and the customer panel.
+    profile = accounts.get_profile(ticket.account_id, ticket.profile_id) if ticket.profile_id else None
     messages, older = ticket_store.messages_page(who.account_id, ticket_id, None, TICKET_MESSAGES)
     if ticket_store.unread_for(ticket, who.agent_id):
         ticket_store.mark_read(ticket, who.agent_id, now_iso())  # opened: read now (no write when it was)
-    return {**ticket_json(ticket), **reply_state(ticket), "messages": [message_json(m) for m in messages],
-            "messages_next": older, "profile": customers.panel(ticket)}
+    return {**ticket_json(ticket), **reply_state(ticket, profile),
+            "messages": [message_json(m) for m in messages], "messages_next": older,
+            "profile": customers.panel(ticket, profile)}
 
 
 TICKET_MESSAGES = 50  # on the ticket screen; older ones a page at a time
@@ -118,7 +122,7 @@ def older_messages(who: AgentIdentity, ticket_id: str, params: dict[str, str]) -
     return {"items": [message_json(m) for m in messages], "next": older}
 
 
-def reply_state(ticket: Ticket) -> dict[str, Any]:
+def reply_state(ticket: Ticket, profile: Profile | None) -> dict[str, Any]:
     """Whether an agent may answer now and, if not, why: shown before anyone types (the same rules
     the reply itself is held to; the consent is read here, and checked again when the reply is stored)."""
     from helpdesk import account_settings
@@ -130,7 +134,6 @@ def reply_state(ticket: Ticket) -> dict[str, Any]:
     verdict = reply_rules.check(ticket.channel, wrote_at, now, human_agent_tag=tag)
     field = reply_rules.CONSENT_FIELD.get(ticket.channel)
     if verdict.allowed and field and ticket.profile_id:
-        profile = accounts.get_profile(ticket.account_id, ticket.profile_id)
         consent = getattr(profile, field) if profile else None
         if not reply_rules.consent_ok(ticket.channel, consent):
             verdict = reply_rules.Verdict(False, reply_rules.consent_refusal(ticket.channel, consent))
