@@ -19,6 +19,7 @@ from helpdesk import (
     kb,
     macros,
     openapi,
+    order_actions,
     replies,
     reports,
     request_schemas,
@@ -127,6 +128,16 @@ def post_message(who: auth.AgentIdentity, ticket_id: str) -> Any:
     request = _request()
     return Response(replies.post(who, ticket_id, _json(), request.headers.get("idempotency-key")),
                     status_code=201)
+
+
+@agent_route("/api/tickets/{ticket_id}/orders", ["GET"])
+def list_ticket_orders(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    return order_actions.customer_orders(who, ticket_id)
+
+
+@agent_route("/api/tickets/{ticket_id}/order-actions", ["POST"])
+def post_order_action(who: auth.AgentIdentity, ticket_id: str) -> Any:
+    return order_actions.act(who, ticket_id, _json(), _request().headers.get("idempotency-key"))
 
 
 @agent_route("/api/macros", ["GET"])

@@ -14,8 +14,8 @@
               the table's stream read by exactly two pipes (bounded retries, a DLQ, a role that reads the stream
               and sends to its target and DLQ only): the ticket-events pipe -> the queue assignment alone
               consumes; the table-changes pipe (its filter the union of the rules' patterns) -> the table-changes
-              bus -> a rule per other stream consumer (view index, attribution, reports) -> the queue it alone
-              consumes (a DLQ and a retry policy; queue policies let that rule alone send), no function
+              bus -> a rule per other stream consumer (view index, attribution, reports, order lookup) -> the
+              queue it alone consumes (a DLQ and a retry policy; queue policies let that rule alone send), no function
               sending to those queues or putting events on the bus, the agents' user pool (no custom
               attributes, clients that write `name` only, cognito-idp for the API's role only), the domain layer
               on every function, and what deploying sets: the SES identities, one stage per API, binary
@@ -28,8 +28,8 @@ for when the table check reports drift.
 infra/merge-template.json, deep-merged over Chalice's output (objects merge, lists and scalars replace):
 - Chalice emits plain-string placeholders the merge replaces: each function's Role (chalice.json's
   per-function `iam_role_arn`, with `manage_iam_role: false`) becomes Fn::GetAtt of its own role, and the
-  queue ARNs of the SQS workers (functions/assignment.py, view_index.py, attribution.py, reports.py) become
-  the stack's queues, with ReportBatchItemFailures.
+  queue ARNs of the SQS workers (functions/assignment.py, view_index.py, attribution.py, reports.py,
+  order_lookup.py) become the stack's queues, with ReportBatchItemFailures.
 - Webhooks get their routes from Api events on their own WebhookApi (stage v1): an event on Chalice's
   RestAPI would translate cleanly and add no path.
 - Functions are named `<stack>-<function>` and their log groups are named statically, so each function
@@ -48,7 +48,8 @@ infra/merge-template.json, deep-merged over Chalice's output (objects merge, lis
   record as its detail; its failures land in TableChangesPipeDeadLetterQueue (alarmed). One rule per
   consumer matches its records under `detail` and sends the event to that consumer's queue: ViewIndexRule
   (every change of a ticket or a view) -> ViewIndexQueue, AttributionRule (each inbound SMS inserted) ->
-  AttributionQueue, ReportsRule (every change of a ticket) -> ReportsQueue; what a rule cannot deliver
+  AttributionQueue, ReportsRule (every change of a ticket) -> ReportsQueue, OrderLookupRule (each inbound
+  web-chat or SMS message inserted) -> OrderLookupQueue; what a rule cannot deliver
   lands in its own dead-letter queue (<Rule>DeadLetterQueue, alarmed). Queue policies let EventBridge send
   to each queue and rule DLQ for its rule alone. The workers read the event's detail
   (helpdesk.store.stream.changes_in).

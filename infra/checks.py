@@ -9,13 +9,14 @@ lines (none: it holds). The stack they hold the templates to:
   visibility timeout, and each consumer of the table's stream has one; every dead-letter queue (of a queue, a
   pipe or a rule's target) has an alarm;
 - the stream's consumers (STREAM_CONSUMERS: assignment's ticket events, the view index's view changes,
-  attribution's inbound SMS, the reports' ticket changes), each consuming a queue of its own: the table's stream
-  has exactly two readers (DynamoDB Streams throttles more), both EventBridge Pipes with bounded retries and a
-  DLQ. The ticket-events pipe feeds assignment's queue; the table-changes pipe puts what its filter keeps (the
-  union of the rules' patterns, no more) on an event bus of the stack, where one rule per other consumer sends
-  its records to that consumer's queue (with a DLQ and a retry policy; the queue and the DLQ let EventBridge
-  send for that rule alone). Each pipe's role reads the stream and sends to its target and its DLQ, nothing
-  else; no function sends to those queues or puts events on the bus (a change follows from a committed write);
+  attribution's inbound SMS, the reports' ticket changes, the order skill's inbound web chat and SMS), each
+  consuming a queue of its own: the table's stream has exactly two readers (DynamoDB Streams throttles more), both
+  EventBridge Pipes with bounded retries and a DLQ. The ticket-events pipe feeds assignment's queue; the table-
+  changes pipe puts what its filter keeps (the union of the rules' patterns, no more) on an event bus of the
+  stack, where one rule per other consumer sends its records to that consumer's queue (with a DLQ and a retry
+  policy; the queue and the DLQ let EventBridge send for that rule alone). Each pipe's role reads the stream and
+  sends to its target and its DLQ, nothing else; no function sends to those queues or puts events on the bus (a
+  change follows from a committed write);
 - the agents' user pool: retained, email usernames, admin-created users only, no custom attributes (an
   agent's account and role are the helpdesk's Agent item, never a claim the user could write), a group
   per helpdesk role, app clients without a secret that may write `name` and nothing else; only the
@@ -43,11 +44,13 @@ ASSIGNMENT_HANDLER = "functions.assignment."  # the consumer of the ticket-event
 VIEW_INDEX_HANDLER = "functions.view_index."  # the consumer of the view-index queue
 ATTRIBUTION_HANDLER = "functions.attribution."  # the consumer of the attribution queue
 REPORTS_HANDLER = "functions.reports."  # the consumer of the reports queue
+ORDER_LOOKUP_HANDLER = "functions.order_lookup."  # the consumer of the order-lookup queue (the order skill)
 # The functions the table's stream feeds, by handler prefix: what they consume. Each has a queue of its own (their
 # filters differ: none wakes for another's records). Assignment's ticket events come through a pipe of their own
 # (PIPE_CONSUMER); every other consumer's (BUS_CONSUMERS) through the table-changes pipe, its bus and a rule each.
 STREAM_CONSUMERS = {ASSIGNMENT_HANDLER: "ticket events", VIEW_INDEX_HANDLER: "view changes",
-                    ATTRIBUTION_HANDLER: "inbound SMS", REPORTS_HANDLER: "ticket changes"}
+                    ATTRIBUTION_HANDLER: "inbound SMS", REPORTS_HANDLER: "ticket changes",
+                    ORDER_LOOKUP_HANDLER: "inbound web chat and SMS"}
 PIPE_CONSUMER = ASSIGNMENT_HANDLER
 BUS_CONSUMERS = {prefix: what for prefix, what in STREAM_CONSUMERS.items() if prefix != PIPE_CONSUMER}
 API_HANDLER = "functions.api.app"  # Chalice's one API function, the agent API (merge-template sets it)

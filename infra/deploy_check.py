@@ -22,6 +22,7 @@ import subprocess
 import sys
 import urllib.parse
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,7 +348,8 @@ SECRET_PARAMETERS = {"TwilioAuthTokenParameter": "twilio_auth_token", "MetaAppSe
                      "MailgunSigningKeyParameter": "mailgun_signing_key",
                      "WebchatSecretParameter": "webchat_secret", "WebchatSessionKeyParameter": "webchat_session_key",
                      "WhatsappAccessTokenParameter": "whatsapp_access_token",
-                     "InstagramAccessTokenParameter": "instagram_access_token"}
+                     "InstagramAccessTokenParameter": "instagram_access_token",
+                     "ShopifyAccessTokenParameter": "shopify_access_token"}
 
 # The local stack's own seeding (its _seed uses nothing of the stack object), on the deployed table and pool.
 _SEED = r"""
@@ -521,6 +523,39 @@ def reports_events() -> list[tuple[str, dict[str, Any]]]:
     return [("(a ticket created and closed)", _sqs_event("helpdesk-reports", changes))]
 
 
+SKILL_MESSAGE_ID = "m-deploy-skill-1"
+
+
+def skill_chat(state: str = "unfulfilled") -> tuple[str, dict[str, Any]]:
+    """A demo Shopify customer (by their latest order's state), signed in on the widget, asking to change their
+    order: web chat's intake stores it, and the order skill (batch three) answers it."""
+    from helpdesk import webchat
+    from infra.local import demo, samples
+    from infra.local.shopify_standin import demo_customers
+
+    email = demo_customers()[state]["email"]
+    session = webchat.Session(demo.ACCOUNT_ID, webchat._visitor_for(demo.ACCOUNT_ID, email), True, email=email,
+                              session_id=samples.SESSION)
+    event = json.loads((Path(__file__).resolve().parents[1] / "events" / "webchat" / "message.json").read_text())
+    event["headers"]["Authorization"] = "Bearer " + webchat.issue(demo.SECRETS["webchat_session_key"], session)
+    event["body"] = json.dumps({"type": "message", "message_id": SKILL_MESSAGE_ID,
+                                "text": "Hi! Can I change the size on my order? It hasn't shipped yet"})
+    return "(a signed-in customer asks to change their order)", event
+
+
+def order_lookup_events(deployment: Deployment) -> list[tuple[str, dict[str, Any]]]:
+    """What the order-lookup rule would deliver: the web-chat messages intake stored in the deployed table (the
+    sample's, an anonymous visitor's, and skill_chat's), each as the stream record of its insert."""
+    table = deployment.physical["HelpdeskTable"]
+    items = _client(deployment.endpoint, "dynamodb").get_paginator("scan").paginate(
+        TableName=table, FilterExpression="#t = :m AND channel = :c AND direction = :d",
+        ExpressionAttributeNames={"#t": "type"},
+        ExpressionAttributeValues={":m": {"S": "message"}, ":c": {"S": "webchat"}, ":d": {"S": "inbound"}})
+    stored = sorted((item for page in items for item in page["Items"]), key=lambda item: item["sk"]["S"])
+    changes = [table_change(_stream_record("INSERT", item, n), n) for n, item in enumerate(stored, 20)]
+    return [("(customers' web-chat messages stored)", _sqs_event("helpdesk-order-lookup", changes))] if changes else []
+
+
 def workspace_calls(owner: dict[str, str], tickets: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     """The workspace's reads and writes (ISSUE 9): saved views (write, page, delete), a macro deleted, the
     marketing system's profile events and a customer's events read, older messages paged."""
@@ -572,7 +607,7 @@ def further_events(answers: dict[str, Any], tokens: dict[str, str]) -> dict[str,
     items = json.loads(listed.get("body") or "{}").get("items", []) if isinstance(listed, dict) else []
     email_tickets = [t["id"] for t in items if t.get("channel") == "email"]
     found: dict[str, list[tuple[str, dict[str, Any]]]] = {
-        "EmailWebhook": [("(mailgun mail with an attachment)", mail)],
+        "EmailWebhook": [("(mailgun mail with an attachment)", mail)], "WebchatWebhook": [skill_chat()],
         "APIHandler": [("(owner invites an agent)", invite)],
         "ViewIndex": view_index_events(), "Attribution": attribution_events(), "Reports": reports_events()}
     found["APIHandler"] += workspace_calls(owner, items)
@@ -596,14 +631,20 @@ class Outcome:
         return sorted({f"{f} {c['service']}:{c['operation']}" for f, calls in self.calls.items() for c in calls})
 
 
-def run_samples(deployment: Deployment, tokens: dict[str, str], work_dir: Path) -> Outcome:
+def run_samples(deployment: Deployment, tokens: dict[str, str], work_dir: Path,
+                shopify_url: str | None = None) -> Outcome:
     """Every sample event through its deployed function; every call checked against that function's role."""
     answers: dict[str, Any] = {}
     denied: list[str] = []
     calls: dict[str, list[dict[str, Any]]] = {}
-    extra = {"APIHandler": {"COGNITO_JWKS_URL": jwks_url(deployment)}}  # the pool's keys are on moto
-    for batch in (sample_events(tokens), None):
-        for function, events in (batch if batch is not None else further_events(answers, tokens)).items():
+    # The pool's keys are on moto; Shopify is the local stand-in (check() serves it).
+    shopify = {"SHOPIFY_API_URL": shopify_url} if shopify_url else {}
+    extra = {"APIHandler": {"COGNITO_JWKS_URL": jwks_url(deployment), **shopify}, "OrderLookup": shopify}
+    batches: list[Callable[[], dict[str, list[tuple[str, dict[str, Any]]]]]] = [
+        lambda: sample_events(tokens), lambda: further_events(answers, tokens),
+        lambda: {"OrderLookup": order_lookup_events(deployment)}]  # what the two before stored
+    for batch in batches:
+        for function, events in batch().items():
             results = run_function(deployment, function, [e for _, e in events], work_dir, extra.get(function))
             for (name, _), result in zip(events, results, strict=True):
                 answers[name] = result.get("result", "error: " + str(result.get("error")))
@@ -626,19 +667,26 @@ def expected_failures(answers: dict[str, Any]) -> list[str]:
     return wrong
 
 
-PARAMETERS = {"SesIdentity": "demo-store.example", "DefaultAccountId": "demo"}  # the demo brand's, as deployed
+# The demo brand's, as deployed (its Shopify shop the local stand-in's).
+PARAMETERS = {"SesIdentity": "demo-store.example", "DefaultAccountId": "demo", "ShopifyShop": "demo-store"}
 
 
 def check(endpoint: str, work_dir: Path, parameters: dict[str, str] | None = None) -> tuple[Deployment, Outcome]:
     """The whole check on a moto server: build (the layer without third-party packages: those come from this
     interpreter's site-packages), deploy, seed, run every sample and the further events, check every call."""
     from infra import build
+    from infra.local import demo
+    from infra.local.shopify_standin import ShopifyStandIn
 
     build_dir = build.package(layer_deps=False, build_dir=work_dir / "build")
     translated = json.loads((build_dir / "translated.json").read_text())
     deployment = deploy(translated, dict(parameters or PARAMETERS), endpoint, build_dir, work_dir)
     tokens = seed(deployment, work_dir)
-    return deployment, run_samples(deployment, tokens, work_dir)
+    shopify = ShopifyStandIn(access_token=demo.SECRETS["shopify_access_token"]).start()
+    try:
+        return deployment, run_samples(deployment, tokens, work_dir, shopify.url)
+    finally:
+        shopify.stop()
 
 
 def count_denials() -> int:

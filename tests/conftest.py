@@ -3,8 +3,8 @@ starts with the account, so tests never see each other's data) and its own queue
 session's pipe (infra.local.pipe, the EventBridge Pipe played on moto's stream) feeds with the
 account's ticket events whenever a test reads the queue (`pump`). A second pipe plays the table-changes
 pipe and its bus (infra.local.pipe.EventBus): each rule's messages wait in an inbox of its own (what its
-queue would hold), which `pump_views`, `pump_attribution` and `pump_reports` hand to the view-index,
-attribution and reports code as their workers read an SQS message (`changes_in`)."""
+queue would hold), which `pump_views`, `pump_attribution`, `pump_reports` and `pump_order_lookup` hand to the
+view-index, attribution, reports and order-skill code as their workers read an SQS message (`changes_in`)."""
 from __future__ import annotations
 
 import os
@@ -159,6 +159,14 @@ def pump_reports() -> int:
     from helpdesk import reports
 
     return _drain("ReportsRule", reports.on_change)
+
+
+def pump_order_lookup() -> int:
+    """Apply what the OrderLookupRule sends (each customer message on web chat or SMS) as the order-lookup
+    worker does: the order skill decides and answers."""
+    from helpdesk.skills import live
+
+    return _drain("OrderLookupRule", live.on_change)
 
 
 @dataclass

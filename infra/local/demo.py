@@ -60,6 +60,8 @@ SECRETS = {
     # What the send clients present to the local stand-ins of WhatsApp Cloud and Instagram (infra/local/standins.py).
     "whatsapp_access_token": "local-whatsapp-access-token",
     "instagram_access_token": "local-instagram-access-token",
+    # What the Shopify client presents to the local Shopify stand-in (its Admin API token).
+    "shopify_access_token": "shpat_local_demo_store_admin_token",
 }
 
 

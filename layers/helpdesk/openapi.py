@@ -304,6 +304,120 @@ def _skills_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
     }
 
 
+_CONFIRM = {"type": "boolean", "description": "true: the agent confirmed the action (missing or false: a 400, "
+                                              "nothing done)"}
+_ORDER_ID = {"type": "string", "minLength": 1, "maxLength": 100,
+             "description": "one of the customer's orders (GET /api/tickets/{id}/orders): its id, or its number"}
+_SUBSCRIPTION_ID = {"type": "integer", "minimum": 1,
+                    "description": "one of the customer's subscriptions (GET /api/tickets/{id}/orders)"}
+_ORDER_ACTIONS_IN: dict[str, dict[str, Any]] = {
+    "set_quantities": {"required": ["order_id", "quantities"], "properties": {
+        "order_id": _ORDER_ID,
+        "quantities": {"type": "object", "minProperties": 1, "maxProperties": 20,
+                       "propertyNames": {"minLength": 1, "maxLength": 100},
+                       "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 10000},
+                       "description": "line item id -> its new quantity (0 removes the line)"},
+        "restock": {"type": "boolean", "description": "what is taken off goes back to stock (default true)"},
+        "notify_customer": {"type": "boolean", "description": "Shopify emails the updated invoice (default true)"}}},
+    "cancel_order": {"required": ["order_id", "reason", "refund", "restock"], "properties": {
+        "order_id": _ORDER_ID,
+        "reason": {"enum": ["CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "STAFF", "OTHER"]},
+        "refund": {"enum": ["original", "store_credit", "none"],
+                   "description": "to the original payment methods, as store credit, or not at all"},
+        "restock": {"type": "boolean"},
+        "notify_customer": {"type": "boolean", "description": "Shopify emails the cancellation (default true)"}}},
+    "skip_charge": {"required": ["subscription_id"], "properties": {"subscription_id": _SUBSCRIPTION_ID}},
+    "cancel_subscription": {"required": ["subscription_id", "reason"], "properties": {
+        "subscription_id": _SUBSCRIPTION_ID, "reason": {"type": "string", "minLength": 1, "maxLength": 255},
+        "comments": {"type": "string", "maxLength": 1000}}},
+    "change_subscription": {"required": ["subscription_id"], "properties": {
+        "subscription_id": _SUBSCRIPTION_ID, "quantity": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "next_charge_date": {"type": "string", "format": "date", "description": "a day after today"}},
+        "description": "quantity, next_charge_date or both"},
+}
+# One shape per action, chosen by `action` (if/then), so a 400 names the field of that action's shape.
+_ORDER_ACTION_IN = {
+    "type": "object", "required": ["action"],
+    "properties": {"action": {"enum": list(_ORDER_ACTIONS_IN)}, "confirm": _CONFIRM},
+    "allOf": [{"if": {"required": ["action"], "properties": {"action": {"const": name}}},
+               "then": {**shape, "type": "object", "additionalProperties": False,
+                        "properties": {"action": {"const": name}, "confirm": _CONFIRM, **shape["properties"]}}}
+              for name, shape in _ORDER_ACTIONS_IN.items()]}
+_ORDER_LINE = {"type": "object", "properties": {
+    "id": {"type": "string", "example": "gid://shopify/LineItem/1"}, "title": {"type": "string"},
+    "sku": {"type": ["string", "null"]},
+    "quantity": {"type": "integer", "description": "now, after edits and removals"},
+    "unfulfilled_quantity": {"type": "integer"}, "fulfilled_quantity": {"type": "integer"},
+    "editable": {"type": "boolean", "description": "some of it is unfulfilled and not being prepared"},
+    "editable_quantity": {"type": "integer"},
+    "state": {"enum": ["unfulfilled", "partially_fulfilled", "fulfilled", "on_hold", "removed"]}}}
+_ORDER = {"type": "object", "properties": {
+    "id": {"type": "string", "example": "gid://shopify/Order/1"}, "name": {"type": "string", "example": "#1001"},
+    "state": {"enum": ["unfulfilled", "partially_fulfilled", "fulfilled", "cancelled", "on_hold"]},
+    "created_at": {"type": "string", "format": "date-time"},
+    "status_url": {"type": ["string", "null"], "description": "the order's status page"},
+    "fulfillment_status": {"type": "string"}, "financial_status": {"type": ["string", "null"]},
+    "cancelled_at": {"type": ["string", "null"], "format": "date-time"}, "editable": {"type": "boolean"},
+    "complete": {"type": "boolean", "description": "false: the order has more lines than these 20"},
+    "lines": {"type": "array", "items": _ORDER_LINE}}}
+_SUBSCRIPTION = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "status": {"type": "string", "example": "active"},
+    "product_title": {"type": "string"}, "variant_title": {"type": ["string", "null"]},
+    "quantity": {"type": "integer"}, "price": {"type": ["string", "null"]},
+    "next_charge_scheduled_at": {"type": ["string", "null"], "format": "date"},
+    "order_interval_unit": {"type": ["string", "null"]}, "order_interval_frequency": {"type": ["integer", "null"]},
+    "cancelled_at": {"type": ["string", "null"]}, "cancellation_reason": {"type": ["string", "null"]}}}
+
+
+def _order_paths(bearer: list[dict[str, list[str]]]) -> dict[str, Any]:
+    ticket = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/api/tickets/{ticket_id}/orders": {"get": {
+            "summary": "The ticket's customer (its profile's email, else the SMS or WhatsApp number or email it came "
+                       "from, else a verified web-chat email; never one the caller names), their ten most recent "
+                       "Shopify orders and their Recharge subscriptions (every helpdesk role; plan helpdesk)",
+            "security": bearer, "parameters": [ticket],
+            "responses": {"200": _answer("the customer's orders and subscriptions", {"type": "object", "properties": {
+                "customer": {"type": ["object", "null"], "description": "null: the ticket's customer is not known",
+                             "properties": {"email": {"type": ["string", "null"]},
+                                            "phone": {"type": ["string", "null"]},
+                                            "name": {"type": ["string", "null"]},
+                                            "shopify_customer_id": {"type": ["string", "null"]}}},
+                "orders": {"type": "array", "items": _ORDER, "description": "newest first"},
+                "subscriptions": {"type": "array", "items": _SUBSCRIPTION,
+                                  "description": "empty when Recharge is not connected"},
+                "connected": {"type": "object", "properties": {"shopify": {"type": "boolean"},
+                                                               "recharge": {"type": "boolean"}}}}}),
+                "404": _answer("no such ticket", _ERROR), **_ERRORS,
+                "502": _answer("Shopify or Recharge is misconfigured (the reason names the setting)", _ERROR),
+                "503": _answer("Shopify or Recharge is throttling or unreachable, or AWS failed: try again", _ERROR)}}},
+        "/api/tickets/{ticket_id}/order-actions": {"post": {
+            "summary": "Once the agent confirms: change an order's quantities or cancel it (Shopify), skip, cancel or "
+                       "change a subscription (Recharge), for the ticket's customer only; noted on the ticket, by the "
+                       "agent (owner, admin, manager, support; plan helpdesk)",
+            "security": bearer,
+            "parameters": [ticket, {"name": "Idempotency-Key", "in": "header", "schema": {
+                "type": "string", "minLength": 1, "maxLength": 128},
+                "description": "a repeat of the request answers the first and acts never"}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": _ORDER_ACTION_IN}}},
+            "responses": {"200": _answer("done and noted on the ticket", {"type": "object", "properties": {
+                "action": {"enum": list(_ORDER_ACTIONS_IN)},
+                "result": {"type": "object", "description": "what Shopify or Recharge did (the order, its changes, "
+                                                            "the cancellation's job; the subscription, the charge)"},
+                "note_id": {"type": "string", "description": "the note on the ticket"}}}),
+                **_ERRORS,
+                "400": _answer("bad input, naming the field, or not confirmed by the agent: nothing done", _ERROR),
+                "404": _answer("no such ticket, or the order or subscription is not one of the ticket's customer's "
+                               "(or their store is not connected): nothing done", _ERROR),
+                "409": _answer("Shopify or Recharge refused, in its own words (a line shipped or not on the order, "
+                               "an order cancelled already); or the Idempotency-Key is another action's, or one "
+                               "whose first request is under way or was cut off: nothing done", _ERROR),
+                "502": _answer("Shopify or Recharge is misconfigured, or answered an error of its own", _ERROR),
+                "503": _answer("Shopify or Recharge is throttling or unreachable (the reason says so, and whether "
+                               "the change may have been saved), or AWS failed", _ERROR)}}},
+    }
+
+
 _MACRO_IN = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
     "name": {"type": "string", "minLength": 1, "maxLength": 100},
     "body": {"type": "string", "minLength": 1, "maxLength": 5000,
@@ -372,7 +486,11 @@ _REPORT = {"type": "object", "properties": {
         "key": {"type": "string", "description": "the day (YYYY-MM-DD), agent id (or `unassigned`), tag or channel"},
         "created": {"type": "integer"}, "reopened": {"type": "integer"}, "closed": {"type": "integer"},
         "auto_closed": {"type": "integer", "description": "of the closes, those by auto-close"},
-        "first_response_seconds": _SECONDS, "resolution_seconds": _SECONDS}}},
+        "first_response_seconds": _SECONDS, "resolution_seconds": _SECONDS,
+        "skill_answered": {"type": "integer", "description": "tickets the order skill answered itself"},
+        "skill_handed_off": {"type": "integer", "description": "tickets the order skill handed to a person"},
+        "skill_resolved": {"type": "integer", "description": "closes of tickets only the order skill answered "
+                                                            "(its deflections)"}}}},
     "definitions": {"type": "string", "description": "the version of docs/metrics.md the figures follow"}}}
 
 
@@ -515,6 +633,7 @@ def document() -> dict[str, Any]:
             **_attribution_paths(bearer),
             **_kb_paths(bearer),
             **_skills_paths(bearer),
+            **_order_paths(bearer),
             "/api/tickets/{ticket_id}/messages": {"get": _older_messages(bearer), "post": {
                 "summary": "An agent's reply on the ticket's channel, or an internal note",
                 "security": bearer,

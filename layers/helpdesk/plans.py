@@ -21,7 +21,8 @@ MACROS = "macros"
 MULTI_AGENT = "multi_agent"
 CHANNELS = "channels"  # every channel besides web chat: email, SMS, WhatsApp, Instagram
 AUTORESPONDERS = "autoresponders"
-PROFILE_DETAILS = "profile_details"
+PROFILE_DETAILS = "profile_details"  # the customer beside the conversation: also their orders and subscriptions,
+# and the actions on them (helpdesk/order_actions.py)
 SPAM_FILTERING = "spam_filtering"
 
 FEATURES: dict[str, frozenset[str]] = {
@@ -54,10 +55,12 @@ def allows_channel(account: Account, channel: str) -> bool:
     return channel in INBOX_CHANNELS or allows(account, CHANNELS)
 
 
-def require(account: Account, feature: str) -> None:
-    """A 403 that names the plan, for a paid feature asked for on the free plan."""
+def require(account: Account, feature: str, *, what: str | None = None) -> None:
+    """A 403 that names the plan, for a paid feature asked for on the free plan; `what` names the part
+    of the feature that was asked for ("order actions come"), when it says more than the feature's name."""
     if not allows(account, feature):
-        raise Forbidden(f"{WHAT[feature]} with the {HELPDESK} plan; this account is on the {plan_of(account)} plan")
+        raise Forbidden(f"{what or WHAT[feature]} with the {HELPDESK} plan; "
+                        f"this account is on the {plan_of(account)} plan")
 
 
 def require_channel(account: Account, channel: str) -> None:

@@ -214,6 +214,53 @@ def _outgoing(who: AgentIdentity, ticket: Ticket, kind: str, text: str, key: str
     return out
 
 
+@dataclass(frozen=True)
+class Automatic:
+    """An automatic answer as stored: its message (None when none was stored) and why it did not reach the
+    customer (None: it did)."""
+
+    message: Message | None
+    problem: str | None = None
+
+
+AUTOMATIC_ATTEMPTS = 5
+
+
+def send_automatic(ticket: Ticket, text: str, *, sender: str, key: str,
+                   extra: dict[str, Any] | None = None) -> Automatic:
+    """Store and send an answer nobody typed (the order skill's) through the agents' own outbound path: the
+    channel's rules and the plan, the consent condition, short links on SMS, the delivery record. Marked
+    `automatic` (reports never count it as a person's response), signed by `sender` (no agent's id) and
+    stored under an id derived from `key`: stored and sent once, however often it is asked. The channel's
+    rules or the provider refusing is an answer (`problem`), not an error; a ticket that keeps changing
+    under it is Transient."""
+    who = AgentIdentity(sender, ticket.account_id, ())
+    for _ in range(AUTOMATIC_ATTEMPTS):
+        try:
+            out = _outgoing(who, ticket, "reply", text, key)
+        except HelpdeskError as refused:  # the channel's rules, the plan, a text too long for the channel
+            return Automatic(None, refused.reason)
+        out.message.automatic = True
+        for name, value in (extra or {}).items():
+            out.message.extra[name] = value
+        outcome = outbox.store_reply(ticket, out.message, out.refs, {}, consent=out.consent, links=out.links)
+        if outcome == "changed":
+            ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
+            continue
+        if outcome == "duplicate":
+            return Automatic(outbox.outbound_message(ticket.account_id, ticket.channel, out.refs[0]))
+        if outcome == "no_consent":
+            return Automatic(None, reply_rules.consent_refusal(ticket.channel, None))
+        if out.send is None:
+            return Automatic(out.message)
+        try:
+            _deliver(ticket, out.message, out.send)
+        except HelpdeskError as failed:  # recorded on the message (delivery `failed`) by _deliver
+            return Automatic(out.message, failed.reason)
+        return Automatic(out.message)
+    raise Transient("the ticket kept changing while an automatic answer was stored")
+
+
 def _sent_text(message: Message) -> str:
     """What the customer receives: the text with its links shortened, or as the agent wrote it."""
     return str(_extra(message).get("sent_body") or message.body)

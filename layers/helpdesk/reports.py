@@ -30,6 +30,7 @@ from helpdesk import office_hours, roles
 from helpdesk.clock import parse_iso
 from helpdesk.conversation import Status
 from helpdesk.errors import BadRequest, HelpdeskError
+from helpdesk.skills import ANSWERED, HANDED_OFF
 from helpdesk.store import reports as report_store
 from helpdesk.store.models import Ticket
 from helpdesk.store.stream import Change
@@ -37,7 +38,7 @@ from helpdesk.store.stream import Change
 if TYPE_CHECKING:
     from helpdesk.auth import AgentIdentity
 
-DEFINITIONS = "2026-12-v1"
+DEFINITIONS = "2026-12-v2"
 
 # --- histograms -----------------------------------------------------------------------------------
 
@@ -48,7 +49,7 @@ ZERO = "z"  # durations under a second (a reply at once; a span wholly out of of
 FIRST_RESPONSE, FIRST_RESPONSE_BUSINESS = "frc", "frb"
 RESOLUTION, RESOLUTION_BUSINESS = "rsc", "rsb"
 HISTOGRAMS = (FIRST_RESPONSE, FIRST_RESPONSE_BUSINESS, RESOLUTION, RESOLUTION_BUSINESS)
-COUNTERS = ("created", "reopened", "closed", "auto_closed")
+COUNTERS = ("created", "reopened", "closed", "auto_closed", "skill_answered", "skill_handed_off", "skill_resolved")
 
 
 def bucket_of(seconds: float) -> str:
@@ -91,6 +92,9 @@ def quantile(buckets: Mapping[str, int], q: float) -> float | None:
 UNASSIGNED = "unassigned"  # the agent value of an event of a ticket nobody has (agent ids are Cognito subs)
 MAX_TAGS_PER_EVENT = 20  # keeps a change within one transaction (a ticket may hold 50 tags)
 CREATED, REOPENED, CLOSED, FIRST = "created", "reopened", "closed", "first_response"
+# The order skill's (helpdesk/skills/live.py sets a ticket's skill_outcome): it answered the customer itself,
+# it handed the ticket to a person, a ticket it answered closed without a person's response (a deflection).
+SKILL_ANSWERED, SKILL_HANDED_OFF, SKILL_RESOLVED = "skill_answered", "skill_handed_off", "skill_resolved"
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,21 @@ def events_of(old: Ticket | None, new: Ticket, hours: dict[str, Any] | None) -> 
     if new.first_response_at and not old.first_response_at:
         seconds, business = _sample(new.created_at, new.first_response_at, hours)
         event(FIRST, new.first_response_at, new.first_responder_id, seconds=seconds, business_seconds=business)
+    skill_events(old, new, event)
     return out
+
+
+def skill_events(old: Ticket, new: Ticket, event: Any) -> None:
+    """The order skill's part of a change: its first own answer, its handoff (each once a ticket), a close of
+    a ticket it answered that no person responded in and that was not handed over (each close)."""
+    at = new.skill_outcome_at or new.updated_at
+    if new.skill_outcome == ANSWERED and old.skill_outcome is None:
+        event(SKILL_ANSWERED, at, new.assignee_id, mark=SKILL_ANSWERED)
+    if new.skill_outcome == HANDED_OFF and old.skill_outcome != HANDED_OFF:
+        event(SKILL_HANDED_OFF, at, new.assignee_id, mark=SKILL_HANDED_OFF)
+    closed_now = new.status == Status.CLOSED.value and old.status != Status.CLOSED.value
+    if closed_now and new.skill_outcome == ANSWERED and not new.first_response_at:
+        event(SKILL_RESOLVED, new.updated_at, new.assignee_id)
 
 
 def zone_of(hours: Mapping[str, Any] | None) -> ZoneInfo:
@@ -242,7 +260,8 @@ def on_change(change: Change) -> None:
 GROUPS = ("day", "agent", "tag", "channel")
 MAX_DAYS = 366
 CSV_COLUMNS = ("key", "created", "reopened", "closed", "auto_closed", "first_response_median_seconds",
-               "first_response_p90_seconds", "resolution_median_seconds", "resolution_p90_seconds")
+               "first_response_p90_seconds", "resolution_median_seconds", "resolution_p90_seconds",
+               "skill_answered", "skill_handed_off", "skill_resolved")
 
 
 def _day(params: Mapping[str, str], name: str) -> dt.date:
@@ -347,5 +366,6 @@ def as_csv(report: Mapping[str, Any]) -> str:
     for row in report["rows"]:
         writer.writerow([_cell(row["key"]), row["created"], row["reopened"], row["closed"], row["auto_closed"],
                          *(_cell(row[m][q]) for m in ("first_response_seconds", "resolution_seconds")
-                           for q in ("median", "p90"))])
+                           for q in ("median", "p90")),
+                         row["skill_answered"], row["skill_handed_off"], row["skill_resolved"]])
     return out.getvalue()

@@ -3,7 +3,8 @@
 - owner: everything, and the only one who grants, changes or removes the owner role;
 - admin: everything else: invites, changes and deactivates agents (not owners), the settings;
 - manager: all ticket work, including routing tickets to any agent, and the reports;
-- support: all ticket work on any ticket (read, reply, note, status, tags, snooze, spam), but routes
+- support: all ticket work on any ticket (read, reply, note, status, tags, snooze, spam, and the
+  customer's orders and subscriptions: helpdesk/order_actions.py), but routes
   only to themselves: they take a ticket or let go of their own; giving a ticket to someone else,
   or taking it from someone else, is a manager's decision;
 - integration: not a person but a system of the brand's (the marketing system) with a user of its
@@ -28,6 +29,7 @@ READ_REPORTS = "reports.read"
 SEND_OUTBOUND_MESSAGES = "attribution.send_outbound"
 WRITE_KB = "kb.write"
 PREVIEW_SKILLS = "skills.preview"
+ORDER_ACTIONS = "orders.act"
 
 MAY: dict[str, tuple[str, ...]] = {
     ASSIGN_ANYONE: ("owner", "admin", "manager"),
@@ -39,6 +41,7 @@ MAY: dict[str, tuple[str, ...]] = {
     READ_REPORTS: ("owner", "admin", "manager"),
     WRITE_KB: ("owner", "admin"),
     PREVIEW_SKILLS: ("owner", "admin"),
+    ORDER_ACTIONS: ("owner", "admin", "manager", "support"),
 }
 _WHY = {
     ASSIGN_ANYONE: "only an owner, admin or manager gives a ticket to another agent or takes it from one",
@@ -50,6 +53,7 @@ _WHY = {
     READ_REPORTS: "only an owner, admin or manager reads the reports",
     WRITE_KB: "only an owner or admin writes the knowledge base",
     PREVIEW_SKILLS: "only an owner or admin previews a skill",
+    ORDER_ACTIONS: "only an owner, admin, manager or support agent changes a customer's orders and subscriptions",
 }
 
 

@@ -20,6 +20,7 @@ from helpdesk.conversation import Channel, InboundMessage, derived_ticket_id
 from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from helpdesk.store import sessions
 from helpdesk.store import tickets as ticket_store
+from helpdesk.store.models import Message
 
 TOKEN_TTL_SECONDS = 24 * 3600
 _AUDIENCE = "helpdesk-webchat"
@@ -165,6 +166,17 @@ def set_presence(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     raise Conflict("the conversation kept changing; try again")
 
 
+def _reply(message: Message) -> dict[str, Any]:
+    """An answer as the widget shows it, from the brand's side: an automatic one (an autoresponder, the order
+    skill) says so, and the skill's order card (its inline options) comes with it."""
+    reply: dict[str, Any] = {"id": message.message_id, "body": message.body, "created_at": message.created_at,
+                             "from": "agent", "automatic": bool(message.automatic)}
+    extra = message.extra.as_dict() if hasattr(message.extra, "as_dict") else dict(message.extra or {})
+    if isinstance(extra.get("card"), dict):
+        reply["card"] = extra["card"]
+    return reply
+
+
 def replies(session: Session, conversation_id: str, after: str | None, now: str) -> dict[str, Any]:
     """Agent replies since the cursor; reading them marks them read (no follow-up email then)."""
     if after is not None and not after.startswith("M#"):
@@ -172,8 +184,7 @@ def replies(session: Session, conversation_id: str, after: str | None, now: str)
     ticket = _conversation_ticket(session, conversation_id)
     messages = ticket_store.messages_after(session.account_id, ticket.ticket_id, after)
     cursor = messages[-1].sk if messages else after
-    out = [{"id": m.message_id, "body": m.body, "created_at": m.created_at, "from": "agent"}
-           for m in messages if m.direction == "outbound"]
+    out = [_reply(m) for m in messages if m.direction == "outbound"]
     if out and (ticket.customer_read_at or "") < out[-1]["created_at"]:
         ticket_store.change(ticket, customer_read_at=now)  # best effort: a lost race only re-reads
     return {"conversation_id": ticket.conversation_id, "status": ticket.status, "messages": out, "next": cursor}

@@ -85,6 +85,11 @@ def test_no_call_is_denied_by_the_callers_role(deployed: tuple[deploy_check.Depl
     for operation in ("dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"):
         assert f"APIHandler {operation}" in outcome.operations, operation
     assert {"(a saved view paged)", "(older messages of a ticket)", "(a customer's events)"} <= set(outcome.answers)
+    # the order skill: its Shopify token from SSM, its decision claimed and recorded, its answer and note stored
+    # (transactions) on the signed-in customer's ticket
+    assert "(customers' web-chat messages stored)" in outcome.answers
+    for operation in ("ssm:GetParameter", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:TransactWriteItems"):
+        assert f"OrderLookup {operation}" in outcome.operations, operation
 
 
 def test_the_check_denies_what_a_role_does_not_grant(

@@ -181,8 +181,19 @@ SECRETS_OF_WEBHOOK = {"sms": {"TwilioAuthTokenParameter"}, "whatsapp": META_SECR
 # The functions that send to customers hold the senders' credentials: the agent API (replies on
 # every channel) and the worker (the SMS autoresponder, through Twilio).
 SENDING_SECRETS = {"APIHandler": {"TwilioAuthTokenParameter", "WhatsappAccessTokenParameter",
-                                  "InstagramAccessTokenParameter"},
-                   "Assignment": {"TwilioAuthTokenParameter"}}
+                                  "InstagramAccessTokenParameter", "ShopifyAccessTokenParameter",
+                                  "RechargeAccessTokenParameter"},
+                   "Assignment": {"TwilioAuthTokenParameter"},
+                   "OrderLookup": {"TwilioAuthTokenParameter", "WhatsappAccessTokenParameter",
+                                   "ShopifyAccessTokenParameter"}}
+
+
+def _unless_unset(value: Any) -> Any:
+    """A value given only under a condition (`Fn::If` [condition, value, AWS::NoValue]): the value."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        _, given, _ = value["Fn::If"]
+        return given
+    return value
 
 
 def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> None:
@@ -190,11 +201,11 @@ def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> N
     secrets of its own webhook, the senders' credentials where it sends, none for the others."""
     for name, function in resources_of(template, "AWS::Serverless::Function").items():
         variables = function["Properties"]["Environment"]["Variables"]
-        named = {v["Ref"] for k, v in variables.items() if k.endswith("_PARAM")}
+        named = {_unless_unset(v)["Ref"] for k, v in variables.items() if k.endswith("_PARAM")}
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         readable = {resource["Fn::Sub"].rsplit("${", 1)[1].rstrip("}")
                     for statement in _statements(template, role) if statement["Action"] == ["ssm:GetParameter"]
-                    for resource in statement["Resource"]}
+                    for resource in map(_unless_unset, statement["Resource"])}
         module = function["Properties"]["Handler"].rsplit(".", 1)[0]
         expected = SECRETS_OF_WEBHOOK[module.rsplit(".", 1)[1]] if module.startswith("functions.webhooks.") \
             else SENDING_SECRETS.get(name, set())
@@ -415,9 +426,13 @@ INBOUND_SMS = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {
     "type": {"S": ["message"]}, "channel": {"S": ["sms"]}, "direction": {"S": ["inbound"]}}}}
 TICKET = [{"eventName": ["INSERT", "MODIFY"], "dynamodb": {"NewImage": {"type": {"S": ["ticket"]}}}},
           {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"type": {"S": ["ticket"]}}}}]
+INBOUND_FOR_THE_SKILL = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {
+    "type": {"S": ["message"]}, "channel": {"S": ["webchat", "sms", "whatsapp", "email"]},
+    "direction": {"S": ["inbound"]}}}}
 # Each rule of the table-changes bus: its queue and the stream records it wants (under the event's detail).
 RULES = {"ViewIndexRule": ("ViewIndexQueue", {"$or": TICKET_OR_VIEW}),
-         "AttributionRule": ("AttributionQueue", INBOUND_SMS), "ReportsRule": ("ReportsQueue", {"$or": TICKET})}
+         "AttributionRule": ("AttributionQueue", INBOUND_SMS), "ReportsRule": ("ReportsQueue", {"$or": TICKET}),
+         "OrderLookupRule": ("OrderLookupQueue", INBOUND_FOR_THE_SKILL)}
 
 
 def test_the_other_consumers_get_the_same_stream_through_one_pipe_onto_a_bus(translated: Template) -> None:
@@ -436,9 +451,10 @@ def test_the_other_consumers_get_the_same_stream_through_one_pipe_onto_a_bus(tra
     params = pipe["SourceParameters"]["DynamoDBStreamParameters"]
     assert 0 <= params["MaximumRetryAttempts"] <= 10000
     assert params["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["TableChangesPipeDeadLetterQueue", "Arn"]}
-    # the union of the rules' record patterns (the reports rule's lie within the view index's), at most 5
+    # the union of the rules' record patterns (the reports rule's lie within the view index's, attribution's
+    # within the order skill's), at most 5
     patterns = [json.loads(f["Pattern"]) for f in _filters(translated)]
-    assert patterns == [*TICKET_OR_VIEW, INBOUND_SMS]
+    assert patterns == [*TICKET_OR_VIEW, INBOUND_FOR_THE_SKILL]
     assert filter_patterns(pipe="TableChangesPipe") == patterns  # what the local stack and the tests play
     [trust] = translated["Resources"]["TableChangesPipeRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "pipes.amazonaws.com"}
@@ -1041,13 +1057,13 @@ def test_every_function_has_reserved_concurrency(translated: Template) -> None:
                 for name, f in functions.items()}
     assert reserved == {"SmsWebhook": 20, "WhatsappWebhook": 20, "InstagramWebhook": 20, "EmailWebhook": 20,
                         "WebchatWebhook": 20, "APIHandler": 20, "Assignment": 5, "Autoclose": 2, "LinkRedirect": 20,
-                        "ViewIndex": 5, "Attribution": 5, "Reports": 5}
+                        "ViewIndex": 5, "Attribution": 5, "Reports": 5, "OrderLookup": 5}
     assert _values(translated).resolve(_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     assert _values(translated).resolve(_view_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     assert _values(translated).resolve(_reports_mapping(translated)["ScalingConfig"]) == {"MaximumConcurrency": 5}
     none = _values(translated, WebhookReservedConcurrency=0, ApiReservedConcurrency=0, AssignmentReservedConcurrency=0,
                    AutocloseReservedConcurrency=0, ViewIndexReservedConcurrency=0, AttributionReservedConcurrency=0,
-                   ReportsReservedConcurrency=0)  # a quota with no room: none
+                   ReportsReservedConcurrency=0, OrderLookupReservedConcurrency=0)  # a quota with no room: none
     assert not any("ReservedConcurrentExecutions" in none.resolve(f["Properties"]) for f in functions.values())
     assert none.resolve(_mapping(translated)["ScalingConfig"]) == {}
     assert checks.concurrency_problems(translated) == []

@@ -317,20 +317,20 @@ def test_only_owners_and_admins_preview_and_the_body_is_checked(api: Any, brand:
 # --- live on web chat and SMS ------------------------------------------------------------------------------
 
 class OrderLookupFeed:
-    """The order-lookup Lambda's feed as infra is to wire it: the table's stream through the table-changes
-    pipe's filter (PIPE_FILTER_PATTERN) onto the bus, where its rule (BUS_RULE_PATTERN) sends the event to
+    """The order-lookup Lambda's feed as deployed: the table's stream through the table-changes pipe's filter
+    onto the bus, where the OrderLookupRule (both as infra/merge-template.json has them) sends the event to
     its queue; here each delivery is handed to the Lambda's handler as the SQS event source would. Only this
     test's account's records (the stream holds every test's)."""
 
     def __init__(self, aws: Aws, account_id: str):
-        from functions.order_lookup import BUS_RULE_PATTERN, PIPE_FILTER_PATTERN
-        from infra.local.pipe import EventBus, Filter, StreamPipe, stream_arn
+        from infra.local.pipe import TABLE_CHANGES_PIPE, EventBus, Filter, StreamPipe, bus_rules, stream_arn
 
         self.account_id = account_id
         self.pipe = StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
-                               None, None, patterns=[PIPE_FILTER_PATTERN], start_at="LATEST")
+                               None, None, pipe=TABLE_CHANGES_PIPE, start_at="LATEST")
         self.pipe.pump(sink=lambda record: None)  # from here on
-        self.rule = Filter([BUS_RULE_PATTERN])
+        [rule] = [r for r in bus_rules() if r.name == "OrderLookupRule"]
+        self.rule = Filter([rule.pattern])
         self.bus = EventBus(lambda rule, body: None)
         self.delivered: list[str] = []
 
@@ -414,6 +414,8 @@ def test_live_on_web_chat_the_answer_arrives_with_an_order_card_and_the_decision
     assert answer["automatic"] is True and answer["sender"] == "skill:order_editing"
     assert "https://hub.demo-store.example/orders/1002" in answer["body"]
     assert answer["extra"]["card"]["order"]["name"] == "#1002" and answer["extra"]["card"]["lines"]
+    [shown_to_customer] = widget["messages"]  # the widget draws the card's inline options
+    assert shown_to_customer["card"] == answer["extra"]["card"] and shown_to_customer["automatic"] is True
     [note] = [m for m in messages if m["direction"] == "note"]
     assert note["extra"]["skill"]["action"] == "edit_order" and note["extra"]["skill"]["handed_off"] is False
     status, detail = call(api, "GET", f"/api/tickets/{ticket_id}", team["support"])
@@ -473,6 +475,33 @@ def test_live_on_sms_a_consented_customer_gets_a_link_once_whatever_redelivers(
     assert outbound["automatic"] is True and outbound["extra"]["delivery"] == "sent"
 
 
+def test_live_on_whatsapp_and_email_the_answer_is_a_deep_link_to_the_customer_hub(
+        brand: Brand, skill: Any, standins: Any, feed: OrderLookupFeed, counted: list[str]) -> None:
+    import email
+    import email.policy
+
+    from tests.integration import test_email_webhook as mail
+    from tests.integration import test_whatsapp_webhook as whatsapp
+    from tests.integration.test_conflicts import sent_emails
+
+    response, _ = whatsapp.send(brand, ALEX["phone"], whatsapp.text("hi can i change the colour of my order?"))
+    assert response["statusCode"] == 200
+    settle(brand)  # the assignment worker links the ticket's customer
+    mail.send(brand, JIWOO["email"], subject="Change my order", text="Hello,\n\nCan I still change the size "
+              "on my order? I ordered an M but need an L.\n\nThanks,\nJiwoo\n")
+    assert len(feed.pump()) == 2
+    [sent] = [m for m in standins.outbox() if m["channel"] == "whatsapp"]
+    assert sent["to"].lstrip("+") == ALEX["phone"].lstrip("+")
+    assert "https://hub.demo-store.example/orders/1002" in sent["body"]
+    [raw] = sent_emails(brand.support_email)
+    mail_sent = email.message_from_string(raw, policy=email.policy.default)
+    assert mail_sent["To"] == JIWOO["email"] and mail_sent["Subject"] == "Re: Change my order"
+    answer = mail_sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Part of order #1001 has already shipped" in answer  # item by item, what can still change, by link
+    assert "https://hub.demo-store.example/orders/1001" in answer
+    assert sorted(counted) == ["skill_deflected", "skill_deflected"]
+
+
 def test_live_on_sms_a_customer_without_consent_gets_nothing_from_the_skill(
         brand: Brand, skill: Any, standins: Any, feed: OrderLookupFeed) -> None:
     ticket_id = sms_customer(brand, ALEX["phone"], "can i change my order?", consent=None)
@@ -505,6 +534,35 @@ def test_a_handoff_is_noted_with_the_conversation_and_the_ticket_waits_in_the_hu
     feed.pump()
     assert len([m for m in standins.outbox() if m["channel"] == "sms"]) == 1
     assert counted == ["skill_handed_off"]
+
+
+def test_the_reports_count_what_the_skill_answered_handed_over_and_resolved(
+        api: Any, brand: Brand, skill: Any, feed: OrderLookupFeed, team: dict[str, Member]) -> None:
+    import datetime as dt
+
+    from helpdesk import reports
+    from tests.conftest import pump_reports
+
+    answered = chat(brand, "Can I change the size on my recent order?", ALEX["email"])["ticket_id"]
+    handed = chat(brand, "I need to change the size of my denim jacket order", LEO["email"])["ticket_id"]
+    person = chat(brand, "pls cancel my order", ALEX["email"])["ticket_id"]  # answered, then a person answers
+    feed.pump()
+    assert call(api, "POST", f"/api/tickets/{person}/messages", team["support"],
+                {"type": "reply", "body": "Done, it is cancelled."})[0] == 201
+    for ticket_id in (answered, handed, person):
+        assert call(api, "PATCH", f"/api/tickets/{ticket_id}", team["support"], {"status": "closed"})[0] == 200
+    pump_reports()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    [row] = reports.tickets(owner_of(brand), {"from": today, "to": today, "group_by": "channel"})["rows"]
+    assert row["key"] == "webchat" and row["closed"] == 3
+    # the skill answered two tickets itself and handed one over; one it answered closed with no person's response
+    assert (row["skill_answered"], row["skill_handed_off"], row["skill_resolved"]) == (2, 1, 1)
+    assert call(api, "PATCH", f"/api/tickets/{answered}", team["support"], {"status": "open"})[0] == 200
+    assert call(api, "PATCH", f"/api/tickets/{answered}", team["support"], {"status": "closed"})[0] == 200
+    feed.pump()
+    pump_reports()
+    [row] = reports.tickets(owner_of(brand), {"from": today, "to": today, "group_by": "day"})["rows"]
+    assert (row["closed"], row["skill_answered"], row["skill_resolved"]) == (4, 2, 2)
 
 
 def test_the_skill_stays_out_of_a_ticket_whose_assignee_has_replied(
@@ -540,10 +598,11 @@ def test_a_decision_that_fails_comes_back_alone_with_its_claim_given_back_and_th
     skill.shopify.control(bucket={"available": 0, "restore_rate": 0.01})  # throttled for minutes
     ticket_id = sms_customer(brand, ALEX["phone"], "can i cancel my order")
     anonymous = chat(brand, "I need to cancel my order", None)["ticket_id"]  # needs no lookup
-    bodies: list[str] = []
-    feed.pipe.pump(sink=lambda record: bodies.append(json.dumps(feed.bus.event(record)))
-                   if record["dynamodb"]["NewImage"]["pk"]["S"].startswith(f"A#{brand.account_id}#") else None)
-    throttled, fine = bodies
+    events: list[dict[str, Any]] = []
+    feed.pipe.pump(sink=lambda record: events.append(feed.bus.event(record))
+                   if (record["dynamodb"].get("NewImage") or {}).get("pk", {}).get("S", "")
+                   .startswith(f"A#{brand.account_id}#") else None)
+    throttled, fine = [json.dumps(event) for event in events if feed.rule.matches(event)]
     answer = order_lookup.handler({"Records": [sqs_record(throttled, "m-1"), sqs_record(fine, "m-2")]}, None)
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     assert [m["direction"] for m in conversation(brand, ticket_id)] == ["inbound"]
@@ -561,10 +620,10 @@ def test_a_decision_that_fails_comes_back_alone_with_its_claim_given_back_and_th
 
 
 def test_the_feed_keeps_only_customer_messages_on_web_chat_and_sms() -> None:
-    from functions.order_lookup import BUS_RULE_PATTERN
-    from infra.local.pipe import Filter
+    from infra.local.pipe import Filter, bus_rules, filter_patterns
 
-    rule = Filter([BUS_RULE_PATTERN])
+    [order_lookup] = [r for r in bus_rules() if r.name == "OrderLookupRule"]
+    rule, pipe = Filter([order_lookup.pattern]), Filter(filter_patterns(pipe="TableChangesPipe"))
 
     def event(image: dict[str, Any], name: str = "INSERT") -> dict[str, Any]:
         typed = {k: {"S": v} for k, v in image.items()}
@@ -572,10 +631,13 @@ def test_the_feed_keeps_only_customer_messages_on_web_chat_and_sms() -> None:
                 "detail": {"eventName": name, "dynamodb": {"NewImage": typed}}}
 
     inbound = {"type": "message", "direction": "inbound"}
-    assert rule.matches(event({**inbound, "channel": "webchat"}))
-    assert rule.matches(event({**inbound, "channel": "sms"}))
-    assert not rule.matches(event({**inbound, "channel": "whatsapp"}))
-    assert not rule.matches(event({**inbound, "channel": "email"}))
+    for channel in live.CHANNELS:
+        assert rule.matches(event({**inbound, "channel": channel}))
+    assert set(live.CHANNELS) == {"webchat", "sms", "whatsapp", "email"}
+    assert not rule.matches(event({**inbound, "channel": "instagram"}))
     assert not rule.matches(event({"type": "message", "direction": "outbound", "channel": "sms"}))
     assert not rule.matches(event({**inbound, "channel": "sms"}, "MODIFY"))
     assert not rule.matches(event({"type": "ticket", "channel": "sms"}))
+    # The pipe keeps (as a stream record, before the bus wraps it) what the rule wants.
+    for channel in live.CHANNELS:
+        assert pipe.matches(event({**inbound, "channel": channel})["detail"])

@@ -1,8 +1,10 @@
-"""The table-changes bus's rules (infra/merge-template.json's ViewIndexRule, AttributionRule and ReportsRule,
+"""The table-changes bus's rules (infra/merge-template.json's ViewIndexRule, AttributionRule, ReportsRule and
+OrderLookupRule,
 matched by moto's EventBridge pattern matcher on the event the TableChangesPipe puts on the bus, as
 infra.local.pipe plays it): every committed change of a ticket or a view reaches the view index, nothing
 else does (not its own entries' writes, which would wake it for what it just did); each customer SMS stored
-reaches attribution; every change of a ticket reaches reports. The pipe's filter keeps exactly what some
+reaches attribution; every change of a ticket reaches reports; each customer message on web chat, SMS,
+WhatsApp or email stored reaches the order skill. The pipe's filter keeps exactly what some
 rule wants; and the ticket-events pipe still keeps those changes from assignment."""
 from __future__ import annotations
 
@@ -42,12 +44,15 @@ VIEWS = [
     ("view REMOVE", record("REMOVE", old=view(built=True))),
 ]
 INBOUND_SMS = [("inbound SMS INSERT", record("INSERT", message()))]
+INBOUND_OTHER = [("inbound WhatsApp INSERT", record("INSERT", message(channel="whatsapp"))),
+                 ("inbound web chat INSERT", record("INSERT", message(channel="webchat"))),
+                 ("inbound email INSERT", record("INSERT", message(channel="email")))]
 OTHERS = [
     ("inbound SMS MODIFY (attributed)", record("MODIFY", message(), message())),
     ("inbound SMS REMOVE", record("REMOVE", old=message())),
     ("outbound SMS INSERT", record("INSERT", message("outbound"))),
     ("note INSERT", record("INSERT", message("note"))),
-    ("inbound WhatsApp INSERT", record("INSERT", message(channel="whatsapp"))),
+    ("inbound Instagram INSERT", record("INSERT", message(channel="instagram"))),
     ("message ref INSERT", record("INSERT", message_ref())),
     ("agent INSERT", record("INSERT", agent(True))),
     ("agent MODIFY offline->online", record("MODIFY", agent(True), agent(False))),
@@ -57,10 +62,10 @@ OTHERS = [
     ("view entry MODIFY (the view index's own write)", record("MODIFY", entry(), entry())),
     ("view entry REMOVE (the view index's own delete)", record("REMOVE", old=entry())),
 ]
-EVERY = TICKETS + VIEWS + INBOUND_SMS + OTHERS
+EVERY = TICKETS + VIEWS + INBOUND_SMS + INBOUND_OTHER + OTHERS
 # What each rule's consumer wants, by the names above.
 WANTED = {"ViewIndexRule": {n for n, _ in TICKETS + VIEWS}, "AttributionRule": {n for n, _ in INBOUND_SMS},
-          "ReportsRule": {n for n, _ in TICKETS}}
+          "ReportsRule": {n for n, _ in TICKETS}, "OrderLookupRule": {n for n, _ in INBOUND_SMS + INBOUND_OTHER}}
 
 
 @pytest.fixture
@@ -82,7 +87,7 @@ def _matching(bus: EventBus, raw: dict[str, Any]) -> set[str]:
 def test_the_bus_has_one_rule_per_consumer_queue() -> None:
     rules = {rule.name: rule.queue for rule in bus_rules()}
     assert rules == {"ViewIndexRule": "ViewIndexQueue", "AttributionRule": "AttributionQueue",
-                     "ReportsRule": "ReportsQueue"}
+                     "ReportsRule": "ReportsQueue", "OrderLookupRule": "OrderLookupQueue"}
 
 
 @pytest.mark.parametrize("name, raw", EVERY, ids=[n for n, _ in EVERY])

@@ -1,13 +1,15 @@
-"""The order skill live on web chat and SMS: each customer message stored on a ticket of those channels
-(the table's stream, through the table-changes bus, to the order-lookup Lambda) is decided and answered
-in the conversation, as an automatic message (reports never count it as a person's response).
+"""The order skill live on web chat, SMS, WhatsApp and email: each customer message stored on a ticket of
+those channels (the table's stream, through the table-changes bus, to the order-lookup Lambda) is decided and
+answered in the conversation, as an automatic message (reports never count it as a person's response).
 
 It answers only where it may: the skill Live (every prerequisite holds) and the plan giving the channel;
 the ticket open, not spam, not handed to a person already (the handoff tag), and not assigned to an agent
-who has replied in it; on SMS only a profile with SMS consent (the reply rules hold, checked again when
-the answer is stored), whose phone number is the identity the orders are looked up by; on web chat the
-session's verified identity, else the customer is asked to log in. `none` (not about an order) says
-nothing and leaves nothing on the ticket (only its claim, below): the message is not the skill's.
+who has replied in it. Whose orders: on web chat the session's verified identity, else the customer is asked
+to log in; on SMS and WhatsApp the phone number it came from (SMS: only a profile with SMS consent; WhatsApp:
+one that has not opted out; the reply rules hold, checked again when the answer is stored); on email the
+address it came from. Order data thus only goes to the owner of the identity it was looked up by: the answer
+is sent to that number or address, whoever wrote. `none` (not about an order) says nothing and leaves
+nothing on the ticket (only its claim, below): the message is not the skill's.
 
 Exactly once per customer message: the decision is claimed first (a conditional put, helpdesk/skills/
 records.py); a redelivered record finds the claim and does nothing, and the answer and the note each claim
@@ -22,15 +24,13 @@ then carries the handoff tag (the human queue). Metrics: `skill_deflected`, `ski
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
 from helpdesk import plans, replies, reply_rules
-from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso
-from helpdesk.errors import HelpdeskError, Transient
+from helpdesk.errors import Transient
 from helpdesk.observability import count, logger
-from helpdesk.skills import handoff, records
+from helpdesk.skills import ANSWERED, HANDED_OFF, handoff, records
 from helpdesk.skills.order_editing import NAME, Decision, Identity, availability, decide
 from helpdesk.store import accounts, outbox
 from helpdesk.store import tickets as ticket_store
@@ -38,7 +38,7 @@ from helpdesk.store.keys import ticket_pk
 from helpdesk.store.models import Account, Message, Ticket
 from helpdesk.store.stream import Change
 
-CHANNELS = ("webchat", "sms")
+CHANNELS = ("webchat", "sms", "whatsapp", "email")
 SENDER = f"skill:{NAME}"  # the sender of its answers and notes: no agent's id
 CONVERSATION = 20  # latest messages read: whether the assignee replied, and the handoff note's summary
 ATTEMPTS = 5
@@ -55,12 +55,7 @@ def on_change(change: Change) -> None:
     answer(message.pk.split("#", 2)[1], message)
 
 
-@dataclass(frozen=True)
-class Sent:
-    """The answer as stored: its message (None when none was stored) and why it did not reach the customer."""
-
-    message: Message | None
-    problem: str | None = None
+Sent = replies.Automatic  # the answer as stored, and why it did not reach the customer
 
 
 def answer(account_id: str, message: Message) -> Decision | None:
@@ -102,12 +97,17 @@ def _customer(account_id: str, ticket: Ticket, message: Message) -> Identity | N
     if message.channel == "webchat":
         verified = extra.get("authenticated") == "true" and bool(extra.get("email"))
         return Identity(email=str(extra["email"]) if verified else None, authenticated=verified)
+    if message.channel == "email":
+        # Whoever wrote, the answer goes to the address the orders are looked up by: a forged From gets its
+        # sender nothing (the owner of the address reads it), as an SMS answer goes to the number.
+        return Identity(email=ticket.contact, authenticated=True)
     if not ticket.profile_id:
-        # The assignment worker links an SMS ticket's customer within moments of its creation: try later.
+        # The assignment worker links an SMS or WhatsApp ticket's customer within moments of its creation.
         raise Transient("the ticket's customer is not linked yet")
     profile = accounts.get_profile(account_id, ticket.profile_id)
-    if not reply_rules.consent_ok("sms", profile.consent_sms if profile else None):
-        return None  # the SMS autoresponder's customer, not the skill's
+    consent = (profile.consent_sms if message.channel == "sms" else profile.consent_whatsapp) if profile else None
+    if not reply_rules.consent_ok(message.channel, consent):
+        return None  # not the skill's to answer (on SMS: the autoresponder's customer, without consent)
     return Identity(phone=ticket.contact, authenticated=True)
 
 
@@ -125,36 +125,13 @@ def _plain(value: Any) -> dict[str, Any]:
 
 
 def _send(ticket: Ticket, inbound: Message, decision: Decision) -> Sent:
-    """Store the answer as an automatic message and send it, through the agents' own outbound path (the
-    channel's rules, the consent condition, short links on SMS, the delivery record), under an id derived
-    from the customer's message: stored and sent once."""
-    skill = AgentIdentity(SENDER, ticket.account_id, ())
-    for _ in range(ATTEMPTS):
-        try:
-            # The outbound path of helpdesk/replies.py, with the message marked automatic before it is stored.
-            out = replies._outgoing(skill, ticket, "reply", decision.text, f"{NAME}:{inbound.message_id}")
-        except HelpdeskError as refused:  # the channel's rules, the plan, a text too long for the channel
-            return Sent(None, refused.reason)
-        out.message.automatic = True
-        out.message.extra["skill"] = NAME
-        if decision.card and ticket.channel == "webchat":
-            out.message.extra["card"] = decision.card
-        outcome = outbox.store_reply(ticket, out.message, out.refs, {}, consent=out.consent, links=out.links)
-        if outcome == "changed":
-            ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
-            continue
-        if outcome == "duplicate":
-            return Sent(outbox.outbound_message(ticket.account_id, ticket.channel, out.refs[0]))
-        if outcome == "no_consent":
-            return Sent(None, reply_rules.consent_refusal(ticket.channel, None))
-        if out.send is None:
-            return Sent(out.message)
-        try:
-            replies._deliver(ticket, out.message, out.send)
-        except HelpdeskError as failed:  # recorded on the message (delivery `failed`) by the outbound path
-            return Sent(out.message, failed.reason)
-        return Sent(out.message)
-    raise Transient("the ticket kept changing while the skill answered")
+    """The answer, stored as an automatic message and sent through the agents' own outbound path, under an
+    id derived from the customer's message: stored and sent once."""
+    extra: dict[str, Any] = {"skill": NAME}
+    if decision.card and ticket.channel == "webchat":
+        extra["card"] = decision.card
+    return replies.send_automatic(ticket, decision.text, sender=SENDER, key=f"{NAME}:{inbound.message_id}",
+                                  extra=extra)
 
 
 def _note_id(inbound: Message) -> str:
@@ -174,6 +151,14 @@ def note_text(decision: Decision, sent: Sent, team: str, conversation: list[Mess
         lines.append(f"For: {team or 'the team'} (the ticket is tagged {handoff.TAG}).")
         lines += ["Conversation so far:", *handoff.summary(conversation)]
     return "\n".join(lines)
+
+
+def skill_outcome(before: str | None, decision: Decision, sent: Sent) -> str | None:
+    """The ticket's `skill_outcome` after a decision: a handoff is final; an answer that reached the customer
+    makes a ticket the skill has not handed over `answered`."""
+    if before == HANDED_OFF or decision.handed_off:
+        return HANDED_OFF
+    return ANSWERED if sent.problem is None and sent.message is not None else before
 
 
 def _note(account: Account, ticket: Ticket, inbound: Message, decision: Decision, sent: Sent,
@@ -197,6 +182,9 @@ def _note(account: Account, ticket: Ticket, inbound: Message, decision: Decision
             fields = {"updated_at": now}
             if handoff.TAG not in tags and len(tags) < MAX_TAGS:  # a full ticket keeps its own tags
                 fields["tags"] = [*tags, handoff.TAG]
+        outcome = skill_outcome(ticket.skill_outcome, decision, sent)
+        if outcome != ticket.skill_outcome:
+            fields.update(skill_outcome=outcome, skill_outcome_at=now)
         outcome = outbox.store_reply(ticket, note, [note_id], fields)
         if outcome in ("stored", "duplicate"):
             return

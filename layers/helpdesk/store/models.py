@@ -304,6 +304,10 @@ class Ticket(Item, discriminator="ticket"):
     # Instagram account): replies go out from it.
     channel_address = UnicodeAttribute(null=True)
     auto_closed = BooleanAttribute(null=True)  # closed by the sweep for the customer's silence
+    # What the order skill did with the ticket (the reports' deflection and resolution): `answered` once it
+    # answered the customer itself, `handed_off` once it handed the ticket to a person.
+    skill_outcome = UnicodeAttribute(null=True)
+    skill_outcome_at = UnicodeAttribute(null=True)
     # When the customer wrote their latest message, as the provider says (Meta's timestamp; else
     # its arrival): the customer-service windows of WhatsApp and Instagram run from it.
     customer_wrote_at = UnicodeAttribute(null=True)
