@@ -23,6 +23,7 @@ from helpdesk import (
     replies,
     reports,
     request_schemas,
+    routing,
     views,
     workspace,
 )
@@ -216,6 +217,37 @@ def change_view(who: auth.AgentIdentity, view_id: str) -> Any:
 def delete_view(who: auth.AgentIdentity, view_id: str) -> Any:
     views.delete(who, view_id)
     return Response("", status_code=204)
+
+
+@agent_route("/api/teams", ["GET"])
+def list_teams(who: auth.AgentIdentity) -> Any:
+    return routing.list_teams(who)
+
+
+@agent_route("/api/teams", ["POST"])
+def create_team(who: auth.AgentIdentity) -> Any:
+    return Response(routing.create_team(who, _json()), status_code=201)
+
+
+@agent_route("/api/teams/{team_id}", ["PATCH"])
+def change_team(who: auth.AgentIdentity, team_id: str) -> Any:
+    return routing.change_team(who, team_id, _json())
+
+
+@agent_route("/api/teams/{team_id}", ["DELETE"])
+def delete_team(who: auth.AgentIdentity, team_id: str) -> Any:
+    routing.delete_team(who, team_id)
+    return Response("", status_code=204)
+
+
+@agent_route("/api/routing/rules", ["GET"])
+def get_routing_rules(who: auth.AgentIdentity) -> Any:
+    return routing.get_rules(who)
+
+
+@agent_route("/api/routing/rules", ["PUT"])
+def put_routing_rules(who: auth.AgentIdentity) -> Any:
+    return routing.put_rules(who, _json(), _request().headers.get("if-match"))
 
 
 @agent_route("/api/agents", ["GET"])

@@ -1,13 +1,15 @@
-"""Trains the text classifiers of helpdesk.textclass offline: `python -m infra.train_textclass [intents] [--search]`.
+"""Trains the text classifiers of helpdesk.textclass offline: `python -m infra.train_textclass [intents|tags] [--search]`.
 
 For a dataset (a labelled JSONL file kept in tests/data/) it:
 1. reads and checks the set: known labels and languages, no two messages alike once normalised;
 2. splits it, stratified by label and language, with a fixed seed: HELDOUT of each group is held out;
 3. reports k-fold cross-validation on the training part (a sanity check, and what --search ranks
-   settings by: the held-out part is never used to choose anything);
-4. trains on the training part, reports held-out accuracy overall and per language, and writes the
-   model into the layer (helpdesk/models/<name>.json) with the data's SHA-256 and the held-out ids,
-   so that `make bench` and the tests evaluate the shipped file on exactly that split.
+   settings by: the held-out part is never used to choose anything); for a one-vs-rest dataset the
+   out-of-fold probabilities also choose each label's acceptance threshold;
+4. trains on the training part, reports held-out accuracy (one label per message) or micro and macro
+   F1 (several) overall and per language, and writes the model into the layer
+   (helpdesk/models/<name>.json) with the data's SHA-256 and the held-out ids, so that `make bench`
+   and the tests evaluate the shipped file on exactly that split.
 
 The learner is SGD on a linear model over the sparse features of helpdesk.textclass.Features:
 softmax cross-entropy for one label per message, one sigmoid per label (one-vs-rest) for several;
@@ -25,7 +27,7 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,8 @@ class Dataset:
     min_confidence: float = 0.35
     min_coverage: float = 0.15
     threshold: float = 0.5
+    # One-vs-rest only: pick each label's threshold from THRESHOLD_GRID by out-of-fold F1 on the training part.
+    per_label_thresholds: bool = False
 
     @property
     def model_path(self) -> Path:
@@ -137,11 +141,77 @@ INTENT_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                          "안보냈", "준비중", "포장 전")),
 )
 
+# What shoppers' words mean for the auto-tagger's tags (SPEC §5), in both languages. The order words the
+# intents already name (cancel, return, account, greeting) are shared, so one wording means one cue.
+_INTENT_CUE = dict(INTENT_CUES)
+TAG_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cancel", _INTENT_CUE["cancel"]),
+    ("return", (*_INTENT_CUE["return"], "retrun*", "store credit", "반품", "반송하", "환불")),
+    ("exchange", ("exchange*", "exchnage*", "replace*", "swap*", "size up", "next size", "instead", "교환",
+                  "맞교환", "새 제품", "새 상품", "새걸로", "새 걸로", "다른 사이즈로", "큰 걸로", "작은 걸로",
+                  "큰걸로", "작은걸로")),
+    ("defect", (*_INTENT_CUE["defect"], "shatter*", "melted", "faulty", "not working", "doesn't work",
+                "doesnt work", "broken", "two different", "stopped", "스크래치", "금이 가", "떨어져서 왔",
+                "빠져 있", "상한", "지난 게", "반응이 없", "타는 냄새", "헛돌")),
+    ("wrong_item", (*_INTENT_CUE["wrong_item"], "wrong colour", "wrong color", "wrong size", "someone else's",
+                    "only had", "were in the", "missing", "got the 250ml", "different pattern", "누락", "덜 왔",
+                    "만 왔", "부족해", "없어요", "다른 상품", "이 왔어요", "가 왔어요")),
+    ("when", (*_INTENT_CUE["when"], "any update", "yet", "언제", "아직", "며칠", "언제쯤")),
+    ("where", _INTENT_CUE["where"]),
+    ("progress", ("status", "processing", "label created", "shipped yet", "has it shipped", "go through",
+                  "on track", "packed", "배송준비중", "상품준비중", "출고", "발송", "소식", "주문 내역", "누락된",
+                  "접수는 된", "입금대기")),
+    ("delivery", ("shipping", "ship to", "ship*", "deliver*", "courier", "carrier", "driver", "ups", "usps",
+                  "fedex", "dhl", "customs", "express", "tracking", "track*", "parcel", "package", "pickup",
+                  "택배", "배송", "송장", "운송장", "경비실", "문 앞", "기사님", "픽업", "관부가세", "해외배송",
+                  "무료배송", "당일배송", "새벽배송", "도서산간", "합배송", "택배사")),
+    ("edit", (*_INTENT_CUE["change"], *_INTENT_CUE["add"], *_INTENT_CUE["remove"], "gift wrap", "gift note",
+              "gift message", "engraving", "포장 추가", "각인", "요청사항", "배송 메모")),
+    ("before_ship", _INTENT_CUE["not_yet_shipped"]),
+    ("product", (*_INTENT_CUE["product"], "fit", "run small", "runs small", "run big", "wash*", "dishwasher",
+                 "compatible", "dimension*", "warranty", "vegan", "gluten", "nickel", "battery", "allergic",
+                 "itchy", "petite", "waterproof", "실측", "세탁", "호환", "정품", "유통기한", "추천", "식기세척기",
+                 "전자레인지", "건조기", "비침", "안감", "발볼", "낱개", "어린이용", "임산부")),
+    ("discount", (*_INTENT_CUE["discount"], "% off", "off", "bogo", "deal", "price match", "price adjust*",
+                  "referral", "student", "military", "적립금", "혜택", "이벤트", "차액", "추천 코드", "블프")),
+    ("payment", (*_INTENT_CUE["payment"], "charged", "paid", "pay", "card", "declined", "invoice", "receipt",
+                 "paypal", "klarna", "afterpay", "apple pay", "bank", "statement", "vat", "mastercard", "visa",
+                 "결제", "카드", "입금", "영수증", "세금계산서", "네이버페이", "카카오페이", "토스", "할부",
+                 "가상계좌", "무통장", "승인", "계좌")),
+    ("money_back", ("refund*", "money back", "money still", "환불", "돌려받", "카드 취소")),
+    ("subscription", ("subscri*", "plan", "box", "skip*", "pause*", "auto-renew", "autorenew", "renew*",
+                      "refill*", "monthly", "quarterly", "정기배송", "정기구독", "구독", "건너뛰", "스킵", "회차",
+                      "일시정지", "정기결제", "멈추")),
+    ("account", (*_INTENT_CUE["account"], "sign in", "profile", "opted in", "opt in", "unsubscribe*",
+                 "opt out", "stop texting", "stop sending", "delete my", "merge", "order history", "guest",
+                 "비번", "아이디", "수신 거부", "수신 동의", "알림톡", "본인인증", "휴면", "등급", "회원정보",
+                 "연동")),
+    ("praise", ("love", "luv", "amazing", "great", "best", "awesome", "happy with", "so cute", "thank you for",
+                "최고", "만족", "감동", "친절하", "감사했", "예뻐", "좋네요", "번창", "좋아요")),
+    ("complaint", ("disappoint*", "terrible", "awful", "worst", "ridiculous", "unacceptable", "complain*",
+                   "so slow", "too slow", "gotten really bad", "loop*", "실망", "불친절", "불편", "너무 늦",
+                   "너무 느려", "부실", "ㅡㅡ")),
+    ("suggestion", ("suggest*", "should", "review", "heads up", "bring back", "improve*", "개선", "줄여주세요",
+                    "늘려주세요", "리뷰", "후기", "좋겠어요", "수정 좀")),
+    ("spam", ("seo", "backlink*", "guest post", "followers", "likes", "crypto", "bitcoin", "investment",
+              "guaranteed", "click here", "claim", "congratulations", "won", "casino", "loan", "partnership",
+              "collaborat*", "influencer", "leads", "dropshipping", "demo", "catalogue", "manufacturer",
+              "replica", "광고", "상위노출", "체험단", "대출", "카지노", "팔로워", "리딩방", "제안", "대행",
+              "무료 체험", "당첨", "web발신", "국외발신", "렌탈", "입점", "수익률", "리뷰 작업")),
+    ("greeting", (*_INTENT_CUE["greeting"], "ok", "okay", "got it", "sounds good", "네", "넵", "알겠습니다",
+                  "수고하세요", "확인했")),
+)
+
 DATASETS = {
     "intents": Dataset(
         name="intents", data=ROOT / "tests" / "data" / "intents.jsonl", target="intent", kind="softmax",
         labels=("change_order", "cancel_order", "add_item", "order_status", "return_or_exchange", "other"),
         features=Features(cues=INTENT_CUES)),
+    "tags": Dataset(
+        name="tags", data=ROOT / "tests" / "data" / "tags.jsonl", target="tags", kind="ovr",
+        labels=("returns", "exchange", "order_status", "shipping", "cancellation", "order_edit", "product_question",
+                "discount", "payment", "damaged_or_wrong_item", "subscription", "account", "feedback", "spam"),
+        features=Features(cues=TAG_CUES), per_label_thresholds=True),
 }
 
 
@@ -181,7 +251,8 @@ def load_examples(dataset: Dataset) -> list[Example]:
         row = json.loads(line)
         value = row[dataset.target]
         labels = (value,) if isinstance(value, str) else tuple(value)
-        if not labels or any(label not in dataset.labels for label in labels):
+        # A tagger's message may carry no tag at all ("thanks!"); an intent is always one of the labels.
+        if (not labels and dataset.kind != "ovr") or any(label not in dataset.labels for label in labels):
             problems.append(f"line {number}: unknown label {value!r}")
         if row.get("lang") not in LANGUAGES:
             problems.append(f"line {number}: lang {row.get('lang')!r}")
@@ -202,7 +273,7 @@ def split(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list
     language in the same proportion."""
     groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
     for example in examples:
-        groups[(example.labels[0], example.lang)].append(example)
+        groups[(_stratum(example), example.lang)].append(example)
     train, held = [], []
     for key in sorted(groups):
         members = sorted(groups[key], key=lambda e: hashlib.sha256(f"{seed}:{e.id}".encode()).hexdigest())
@@ -212,11 +283,16 @@ def split(examples: Sequence[Example], fraction: float, seed: int) -> tuple[list
     return train, held
 
 
+def _stratum(example: Example) -> str:
+    """What a split stratifies on: the first label, or "" for a message without any (tags only)."""
+    return example.labels[0] if example.labels else ""
+
+
 def folds(examples: Sequence[Example], k: int, seed: int) -> list[list[Example]]:
     """k stratified folds (by first label and language)."""
     groups: dict[tuple[str, str], list[Example]] = defaultdict(list)
     for example in sorted(examples, key=lambda e: e.id):
-        groups[(example.labels[0], example.lang)].append(example)
+        groups[(_stratum(example), example.lang)].append(example)
     rng = random.Random(seed)
     out: list[list[Example]] = [[] for _ in range(k)]
     offset = 0
@@ -233,8 +309,9 @@ def folds(examples: Sequence[Example], k: int, seed: int) -> list[list[Example]]
 
 
 def fit(dataset: Dataset, examples: Sequence[Example], training: Training | None = None,
-        meta: dict[str, Any] | None = None) -> Model:
-    """A model trained on these examples with the dataset's features and labels."""
+        meta: dict[str, Any] | None = None, thresholds: Mapping[str, float] | None = None) -> Model:
+    """A model trained on these examples with the dataset's features and labels (and, one-vs-rest,
+    these per-label thresholds)."""
     training = training or dataset.training
     extracted = [dataset.features.extract(e.text) for e in examples]
     df = Counter(f for features in extracted for f in features)
@@ -250,7 +327,7 @@ def fit(dataset: Dataset, examples: Sequence[Example], training: Training | None
     return Model(name=dataset.name, kind=dataset.kind, labels=dataset.labels, features=dataset.features,
                  bias=tuple(round(b, 4) + 0.0 for b in bias), weights={f: w for f, w in fixed.items() if any(w)},
                  min_confidence=dataset.min_confidence, min_coverage=dataset.min_coverage,
-                 threshold=dataset.threshold, scale=scale, meta=meta or {})
+                 threshold=dataset.threshold, scale=scale, meta=meta or {}, thresholds=dict(thresholds or {}))
 
 
 def _sgd(docs: list[list[tuple[int, float]]], targets: list[list[float]], n_features: int, n_labels: int,
@@ -333,6 +410,101 @@ def cross_validate(dataset: Dataset, examples: Sequence[Example], training: Trai
     return sum(scores) / len(scores), misses
 
 
+# --- several labels per message (one-vs-rest) ----------------------------------------------------
+
+THRESHOLD_GRID = tuple(round(0.2 + 0.05 * i, 2) for i in range(13))  # 0.20, 0.25, ... 0.80
+
+
+@dataclass(frozen=True)
+class F1:
+    """Multi-label F1: micro (every decision pooled), macro (the mean over labels of each label's F1).
+    A label neither labelled nor predicted in the examples has no F1 and is left out of the mean."""
+
+    micro: float
+    macro: float
+    per_label: dict[str, float]
+
+
+def f1(pairs: Iterable[tuple[Collection[str], Collection[str]]], labels: Sequence[str]) -> F1:
+    """F1 of (labelled, predicted) pairs."""
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for gold, got in pairs:
+        for label in labels:
+            tp[label] += label in gold and label in got
+            fp[label] += label in got and label not in gold
+            fn[label] += label in gold and label not in got
+    per_label = {label: 2 * tp[label] / (2 * tp[label] + fp[label] + fn[label])
+                 for label in labels if tp[label] + fp[label] + fn[label]}
+    errors = sum(fp.values()) + sum(fn.values())
+    right = sum(tp.values())
+    micro = 2 * right / (2 * right + errors) if right + errors else 1.0
+    macro = sum(per_label.values()) / len(per_label) if per_label else 1.0
+    return F1(micro=micro, macro=macro, per_label=per_label)
+
+
+def f1_by_language(model: Model, examples: Sequence[Example]) -> dict[str, F1]:
+    """F1 of the model's accepted labels (`predict_multi` at its own thresholds), overall ("all") and
+    per language."""
+    pairs = [(e.lang, e.labels, model.predict_multi(e.text).labels) for e in examples]
+    return {key: f1(((gold, got) for lang, gold, got in pairs if key in ("all", lang)), model.labels)
+            for key in ("all", *LANGUAGES) if key == "all" or any(lang == key for lang, _, _ in pairs)}
+
+
+OutOfFold = list[tuple[Example, Mapping[str, float]]]
+
+
+def out_of_fold(dataset: Dataset, examples: Sequence[Example], training: Training) -> OutOfFold:
+    """Each example's label probabilities from the model trained on the other k-1 folds; none at all
+    where that model abstains (too little of the wording known), so no threshold accepts a label."""
+    parts = folds(examples, training.folds, training.seed)
+    scored: OutOfFold = []
+    for k, test in enumerate(parts):
+        model = fit(dataset, [e for j, part in enumerate(parts) if j != k for e in part], training)
+        for example in test:
+            prediction = model.predict_multi(example.text, threshold=0.0)
+            scored.append((example, dict(prediction.scores) if prediction.labels else {}))
+    return scored
+
+
+def accepted(scored: OutOfFold, thresholds: Mapping[str, float]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(labelled, accepted) pairs of out-of-fold probabilities at these thresholds."""
+    return [(example.labels, tuple(label for label, p in probs.items() if p >= thresholds[label]))
+            for example, probs in scored]
+
+
+def choose_thresholds(dataset: Dataset, scored: OutOfFold) -> dict[str, float]:
+    """Each label's threshold from THRESHOLD_GRID with the best out-of-fold F1 for that label; a tie
+    goes to the cut nearest the dataset's default. The training part only: never the held-out split."""
+    chosen = {}
+    for label in dataset.labels:
+        def label_f1(cut: float, label: str = label) -> float:
+            return f1(accepted(scored, {**dict.fromkeys(dataset.labels, 2.0), label: cut}), (label,)).macro
+
+        chosen[label] = max(THRESHOLD_GRID, key=lambda cut: (round(label_f1(cut), 9), -abs(cut - dataset.threshold)))
+    return chosen
+
+
+def tag_thresholds(dataset: Dataset, train: Sequence[Example],
+                   training: Training | None = None) -> tuple[dict[str, float], OutOfFold]:
+    """The per-label thresholds a one-vs-rest dataset ships (its default for every label unless it asks
+    for its own), and the out-of-fold probabilities they were read from."""
+    scored = out_of_fold(dataset, train, training or dataset.training)
+    if not dataset.per_label_thresholds:
+        return dict.fromkeys(dataset.labels, dataset.threshold), scored
+    return choose_thresholds(dataset, scored), scored
+
+
+def cv_score(dataset: Dataset, train: Sequence[Example], training: Training) -> float:
+    """What --search ranks settings by: cross-validated accuracy (one label) or out-of-fold macro F1
+    at the thresholds chosen from those same predictions (several; optimistic, alike for every setting)."""
+    if dataset.kind != "ovr":
+        return cross_validate(dataset, train, training)[0]
+    thresholds, scored = tag_thresholds(dataset, train, training)
+    return f1(accepted(scored, thresholds), dataset.labels).macro
+
+
 # --- the model file ------------------------------------------------------------------------------
 
 
@@ -340,10 +512,15 @@ def build(dataset: Dataset) -> tuple[Model, list[Example], list[Example]]:
     """The model the dataset's settings give, trained on its training split; (model, train, held out)."""
     examples = load_examples(dataset)
     train, held = split(examples, dataset.training.heldout, dataset.training.seed)
-    meta = {"data": str(dataset.data.relative_to(ROOT)), "data_sha256": data_digest(dataset.data),
-            "training": {k: v for k, v in dataset.training.__dict__.items()},
-            "train_size": len(train), "heldout": sorted(e.id for e in held)}
-    return fit(dataset, train, meta=meta), train, held
+    meta: dict[str, Any] = {"data": str(dataset.data.relative_to(ROOT)), "data_sha256": data_digest(dataset.data),
+                            "training": {k: v for k, v in dataset.training.__dict__.items()},
+                            "train_size": len(train), "heldout": sorted(e.id for e in held)}
+    if dataset.kind != "ovr":
+        return fit(dataset, train, meta=meta), train, held
+    thresholds, scored = tag_thresholds(dataset, train)
+    cv = f1(accepted(scored, thresholds), dataset.labels)
+    meta["cv"] = {"folds": dataset.training.folds, "micro_f1": round(cv.micro, 4), "macro_f1": round(cv.macro, 4)}
+    return fit(dataset, train, meta=meta, thresholds=thresholds), train, held
 
 
 def dumps(model: Model) -> str:
@@ -374,12 +551,30 @@ SEARCH: dict[str, list[dict[str, Any]]] = {  # settings --search tries, one chan
 
 
 def search(dataset: Dataset, train: Sequence[Example]) -> None:
-    print(f"cv {cross_validate(dataset, train, dataset.training)[0]:.4f}  (the dataset's settings)")
+    print(f"cv {cv_score(dataset, train, dataset.training):.4f}  (the dataset's settings)")
     for change in SEARCH["features"]:
         candidate = replace(dataset, features=replace(dataset.features, **change))
-        print(f"cv {cross_validate(candidate, train, dataset.training)[0]:.4f}  features {change}")
+        print(f"cv {cv_score(candidate, train, dataset.training):.4f}  features {change}")
     for change in SEARCH["training"]:
-        print(f"cv {cross_validate(dataset, train, replace(dataset.training, **change))[0]:.4f}  training {change}")
+        print(f"cv {cv_score(dataset, train, replace(dataset.training, **change)):.4f}  training {change}")
+
+
+def report_tags(dataset: Dataset, model: Model, train: Sequence[Example], held: Sequence[Example],
+                misses: bool) -> None:
+    """A one-vs-rest model's cross-validation (recorded in its metadata) and held-out figures."""
+    cv = model.meta["cv"]
+    print(f"{cv['folds']}-fold cross-validation on the training part (out of fold, at the chosen thresholds): "
+          f"micro F1 {cv['micro_f1']:.4f}, macro F1 {cv['macro_f1']:.4f}")
+    print("thresholds: " + ", ".join(f"{label} {model.thresholds.get(label, model.threshold):.2f}"
+                                     for label in model.labels))
+    if misses:
+        thresholds, scored = tag_thresholds(dataset, train)
+        for example, got in zip((e for e, _ in scored), (g for _, g in accepted(scored, thresholds)), strict=True):
+            if set(got) != set(example.labels):
+                print(f"  [{example.lang}] {sorted(example.labels)} -> {sorted(got)}: {example.text[:80]!r}")
+    # Held-out misses are counted, not listed (see main).
+    for key, score in f1_by_language(model, held).items():
+        print(f"held-out {key}: micro F1 {score.micro:.4f}, macro F1 {score.macro:.4f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -396,13 +591,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.search:
         search(dataset, train)
         return 0
-    cv, misses = cross_validate(dataset, train, dataset.training)
-    print(f"{dataset.training.folds}-fold cross-validation on the training part: {cv:.4f}")
-    for miss in misses if args.misses else ():
-        print(f"  {miss}")
-    # Held-out misses are counted, not listed: reading them is the first step to tuning on them.
-    for key, value in accuracy(model, held).items():
-        print(f"held-out accuracy {key}: {value:.4f}")
+    if dataset.kind == "ovr":
+        report_tags(dataset, model, train, held, args.misses)
+    else:
+        cv, misses = cross_validate(dataset, train, dataset.training)
+        print(f"{dataset.training.folds}-fold cross-validation on the training part: {cv:.4f}")
+        for miss in misses if args.misses else ():
+            print(f"  {miss}")
+        # Held-out misses are counted, not listed: reading them is the first step to tuning on them.
+        for key, value in accuracy(model, held).items():
+            print(f"held-out accuracy {key}: {value:.4f}")
     text = dumps(model)
     dataset.model_path.parent.mkdir(parents=True, exist_ok=True)
     dataset.model_path.write_text(text, encoding="utf-8")

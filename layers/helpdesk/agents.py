@@ -42,7 +42,8 @@ def agent_json(agent: Agent, since: str) -> dict[str, Any]:
     online = agent_store.available(agent, since)
     return {"id": agent.agent_id, "name": agent.name, "email": agent.email, "role": agent.role,
             "status": "online" if online else "offline", "active": agent.active is not False,
-            "presence_at": agent.presence_at}
+            "presence_at": agent.presence_at,
+            "capacity": int(agent.capacity) if agent.capacity is not None else None}
 
 
 def list_agents(who: AgentIdentity) -> dict[str, Any]:
@@ -124,9 +125,24 @@ def invite(who: AgentIdentity, body: Any) -> dict[str, Any]:
     return agent_json(agent, fresh_since())
 
 
+MAX_CAPACITY = 1000
+
+
+def _capacity(body: dict[str, Any]) -> list[Action]:
+    """`capacity`: at most this many open tickets from the rotation (null: no limit)."""
+    if "capacity" not in body:
+        return []
+    value = body["capacity"]
+    if value is None:
+        return [Agent.capacity.remove()]
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CAPACITY:
+        raise BadRequest(f"capacity must be a whole number from 0 to {MAX_CAPACITY}, or null")
+    return [Agent.capacity.set(value)]
+
+
 def _change_request(body: Any) -> tuple[str | None, bool | None, str | None]:
-    if not isinstance(body, dict) or not body or set(body) - {"role", "active", "name"}:
-        raise BadRequest('expected any of {"role", "active", "name"}')
+    if not isinstance(body, dict) or not body or set(body) - {"role", "active", "name", "capacity"}:
+        raise BadRequest('expected any of {"role", "active", "name", "capacity"}')
     role = _role(body["role"]) if "role" in body else None
     active = body.get("active")
     if "active" in body and not isinstance(active, bool):
@@ -147,7 +163,7 @@ def _may_change(who: AgentIdentity, target: Agent, role: str | None, active: boo
 
 
 def change(who: AgentIdentity, agent_id: str, body: Any) -> dict[str, Any]:
-    """`{"role"?, "active"?, "name"?}` for another agent of the caller's account."""
+    """`{"role"?, "active"?, "name"?, "capacity"?}` for an agent of the caller's account."""
     role, active, name = _change_request(body)
     target = agent_store.get_agent(who.account_id, agent_id) if agent_id else None
     if target is None:
@@ -155,7 +171,7 @@ def change(who: AgentIdentity, agent_id: str, body: Any) -> dict[str, Any]:
     if agent_id == who.agent_id and (role is not None or active is False):
         raise Conflict("you cannot change your own role or deactivate yourself; ask another owner or admin")
     _may_change(who, target, role, active)
-    actions: list[Action] = []
+    actions: list[Action] = _capacity(body)
     if role:
         actions.append(Agent.role.set(role))
     if name is not None:

@@ -1,4 +1,5 @@
-"""Round-robin assignment: new and reopened tickets spread evenly over the agents who are online.
+"""Assignment: new and reopened tickets routed to a team (helpdesk/routing.py), then spread over its online
+members by open load, equal loads in round-robin order (everyone, when no rule matched).
 
 Driven by ticket events from the table's stream. Every decision is taken on the ticket as it is now
 and written on condition that it is still so (its version): a redelivered event, or one that an
@@ -6,9 +7,13 @@ agent's own decision overtook, changes nothing.
 """
 from __future__ import annotations
 
+import json
 import random
 import time
+from dataclasses import dataclass
+from typing import Any
 
+from helpdesk import routing
 from helpdesk.agents import fresh_since
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel, Status
@@ -16,6 +21,7 @@ from helpdesk.errors import Transient
 from helpdesk.observability import count, logger
 from helpdesk.store import agents as agent_store
 from helpdesk.store import outbox
+from helpdesk.store import routing as routing_store
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.inbound import TicketStore
 from helpdesk.store.keys import ticket_pk
@@ -37,7 +43,8 @@ def next_agent(online_ids: list[str], last_agent_id: str | None) -> str:
 def needs_agent(ticket: Ticket, event: TicketEvent, roster: agent_store.Roster) -> bool:
     """What the rules say: an open ticket nobody has goes to the next agent; so does a new or
     reopened one whose assignee is not available, unless its assignee was set after the event (by
-    a person, or by the rotation for a later event): that decision stands."""
+    a person, or by the rotation for a later event): that decision stands. (A reopened ticket whose
+    assignee is online stays theirs: it goes back to the previous assignee.)"""
     if ticket.status != Status.OPEN.value or ticket.spam:
         return False
     if not ticket.assignee_id:
@@ -45,6 +52,96 @@ def needs_agent(ticket: Ticket, event: TicketEvent, roster: agent_store.Roster) 
     if event.type not in (CREATED, REOPENED) or int(ticket.assigned_version or 0) > event.version:
         return False
     return not roster.is_online(ticket.assignee_id)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Whom a ticket goes to (None: nobody can take it now), from which rotation, and why."""
+
+    agent_id: str | None
+    route: routing.Route
+    rota: str
+    reason: dict[str, Any]
+
+
+def choose(ticket: Ticket, event: TicketEvent, roster: agent_store.Roster) -> Choice:
+    """The team (routing rules; a reopened ticket keeps its team), then, among its online members who have
+    room (an agent's `capacity`), the one with the fewest open tickets; equal loads go round the team's
+    rotation from its cursor. Loads are read for the eligible agents only (one COUNT Query each)."""
+    route = _route(ticket, event)
+    team = route.team_members
+    online = [a for a in roster.online_ids if team is None or a in team]
+    rota = agent_store.rota_sk(route.route.team_id)
+    last, _, _ = roster.cursor(rota)
+    loads = {a: agent_store.open_load(ticket.account_id, a) for a in online}
+    capacity = {a: _capacity(roster.agent(a)) for a in online}
+    room = [a for a in online if capacity[a] is None or loads[a] < int(capacity[a] or 0)]
+    reason: dict[str, Any] = {"kind": "round_robin", "rule": route.route.rule, "team_id": route.route.team_id,
+                              "eligible": [{"id": a, "load": loads[a], "capacity": capacity[a]} for a in online]}
+    if not room:
+        return Choice(None, route.route, rota, {**reason, "kind": "waiting",
+                                                "why": "no agent online" if not online else "everyone is at capacity"})
+    fewest = min(loads[a] for a in room)
+    agent_id = next_agent(sorted(a for a in room if loads[a] == fewest), last)
+    return Choice(agent_id, route.route, rota, {**reason, "load": loads[agent_id], "capacity": capacity[agent_id]})
+
+
+def _capacity(agent: Any) -> int | None:
+    return int(agent.capacity) if agent is not None and agent.capacity is not None else None
+
+
+@dataclass(frozen=True)
+class Routed:
+    route: routing.Route
+    team_members: frozenset[str] | None  # None: everyone
+
+
+def _route(ticket: Ticket, event: TicketEvent) -> Routed:
+    """Where routing sends the ticket: one Query of the account's teams and rules; the facts a rule needs
+    (the profile's segments, the message's language, the office hours) are read only when some rule asks."""
+    found = routing_store.routing_of(ticket.account_id)
+    if ticket.team_id and ticket.team_id in found.teams and event.type != CREATED:
+        return Routed(routing.Route(None, ticket.team_id, ticket.priority),
+                      _members(found.teams[ticket.team_id].members))
+    rules = routing.parsed_rules(found.rules)
+    if not rules:
+        return Routed(routing.Route(None, None), None)
+    wanted = {key for rule in rules for key in (rule.get("if") or {})}
+    facts = routing.Facts(channel=ticket.channel, tags=tuple(str(t) for t in ticket.tags or ()),
+                          segments=_segments(ticket) if "segments_any" in wanted else (),
+                          language=_language(ticket) if "language" in wanted else "en",
+                          office_open=_office_open(ticket.account_id) if "office_hours" in wanted else True)
+    chosen = routing.route(rules, facts, found.teams)
+    chosen_team = found.teams.get(chosen.team_id) if chosen.team_id else None
+    return Routed(chosen, _members(chosen_team.members) if chosen_team else None)
+
+
+def _members(members: Any) -> frozenset[str]:
+    return frozenset(str(m) for m in members or ())
+
+
+def _segments(ticket: Ticket) -> tuple[str, ...]:
+    from helpdesk.store import accounts
+
+    profile = accounts.get_profile(ticket.account_id, ticket.profile_id) if ticket.profile_id else None
+    return tuple(str(s) for s in profile.segments or ()) if profile else ()
+
+
+def _language(ticket: Ticket) -> str:
+    inbound = [m for m in ticket_store.latest_messages(ticket.account_id, ticket.ticket_id, 5)
+               if m.direction == "inbound"]
+    return routing.language_of(inbound[-1].body if inbound else "")
+
+
+def _office_open(account_id: str) -> bool:
+    import datetime as dt
+
+    from helpdesk import office_hours
+    from helpdesk.store import accounts
+
+    account = accounts.get_account(account_id)
+    hours = account.office_hours.as_dict() if account.office_hours else None
+    return office_hours.is_open(hours, dt.datetime.now(dt.UTC))
 
 
 def handle(event: TicketEvent) -> str | None:
@@ -62,20 +159,33 @@ def handle(event: TicketEvent) -> str | None:
         roster = agent_store.roster(event.account_id, fresh_since())
         if not needs_agent(ticket, event, roster):
             return None
-        online = roster.online_ids
-        if not online:
-            logger.info("no agent online; ticket stays unassigned",
-                        extra={"account_id": event.account_id, "ticket_id": event.ticket_id})
-            return None
-        agent_id = next_agent(online, roster.last_agent_id)
-        outcome = agent_store.assign_next(ticket, agent_id, roster)
+        choice = choose(ticket, event, roster)
+        if choice.agent_id is None:
+            if _file_route(ticket, choice):
+                logger.info("ticket waits for an agent", extra={"account_id": event.account_id,
+                                                                "ticket_id": event.ticket_id, **choice.reason})
+                return None
+            continue
+        outcome = agent_store.assign_next(ticket, choice.agent_id, roster, rota=choice.rota,
+                                          reason=json.dumps(choice.reason, separators=(",", ":")),
+                                          team_id=choice.route.team_id, priority=choice.route.priority)
         if outcome.assigned:
-            logger.info("ticket assigned", extra={"account_id": event.account_id,
-                                                  "ticket_id": event.ticket_id, "agent_id": agent_id})
+            logger.info("ticket assigned", extra={"account_id": event.account_id, "ticket_id": event.ticket_id,
+                                                  "agent_id": choice.agent_id, "team_id": choice.route.team_id,
+                                                  "rule": choice.route.rule})
             count("ticket_assigned")
-            return agent_id
+            return choice.agent_id
         time.sleep(random.uniform(0, 0.005 * 2 ** min(attempt, 6)))
     raise Transient("assignment kept conflicting")
+
+
+def _file_route(ticket: Ticket, choice: Choice) -> bool:
+    """A ticket nobody can take yet keeps the team (and priority) routing chose, so it waits in that team's
+    queue; False when the ticket changed meanwhile."""
+    wanted = {"team_id": choice.route.team_id, "priority": choice.route.priority or ticket.priority}
+    if all(getattr(ticket, k) == v for k, v in wanted.items()):
+        return True
+    return ticket_store.change(ticket, team_id=wanted["team_id"], priority=wanted["priority"]) is not None
 
 
 def link_customer(event: TicketEvent) -> None:

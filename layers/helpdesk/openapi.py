@@ -23,7 +23,22 @@ _TICKET = {
         "last_inbound_at": {"type": ["string", "null"], "format": "date-time"},
         "message_count": {"type": "integer"},
         "version": {"type": "integer", "description": "goes up with every write; send it back as If-Match"},
-        "assignment_reason": {"type": ["string", "null"], "enum": ["round_robin", "manual", None]},
+        "assignment_reason": {
+            "type": ["object", "null"], "description": "why the ticket has its assignee (null: it has none yet)",
+            "properties": {
+                "kind": {"enum": ["round_robin", "manual", "waiting", "unknown"],
+                         "description": "round_robin: the rotation (in a team when a rule chose one); manual: a "
+                                        "person; waiting: nobody online, or everyone at capacity"},
+                "rule": {"type": ["integer", "null"], "description": "the routing rule that matched (0-based)"},
+                "team_id": {"type": ["string", "null"]},
+                "load": {"type": "integer", "description": "the assignee's open tickets when chosen"},
+                "capacity": {"type": ["integer", "null"]},
+                "eligible": {"type": "array", "items": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "load": {"type": "integer"},
+                    "capacity": {"type": ["integer", "null"]}}}},
+                "why": {"type": "string"}}},
+        "team_id": {"type": ["string", "null"], "description": "the team routing sent it to"},
+        "priority": {"type": ["string", "null"], "enum": ["low", "normal", "high", "urgent", None]},
         "auto_closed": {"type": "boolean", "description": "closed by auto-close for the customer's silence"},
         "first_response_at": {"type": ["string", "null"], "format": "date-time",
                               "description": "the first reply by a person (not a note, not automatic)"},
@@ -47,6 +62,7 @@ _AGENT = {
         "active": {"type": "boolean"},
         "status": {"enum": ["online", "offline"], "description": "online only while heartbeats keep coming"},
         "presence_at": {"type": ["string", "null"], "format": "date-time"},
+        "capacity": {"type": ["integer", "null"], "description": "most open tickets round robin gives them"},
         "unread_count": {"type": "integer", "description": "GET /api/agents/me only: the unread badge"},
         "unread_badge": {"type": "boolean", "description": "GET /api/agents/me only: the account's setting"},
     },
@@ -528,7 +544,10 @@ _ERRORS = {"400": _answer("bad input", _ERROR), "401": _answer("missing or bad t
 
 
 def document() -> dict[str, Any]:
+    from helpdesk import openapi_routing
+
     bearer: list[dict[str, list[str]]] = [{"cognito": []}]
+    more = openapi_routing.paths(bearer, _answer, _ERRORS, _ERROR)
     return {
         "openapi": "3.1.0",  # its schemas are JSON Schema (type lists with "null"), as 3.1 has them
         "info": {"title": "Helpdesk", "version": "1"},
@@ -537,6 +556,7 @@ def document() -> dict[str, Any]:
             "schemas": {"Ticket": _TICKET, "Message": _MESSAGE, "Agent": _AGENT, "Error": _ERROR},
         },
         "paths": {
+            **more,
             "/api/tickets": {"get": {
                 "summary": "A view of tickets, most recently updated first",
                 "security": bearer,
@@ -608,12 +628,14 @@ def document() -> dict[str, Any]:
                 "summary": "The caller", "security": bearer,
                 "responses": {"200": _answer("the caller", {"$ref": "#/components/schemas/Agent"}), **_ERRORS}}},
             "/api/agents/{agent_id}": {"patch": {
-                "summary": "Change an agent's role, name, or deactivate them (owner, admin)", "security": bearer,
+                "summary": "Change an agent's role, name or capacity, or deactivate them (owner, admin)",
+                "security": bearer,
                 "parameters": [{"name": "agent_id", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
                     "role": {"enum": ["owner", "admin", "manager", "support"]}, "active": {"type": "boolean"},
-                    "name": {"type": "string"}}}}}},
+                    "name": {"type": "string"},
+                    "capacity": {"type": ["integer", "null"], "minimum": 0, "maximum": 1000}}}}}},
                 "responses": {"200": _answer("the agent", {"$ref": "#/components/schemas/Agent"}),
                               "404": _answer("no such agent", _ERROR),
                               "409": _answer("your own role or activity, or a change that overtook this one", _ERROR),

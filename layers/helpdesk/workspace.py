@@ -13,6 +13,7 @@ from helpdesk.conversation import Status
 from helpdesk.errors import BadRequest, Conflict, HelpdeskError, Transient
 from helpdesk.observability import count, logger
 from helpdesk.params import page_limit
+from helpdesk.routing import reason_json
 from helpdesk.store import agents as agent_store
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.models import Message, Profile, Ticket
@@ -34,7 +35,9 @@ def ticket_json(t: Ticket, viewer: str | None = None) -> dict[str, Any]:
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
             "message_count": int(t.message_count or 0), "version": int(t.version or 0),
-            "assignment_reason": t.assignment_reason, "auto_closed": bool(t.auto_closed),
+            # Why it has its assignee (rule, team, the agent's load, who else was eligible), and its routing.
+            "assignment_reason": reason_json(t.assignment_reason), "team_id": t.team_id, "priority": t.priority,
+            "auto_closed": bool(t.auto_closed),
             "first_response_at": t.first_response_at,  # a person's first reply (docs/metrics.md)
             # The campaign or flow whose message the ticket's first attributed SMS answered.
             "attribution": attribution_json(t.attribution),

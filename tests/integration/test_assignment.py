@@ -178,7 +178,11 @@ def test_reopened_ticket_of_an_offline_assignee_goes_back_into_the_rotation(aws:
     ticket = _ticket(brand, ticket_id)
     assert ticket.status == "open"
     assert ticket.assignee_id == second
-    assert ticket.assignment_reason == "round_robin"
+    from helpdesk.routing import reason_json
+
+    reason = reason_json(ticket.assignment_reason)
+    assert reason is not None and reason["kind"] == "round_robin" and reason["team_id"] is None
+    assert reason["eligible"] == [{"id": second, "load": 0, "capacity": None}]
 
 
 def test_reopened_ticket_of_an_online_assignee_keeps_the_assignee(aws: Aws, brand: Brand) -> None:

@@ -31,15 +31,32 @@ def available_condition(fresh_since: str) -> Condition:
             & (Agent.active.does_not_exist() | (Agent.active == True)))  # noqa: E712
 
 
+ROTA = "AGENT~ROTA"  # everyone's rotation; a team's is ROTA#<team id>
+
+
+def rota_sk(team_id: str | None) -> str:
+    return f"{ROTA}#{team_id}" if team_id else ROTA
+
+
 @dataclass(frozen=True)
 class Roster:
-    """The agents of an account as one consistent read saw them, with the rota cursor."""
+    """The agents of an account as one consistent read saw them, with the rota cursors (everyone's, and
+    each team's, by sort key)."""
 
     agents: list[Agent]
     last_agent_id: str | None
     turns: int
     rota_exists: bool
     fresh_since: str = ""  # presence older than this has expired
+    rotas: dict[str, Rota] | None = None
+
+    def cursor(self, sk: str) -> tuple[str | None, int, bool]:
+        """(last agent, turns, exists) of the rota at `sk`."""
+        rota = (self.rotas or {}).get(sk)
+        return (rota.last_agent_id, int(rota.turns or 0), True) if rota else (None, 0, False)
+
+    def agent(self, agent_id: str) -> Agent | None:
+        return next((a for a in self.agents if a.agent_id == agent_id), None)
 
     @property
     def online_ids(self) -> list[str]:
@@ -56,9 +73,19 @@ def roster(account_id: str, fresh_since: str = "") -> Roster:
     except PynamoDBException as error:
         raise transient(error) from error
     agents = [i for i in items if isinstance(i, Agent)]
-    rota = next((i for i in items if isinstance(i, Rota)), None)
+    rotas = {str(i.sk): i for i in items if isinstance(i, Rota)}
+    rota = rotas.get(ROTA)
     return Roster(agents, rota.last_agent_id if rota else None, int(rota.turns) if rota else 0, rota is not None,
-                  fresh_since)
+                  fresh_since, rotas)
+
+
+def open_load(account_id: str, agent_id: str) -> int:
+    """How many open tickets the agent has: one Select=COUNT Query of their My inbox (gsi2), which holds
+    the ticket keys only in what it returns."""
+    try:
+        return int(Ticket.gsi2.count(f"{account_pk(account_id)}#AS#{agent_id}#{Status.OPEN.value}"))
+    except PynamoDBException as error:
+        raise transient(error) from error
 
 
 def put_agent(account_id: str, agent_id: str, *, name: str | None = None, email: str | None = None,
@@ -173,22 +200,28 @@ class AssignOutcome:
     retry: bool = False  # the cursor or the agent moved, or a conflict: read the roster again
 
 
-def assign_next(ticket: Ticket, agent_id: str, seen: Roster) -> AssignOutcome:
-    """Give `ticket` to `agent_id` and move the cursor to them, all or nothing: the cursor must be
-    as `seen`, the agent still available, the ticket at the version read."""
+def assign_next(ticket: Ticket, agent_id: str, seen: Roster, *, rota: str = ROTA, reason: str = "round_robin",
+                team_id: str | None = None, priority: str | None = None) -> AssignOutcome:
+    """Give `ticket` to `agent_id` (with why, and the team and priority routing chose) and move the
+    rotation's cursor (`rota`) to them, all or nothing: the cursor must be as `seen`, the agent still
+    available, the ticket at the version read."""
     account_id = ticket.account_id
     now = now_iso()
     version = int(ticket.version or 0) + 1
+    last, turns, exists = seen.cursor(rota)
     t = Transaction()
     t.check("agent", Agent, account_pk(account_id), f"AGENT#{agent_id}",
             condition=available_condition(seen.fresh_since))
-    rota_condition = (Rota.turns == seen.turns) if seen.rota_exists else Rota.pk.does_not_exist()
-    t.update("rota", Rota(account_pk(account_id), "AGENT~ROTA"),
-             actions=[Rota.type.set(Rota), Rota.last_agent_id.set(agent_id), Rota.turns.set(seen.turns + 1)],
+    rota_condition = (Rota.turns == turns) if exists else Rota.pk.does_not_exist()
+    t.update("rota", Rota(account_pk(account_id), rota),
+             actions=[Rota.type.set(Rota), Rota.last_agent_id.set(agent_id), Rota.turns.set(turns + 1)],
              condition=rota_condition)
+    routed: list[Action] = [Ticket.team_id.set(team_id) if team_id else Ticket.team_id.remove()]
+    if priority:
+        routed.append(Ticket.priority.set(priority))
     t.update("ticket", Ticket(ticket_pk(account_id, ticket.ticket_id), "TICKET"), actions=[
         Ticket.assignee_id.set(agent_id), Ticket.updated_at.set(now), Ticket.version.add(1),
-        Ticket.assigned_version.set(version), Ticket.assignment_reason.set("round_robin"),
+        Ticket.assigned_version.set(version), Ticket.assignment_reason.set(reason), *routed,
         *index_actions(index_keys(account_id, ticket.ticket_id, ticket.status, agent_id, bool(ticket.spam), now)),
     ], condition=version_is(ticket.version) & (Ticket.status == Status.OPEN.value))
     refused = t.commit()

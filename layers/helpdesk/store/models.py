@@ -189,6 +189,8 @@ class Agent(Item, discriminator="agent"):
     presence_at = UnicodeAttribute(null=True)  # the latest heartbeat; online expires without one
     invited_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    # At most this many open tickets from the rotation (None: no limit); a person may still give more.
+    capacity = NumberAttribute(null=True)
 
 
 class Membership(Item, discriminator="membership"):
@@ -219,8 +221,10 @@ class SignatureToken(Item, discriminator="signature_token"):
 
 
 class Rota(Item, discriminator="rota"):
-    """The round-robin cursor of an account. pk=`A#<account>`, sk=`AGENT~ROTA`: it sorts after
-    every `AGENT#` item, so one Query reads the agents and the cursor together."""
+    """A round-robin cursor of an account: everyone's (sk=`AGENT~ROTA`) or a team's (`AGENT~ROTA#<team>`).
+    pk=`A#<account>`; the sort keys follow every `AGENT#` item, so one Query reads the agents and every
+    cursor together. Each assignment moves its cursor on condition of `turns`: decisions of one rotation
+    are taken one at a time."""
 
     last_agent_id = UnicodeAttribute(null=True)
     turns = NumberAttribute(default=0)
@@ -296,7 +300,11 @@ class Ticket(Item, discriminator="ticket"):
     # Bumped by every write of the ticket (intake, agents, assignment, the sweep): an agent's
     # `If-Match`, and the condition of every read-then-write change.
     version = NumberAttribute(null=True)
-    assignment_reason = UnicodeAttribute(null=True)  # round_robin / manual
+    # Why the ticket has its assignee: JSON (helpdesk/routing.py `reason_json`: kind, rule, team, the agent's
+    # load, who else was eligible); older tickets hold a bare `round_robin` / `manual`.
+    assignment_reason = UnicodeAttribute(null=True)
+    team_id = UnicodeAttribute(null=True)  # the team a routing rule sent it to
+    priority = UnicodeAttribute(null=True)  # low / normal / high / urgent, set by a routing rule
     # The version the ticket had once its assignee was last set: an event older than that must not
     # move the ticket (a person, or the rotation, decided after it).
     assigned_version = NumberAttribute(null=True)
@@ -322,6 +330,27 @@ class Ticket(Item, discriminator="ticket"):
     # first response time (docs/metrics.md) runs from `created_at` to it.
     first_response_at = UnicodeAttribute(null=True)
     first_responder_id = UnicodeAttribute(null=True)
+
+
+class Team(Item, discriminator="team"):
+    """A team of agents. pk=`A#<account>`, sk=`ROUTING#TEAM#<team id>`: one Query of `ROUTING#` reads every
+    team and the rules together (assignment's one read of the routing)."""
+
+    team_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    members = ListAttribute(of=UnicodeAttribute, default=list)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class RoutingRules(Item, discriminator="routing_rules"):
+    """The account's routing rules, in order (first match wins), as one JSON document. pk=`A#<account>`,
+    sk=`ROUTING#RULES`; replaced whole, on condition of `version`."""
+
+    rules = UnicodeAttribute(default="[]")
+    version = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
 
 
 class Message(Item, discriminator="message"):

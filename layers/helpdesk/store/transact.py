@@ -61,6 +61,10 @@ class Transaction:
         self._name("check", name)
         self._write.condition_check(model, hash_key, range_key, condition=condition)
 
+    def delete(self, name: str, item: Model, condition: Condition | None = None) -> None:
+        self._name("delete", name)
+        self._write.delete(item, condition=condition)
+
     def put(self, name: str, item: Model, condition: Condition | None = None, *, old: bool = False) -> None:
         self._name("put", name)
         self._write.save(item, condition=condition, return_values=ALL_OLD if old else None)
