@@ -1,4 +1,4 @@
-"""Trains the text classifiers of helpdesk.textclass offline: `python -m infra.train_textclass [intents|tags] [--search]`.
+"""Trains the text classifiers of helpdesk.textclass offline: `python -m infra.train_textclass [NAME] [--search]`.
 
 For a dataset (a labelled JSONL file kept in tests/data/) it:
 1. reads and checks the set: known labels and languages, no two messages alike once normalised;
@@ -145,18 +145,23 @@ INTENT_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 # intents already name (cancel, return, account, greeting) are shared, so one wording means one cue.
 _INTENT_CUE = dict(INTENT_CUES)
 TAG_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("cancel", _INTENT_CUE["cancel"]),
+    ("cancel", (*_INTENT_CUE["cancel"], "해지")),
     ("return", (*_INTENT_CUE["return"], "retrun*", "store credit", "반품", "반송하", "환불")),
     ("exchange", ("exchange*", "exchnage*", "replace*", "swap*", "size up", "next size", "instead", "교환",
                   "맞교환", "새 제품", "새 상품", "새걸로", "새 걸로", "다른 사이즈로", "큰 걸로", "작은 걸로",
                   "큰걸로", "작은걸로")),
-    ("defect", (*_INTENT_CUE["defect"], "shatter*", "melted", "faulty", "not working", "doesn't work",
-                "doesnt work", "broken", "two different", "stopped", "스크래치", "금이 가", "떨어져서 왔",
-                "빠져 있", "상한", "지난 게", "반응이 없", "타는 냄새", "헛돌")),
+    ("defect", (*_INTENT_CUE["defect"], "shatter*", "smashed", "melted", "faulty", "not working", "broken",
+                "in pieces", "chip", "snapped", "split", "peel*", "bent", "flicker*", "dead pixel", "scratch*",
+                "two different", "stopped", "used item", "스크래치", "금이 가", "떨어져서 왔", "떨어졌", "빠져 있",
+                "상한", "지난 게", "반응이 없", "타는 냄새", "헛돌", "터졌", "터져", "동강", "산산조각", "이가 나",
+                "휘어", "깜빡", "찍힘", "불량화소", "사용 흔적")),
     ("wrong_item", (*_INTENT_CUE["wrong_item"], "wrong colour", "wrong color", "wrong size", "someone else's",
                     "only had", "were in the", "missing", "got the 250ml", "different pattern", "누락", "덜 왔",
                     "만 왔", "부족해", "없어요", "다른 상품", "이 왔어요", "가 왔어요")),
-    ("when", (*_INTENT_CUE["when"], "any update", "yet", "언제", "아직", "며칠", "언제쯤")),
+    ("when", (*_INTENT_CUE["when"], "any update", "yet", "arrive before", "before christmas", "언제", "아직",
+              "며칠", "언제쯤", "전에 받", "전에 도착", "도착할까")),
+    ("coming", (*_INTENT_CUE["coming"], "on its way", "left the warehouse", "going out", "happening with",
+                "오고 있", "어떻게 됐", "처리 현황", "나가는")),
     ("where", _INTENT_CUE["where"]),
     ("progress", ("status", "processing", "label created", "shipped yet", "has it shipped", "go through",
                   "on track", "packed", "배송준비중", "상품준비중", "출고", "발송", "소식", "주문 내역", "누락된",
@@ -168,13 +173,19 @@ TAG_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("edit", (*_INTENT_CUE["change"], *_INTENT_CUE["add"], *_INTENT_CUE["remove"], "gift wrap", "gift note",
               "gift message", "engraving", "포장 추가", "각인", "요청사항", "배송 메모")),
     ("before_ship", _INTENT_CUE["not_yet_shipped"]),
+    ("usage", ("can i use", "can the", "can i microwave", "safe", "써도", "먹어도", "돌려도", "사용해도", "입어도",
+               "발라도", "사용 가능")),
+    ("item_question", ("is the", "is this", "are these", "are the", "does the", "does this", "do the", "do your",
+                       "will the", "how long does", "how heavy", "how tall", "how many", "what size",
+                       "what's the difference", "which", "does it come", "come with", "이 제품", "이거", "기장",
+                       "몇 시간", "들어있나", "있나요", "인가요")),
     ("product", (*_INTENT_CUE["product"], "fit", "run small", "runs small", "run big", "wash*", "dishwasher",
                  "compatible", "dimension*", "warranty", "vegan", "gluten", "nickel", "battery", "allergic",
                  "itchy", "petite", "waterproof", "실측", "세탁", "호환", "정품", "유통기한", "추천", "식기세척기",
                  "전자레인지", "건조기", "비침", "안감", "발볼", "낱개", "어린이용", "임산부")),
     ("discount", (*_INTENT_CUE["discount"], "% off", "off", "bogo", "deal", "price match", "price adjust*",
                   "referral", "student", "military", "적립금", "혜택", "이벤트", "차액", "추천 코드", "블프")),
-    ("payment", (*_INTENT_CUE["payment"], "charged", "paid", "pay", "card", "declined", "invoice", "receipt",
+    ("payment", (*_INTENT_CUE["payment"], "charged", "card", "declined", "invoice", "receipt",
                  "paypal", "klarna", "afterpay", "apple pay", "bank", "statement", "vat", "mastercard", "visa",
                  "결제", "카드", "입금", "영수증", "세금계산서", "네이버페이", "카카오페이", "토스", "할부",
                  "가상계좌", "무통장", "승인", "계좌")),
@@ -182,22 +193,27 @@ TAG_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subscription", ("subscri*", "plan", "box", "skip*", "pause*", "auto-renew", "autorenew", "renew*",
                       "refill*", "monthly", "quarterly", "정기배송", "정기구독", "구독", "건너뛰", "스킵", "회차",
                       "일시정지", "정기결제", "멈추")),
-    ("account", (*_INTENT_CUE["account"], "sign in", "profile", "opted in", "opt in", "unsubscribe*",
+    ("account", (*_INTENT_CUE["account"], "sign in", "logging me out", "username", "notification*", "saved details",
+                 "포인트", "로그아웃", "마이페이지", "가입", "profile", "opted in", "opt in", "unsubscribe*",
                  "opt out", "stop texting", "stop sending", "delete my", "merge", "order history", "guest",
                  "비번", "아이디", "수신 거부", "수신 동의", "알림톡", "본인인증", "휴면", "등급", "회원정보",
                  "연동")),
-    ("praise", ("love", "luv", "amazing", "great", "best", "awesome", "happy with", "so cute", "thank you for",
-                "최고", "만족", "감동", "친절하", "감사했", "예뻐", "좋네요", "번창", "좋아요")),
+    ("praise", ("love", "luv", "amazing", "great", "best", "awesome", "happy with", "so cute", "top notch",
+                "five stars", "5 stars", "10/10", "adore*", "최고", "만족", "감동", "친절하", "예뻐", "좋네요",
+                "번창", "좋아요", "사랑해")),
     ("complaint", ("disappoint*", "terrible", "awful", "worst", "ridiculous", "unacceptable", "complain*",
-                   "so slow", "too slow", "gotten really bad", "loop*", "실망", "불친절", "불편", "너무 늦",
-                   "너무 느려", "부실", "ㅡㅡ")),
-    ("suggestion", ("suggest*", "should", "review", "heads up", "bring back", "improve*", "개선", "줄여주세요",
-                    "늘려주세요", "리뷰", "후기", "좋겠어요", "수정 좀")),
+                   "unhappy", "frustrat*", "confusing", "so slow", "too slow", "gotten really bad", "loop*", "실망",
+                   "불친절", "불편", "너무 늦", "너무 느려", "부실", "답답", "별로", "성의", "ㅡㅡ")),
+    ("suggestion", ("suggest*", "should", "review", "heads up", "bring back", "improve*", "please consider",
+                    "please fix", "개선", "줄여주세요", "늘려주세요", "넣어주세요", "리뷰", "후기", "좋겠어요",
+                    "수정 좀")),
     ("spam", ("seo", "backlink*", "guest post", "followers", "likes", "crypto", "bitcoin", "investment",
               "guaranteed", "click here", "claim", "congratulations", "won", "casino", "loan", "partnership",
               "collaborat*", "influencer", "leads", "dropshipping", "demo", "catalogue", "manufacturer",
-              "replica", "광고", "상위노출", "체험단", "대출", "카지노", "팔로워", "리딩방", "제안", "대행",
-              "무료 체험", "당첨", "web발신", "국외발신", "렌탈", "입점", "수익률", "리뷰 작업")),
+              "replica", "earn", "agency", "single", "payout", "verified reviews", "광고", "상위노출", "체험단",
+              "대출", "카지노", "팔로워", "리딩방", "제안", "대행", "무료 체험", "당첨", "web발신", "국외발신",
+              "렌탈", "입점", "수익률", "리뷰 작업", "부업", "고수익", "대행사", "작업 대행", "수익 보장",
+              "투자자", "정산금")),
     ("greeting", (*_INTENT_CUE["greeting"], "ok", "okay", "got it", "sounds good", "네", "넵", "알겠습니다",
                   "수고하세요", "확인했")),
 )
@@ -336,7 +352,8 @@ def _sgd(docs: list[list[tuple[int, float]]], targets: list[list[float]], n_feat
     bias = [0.0] * n_labels
     rng = random.Random(training.seed)
     order = list(range(len(docs)))
-    labels = range(n_labels)
+    # Whole rows at a time in comprehensions (the same operations in the same order as label by label,
+    # so the same floats): twice as fast in pure Python, which a 14-label tagger feels.
     for epoch in range(training.epochs):
         rng.shuffle(order)
         rate = training.rate / (1.0 + training.decay * epoch)
@@ -345,21 +362,17 @@ def _sgd(docs: list[list[tuple[int, float]]], targets: list[list[float]], n_feat
             x, y = docs[i], targets[i]
             scores = bias[:]
             for f, v in x:
-                row = weights[f]
-                for k in labels:
-                    scores[k] += row[k] * v
+                scores = [s + w * v for s, w in zip(scores, weights[f], strict=True)]
             probs = [_sigmoid(s) for s in scores] if independent else _softmax(scores)
-            grad = [probs[k] - y[k] for k in labels]
+            grad = [p - t for p, t in zip(probs, y, strict=True)]
             # A message the model already gets right with room to spare teaches nothing more; skipping
             # it is most of what keeps pure-Python training at seconds.
             if max(abs(g) for g in grad) < 0.01:
                 continue
-            for k in labels:
-                bias[k] -= rate * grad[k]
+            steps = [rate * g for g in grad]
+            bias = [b - step for b, step in zip(bias, steps, strict=True)]
             for f, v in x:
-                row = weights[f]
-                for k in labels:
-                    row[k] -= rate * grad[k] * v + shrink * row[k]
+                weights[f] = [w - (step * v + shrink * w) for w, step in zip(weights[f], steps, strict=True)]
     return weights, bias
 
 

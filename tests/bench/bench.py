@@ -600,7 +600,9 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "attribution_aws_calls_per_inbound_sms", "report_items_read_per_day_dimension",
                  "skill_intent_accuracy", "skill_intent_accuracy_en", "skill_intent_accuracy_ko",
                  "skill_intent_accuracy_mixed", "skill_intent_abstain_rate", "skill_intent_ms", "intent_model_kb",
-                 "intent_model_load_ms", "shopify_requests_per_skill_decision", "skill_decision_ms",
+                 "intent_model_load_ms", "autotag_macro_f1", "autotag_macro_f1_en", "autotag_macro_f1_ko",
+                 "autotag_macro_f1_mixed", "autotag_micro_f1", "autotag_ms_per_message", "autotag_model_kb",
+                 "autotag_model_load_ms", "layer_mb", "shopify_requests_per_skill_decision", "skill_decision_ms",
                  "skill_decision_ms_p90", "skill_shopify_round_trip_ms"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
@@ -617,6 +619,9 @@ def main() -> None:
     from tests.bench import skill
 
     skill_figures = skill.measure()  # pure CPU, no AWS: timed before the server's threads start
+    from tests.bench import autotag
+
+    skill_figures.update(autotag.measure())  # pure CPU too
     from infra.local.moto_server import MotoServer
 
     server = MotoServer(lean=os.environ.get("BENCH_STOCK_MOTO") != "1").start()

@@ -11,8 +11,9 @@ from pynamodb.expressions.update import Action
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Status
 from helpdesk.errors import Conflict, Forbidden
+from helpdesk.store.counts import index_count
 from helpdesk.store.failures import applied, transient
-from helpdesk.store.keys import index_actions, index_keys, ticket_pk, version_is
+from helpdesk.store.keys import index_actions, index_keys, load_pk, ticket_pk, version_is
 from helpdesk.store.models import Agent, Item, Membership, Rota, Ticket, account_pk
 from helpdesk.store.transact import Transaction
 
@@ -80,12 +81,8 @@ def roster(account_id: str, fresh_since: str = "") -> Roster:
 
 
 def open_load(account_id: str, agent_id: str) -> int:
-    """How many open tickets the agent has: one Select=COUNT Query of their My inbox (gsi2), which holds
-    the ticket keys only in what it returns."""
-    try:
-        return int(Ticket.gsi2.count(f"{account_pk(account_id)}#AS#{agent_id}#{Status.OPEN.value}"))
-    except PynamoDBException as error:
-        raise transient(error) from error
+    """How many open tickets the agent has: one Select=COUNT Query of the keys-only load index (gsi7)."""
+    return index_count("gsi7", load_pk(account_id, agent_id))
 
 
 def put_agent(account_id: str, agent_id: str, *, name: str | None = None, email: str | None = None,

@@ -47,15 +47,24 @@ def profile_pk(account_id: str, profile_id: str) -> str:
 
 def index_keys(account_id: str, ticket_id: str, status: str, assignee_id: str | None, spam: bool,
                updated_at: str) -> dict[str, str | None]:
-    """Where a ticket appears in the views. Spam leaves My inbox, Unassigned and All."""
+    """Where a ticket appears in the views, and in its assignee's load (gsi7: open and assigned). Spam
+    leaves My inbox, Unassigned and All, and counts for nobody's load."""
     order = f"{updated_at}#{ticket_id}"
     a = account_pk(account_id)
     if spam:
         return {"gsi1pk": f"{a}#SPAM", "gsi1sk": order, "gsi2pk": None, "gsi2sk": None,
-                "gsi3pk": None, "gsi3sk": None}
+                "gsi3pk": None, "gsi3sk": None, "gsi7pk": None, "gsi7sk": None}
+    loaded = status == Status.OPEN.value and bool(assignee_id)
     return {"gsi1pk": f"{a}#ST#{status}", "gsi1sk": order,
             "gsi2pk": f"{a}#AS#{assignee_id or UNASSIGNED}#{status}", "gsi2sk": order,
-            "gsi3pk": f"{a}#ALL", "gsi3sk": order}
+            "gsi3pk": f"{a}#ALL", "gsi3sk": order,
+            "gsi7pk": load_pk(account_id, str(assignee_id)) if loaded else None,
+            "gsi7sk": ticket_id if loaded else None}
+
+
+def load_pk(account_id: str, agent_id: str) -> str:
+    """An agent's open tickets (gsi7), which assignment counts."""
+    return f"{account_pk(account_id)}#LOAD#{agent_id}"
 
 
 def idle_order(ticket_id: str, since: str) -> str:

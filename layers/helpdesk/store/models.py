@@ -105,6 +105,20 @@ class Gsi6(GlobalSecondaryIndex):
     gsi6sk = UnicodeAttribute(range_key=True)
 
 
+class Gsi7(GlobalSecondaryIndex):
+    """Each agent's open tickets (`A#a#LOAD#<agent>`, by ticket id): assignment counts an agent's load with
+    one Query (Select=COUNT). Sparse (open, assigned, not spam) and KEYS_ONLY, so a count reads ~100 bytes
+    per ticket rather than the whole ticket My inbox (gsi2) would, and the index is written only when a
+    ticket's assignee or open status changes (helpdesk/store/keys.py `index_keys` files it)."""
+
+    class Meta:
+        index_name = "gsi7"
+        projection = KeysOnlyProjection()
+
+    gsi7pk = UnicodeAttribute(hash_key=True)
+    gsi7sk = UnicodeAttribute(range_key=True)
+
+
 class Item(Model):
     """Base of every entity: generic keys, the discriminator and the index attributes."""
 
@@ -129,6 +143,8 @@ class Item(Model):
     gsi5sk = UnicodeAttribute(null=True)
     gsi6pk = UnicodeAttribute(null=True)
     gsi6sk = UnicodeAttribute(null=True)
+    gsi7pk = UnicodeAttribute(null=True)
+    gsi7sk = UnicodeAttribute(null=True)
 
     gsi1 = Gsi1()
     gsi2 = Gsi2()
@@ -136,6 +152,7 @@ class Item(Model):
     gsi4 = Gsi4()
     gsi5 = Gsi5()
     gsi6 = Gsi6()
+    gsi7 = Gsi7()
 
 
 def account_pk(account_id: str) -> str:

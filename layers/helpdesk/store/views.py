@@ -17,7 +17,7 @@ from helpdesk.store.tickets import decode_cursor, encode_cursor
 TOMBSTONE_SECONDS = 24 * 3600  # long past any build that could race a removal
 # Ticket attributes an entry's copy leaves out: the ticket's own places in the other indexes.
 _NOT_COPIED = frozenset({"gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "gsi3pk", "gsi3sk", "gsi4pk", "gsi4sk",
-                         "gsi5pk", "gsi5sk", "gsi6pk", "gsi6sk"})
+                         "gsi5pk", "gsi5sk", "gsi6pk", "gsi6sk", "gsi7pk", "gsi7sk"})
 
 
 def view_sk(view_id: str) -> str:
