@@ -24,6 +24,7 @@ from helpdesk import (
     reports,
     request_schemas,
     routing,
+    tagging,
     views,
     workspace,
 )
@@ -31,6 +32,7 @@ from helpdesk.errors import HelpdeskError
 from helpdesk.providers import http
 from helpdesk.settings import ConfigurationError
 from helpdesk.skills import catalog as skills
+from helpdesk.store import accounts
 
 app = Chalice(app_name="helpdesk")
 app.api.cors = True  # the agent UI may be served from another origin; tokens travel in a header
@@ -238,6 +240,11 @@ def change_team(who: auth.AgentIdentity, team_id: str) -> Any:
 def delete_team(who: auth.AgentIdentity, team_id: str) -> Any:
     routing.delete_team(who, team_id)
     return Response("", status_code=204)
+
+
+@agent_route("/api/tags/preview", ["POST"])
+def preview_tags(who: auth.AgentIdentity) -> Any:
+    return tagging.preview(accounts.get_account(who.account_id), _json())
 
 
 @agent_route("/api/routing/rules", ["GET"])

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     # hold `{order_id}` and `{order_number}`; empty: none, and the skill is Unavailable); and whether the
     # order skill is on (on by default, as the skill only goes Live once every prerequisite holds).
     "skills": {"handoff_message": "", "handoff_team": "", "customer_hub_url": "", "order_editing": {"enabled": True}},
+    # The auto-tagger's set (helpdesk/tagging.py): a tag renamed ({"returns": "refunds"}; "" goes back to the
+    # set's own name) or disabled (never given).
+    "tags": {"renamed": {}, "disabled": []},
 }
 MAX_TEXT = 1_000
 MAX_NOTIFY = 20
@@ -112,6 +115,31 @@ def _checked(body: Any) -> dict[str, Any]:
             out["instagram"] = {"human_agent_tag": _bool(instagram["human_agent_tag"], "instagram.human_agent_tag")}
     if "skills" in top:
         out["skills"] = _checked_skills(top["skills"])
+    if "tags" in top:
+        out["tags"] = _checked_tags(top["tags"])
+    return out
+
+
+_TAG_NAME = re.compile(r"^[a-z0-9][a-z0-9 _&/-]{0,99}$")
+
+
+def _checked_tags(value: Any) -> dict[str, Any]:
+    from helpdesk.tagging import FIXED
+
+    tags = _object(value, "tags", {"renamed", "disabled"})
+    out: dict[str, Any] = {}
+    if "renamed" in tags:
+        renamed = _object(tags["renamed"], "tags.renamed", set(FIXED))
+        for tag, name in renamed.items():
+            if not isinstance(name, str) or (name and not _TAG_NAME.match(name)):
+                raise BadRequest(f"tags.renamed.{tag} must be a lower-case tag name (letters, digits, space, "
+                                 "_ & / -), at most 100 characters, or empty")
+        out["renamed"] = dict(renamed)
+    if "disabled" in tags:
+        disabled = tags["disabled"]
+        if not isinstance(disabled, list) or not set(disabled) <= set(FIXED):
+            raise BadRequest(f"tags.disabled must list tags of the set: {', '.join(FIXED)}")
+        out["disabled"] = sorted(set(disabled))
     return out
 
 

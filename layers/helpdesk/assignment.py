@@ -154,6 +154,10 @@ def handle(event: TicketEvent) -> str | None:
     if event.type == CREATED:
         link_customer(event)
         autorespond(event)
+    if event.type in (CREATED, REOPENED, UNASSIGNED):
+        # Before routing, whose rules may ask for tags; a waiting ticket handed out to an agent who came
+        # online may be reached before its own event (tagging the same message again changes nothing).
+        autotag(event)
     for attempt in range(MAX_ATTEMPTS):
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
         roster = agent_store.roster(event.account_id, fresh_since())
@@ -186,6 +190,34 @@ def _file_route(ticket: Ticket, choice: Choice) -> bool:
     if all(getattr(ticket, k) == v for k, v in wanted.items()):
         return True
     return ticket_store.change(ticket, team_id=wanted["team_id"], priority=wanted["priority"]) is not None
+
+
+def autotag(event: TicketEvent) -> list[str]:
+    """Tag a new or reopened ticket from the customer's latest message (helpdesk/tagging.py); what it added.
+    Idempotent: a redelivered event finds the tags there and writes nothing."""
+    from helpdesk import tagging
+    from helpdesk.store import accounts
+
+    account = accounts.get_account(event.account_id)
+    for _ in range(MAX_ATTEMPTS):
+        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+        if ticket.spam:
+            return []
+        inbound = [m for m in ticket_store.latest_messages(event.account_id, event.ticket_id, 5)
+                   if m.direction == "inbound" and not m.deleted]
+        if not inbound:
+            return []
+        before = list(ticket.tags or [])
+        fields = tagging.ai_fields(ticket, tagging.suggested(inbound[-1].body or "", account))
+        if not fields:
+            return []
+        if ticket_store.change(ticket, **fields) is not None:
+            added = [t for t in fields["tags"] if t not in before]
+            count("autotag_tagged")
+            logger.info("ticket tagged", extra={"account_id": event.account_id, "ticket_id": event.ticket_id,
+                                                "tags": added})
+            return added
+    raise Transient("the ticket kept changing while it was tagged")
 
 
 def link_customer(event: TicketEvent) -> None:

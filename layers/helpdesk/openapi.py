@@ -38,6 +38,10 @@ _TICKET = {
                     "capacity": {"type": ["integer", "null"]}}}},
                 "why": {"type": "string"}}},
         "team_id": {"type": ["string", "null"], "description": "the team routing sent it to"},
+        "tag_details": {"type": "array", "description": "each tag with its source and (ai) confidence",
+                        "items": {"type": "object", "properties": {
+                            "name": {"type": "string"}, "source": {"enum": ["ai", "rule", "agent"]},
+                            "confidence": {"type": ["number", "null"]}}}},
         "priority": {"type": ["string", "null"], "enum": ["low", "normal", "high", "urgent", None]},
         "auto_closed": {"type": "boolean", "description": "closed by auto-close for the customer's silence"},
         "first_response_at": {"type": ["string", "null"], "format": "date-time",
@@ -491,6 +495,9 @@ _SETTINGS = {"type": "object", "properties": {
                              "description": "the customer hub's order tab (https; placeholders {order_id} and "
                                             "{order_number}); empty: none"},
         "order_editing": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}}},
+    "tags": {"type": "object", "description": "the auto-tagger's set: renamed or disabled tags", "properties": {
+        "renamed": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 100}},
+        "disabled": {"type": "array", "items": {"type": "string"}}}},
     "version": {"type": "integer"}}}
 
 

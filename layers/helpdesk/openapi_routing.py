@@ -1,5 +1,5 @@
-"""The OpenAPI paths of teams, routing rules and tags (helpdesk/routing.py, helpdesk/tagging.py), merged into
-helpdesk/openapi.py's document."""
+"""The OpenAPI paths of teams, routing rules and the auto-tagger's preview (helpdesk/routing.py,
+helpdesk/tagging.py), merged into helpdesk/openapi.py's document."""
 from __future__ import annotations
 
 from typing import Any
@@ -47,6 +47,16 @@ def paths(bearer: list[dict[str, list[str]]], answer: Any, errors: dict[str, Any
             "delete": {"summary": "Delete a team no routing rule names (owner, admin)", "security": bearer,
                        "responses": {"204": answer("deleted"), "404": answer("no such team", error),
                                      "409": answer("a routing rule sends tickets to it", error), **errors}}},
+        "/api/tags/preview": {"post": {
+            "summary": "The tags the auto-tagger gives a text, under the account's names; nothing is stored",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "required": ["text"],
+                "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 20000}}}}}},
+            "responses": {"200": answer("the tags, most confident first", {"type": "object", "properties": {
+                "tags": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "confidence": {"type": "number", "minimum": 0, "maximum": 1}}}}}}),
+                **errors}}},
         "/api/routing/rules": {
             "get": {"summary": "The routing rules, in order: the first match wins (every role)", "security": bearer,
                     "responses": {"200": answer("the rules", _RULES), **errors}},

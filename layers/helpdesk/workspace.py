@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from helpdesk import reply_rules, roles
+from helpdesk import reply_rules, roles, tagging
 from helpdesk.attribution import attribution_json
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso, parse_iso
@@ -29,7 +29,8 @@ def ticket_json(t: Ticket, viewer: str | None = None) -> dict[str, Any]:
     """A ticket as the API shows it; `unread` is for `viewer`, the agent asking."""
     return {"unread": ticket_store.unread_for(t, viewer) if viewer else False,
             "id": t.ticket_id, "channel": t.channel, "status": t.status, "assignee_id": t.assignee_id,
-            "tags": list(t.tags or []), "contact": t.contact, "profile_id": t.profile_id,
+            "tags": list(t.tags or []), "tag_details": tagging.details_json(t),
+            "contact": t.contact, "profile_id": t.profile_id,
             # The customer's name as the channel gave it (when it did), and an email's subject.
             "contact_name": t.contact_name, "subject": t.subject,
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
@@ -236,8 +237,13 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
         if "assignee_id" in values:  # decided on the ticket as it is now, as the write is
             roles.require_assignment(who, ticket.assignee_id, values["assignee_id"])
         edits = _tags_now(ticket, values)
+        feedback = tagging.Feedback.of(ticket, edits["tags"]) if "tags" in edits else None
+        if "tags" in edits:  # the agent's tags are theirs; what they removed the tagger never adds back
+            edits = {**edits, **tagging.agent_fields(ticket, edits["tags"])}
         before = ticket.status
         if ticket_store.edit_ticket(ticket, edits, now_iso()) is not None:
+            if feedback is not None:
+                feedback.count()
             # (ticket_reopened is counted by the assignment worker, from the stream)
             if ticket.status == Status.CLOSED.value and before != Status.CLOSED.value:
                 count("ticket_closed")

@@ -2,9 +2,11 @@
 trained on, clear messages in each language, quoted email history, and what `suggest` returns."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,24 @@ def test_shipped_model_is_the_one_trained_on_the_labelled_set() -> None:
     assert all(0.0 < cut < 1.0 for cut in model.thresholds.values())
     assert len(heldout_examples(model, TAGS)) == len(model.meta["heldout"])
     assert TAGS.model_path.parent == Path(textclass.__file__).parent / "models"  # ships in the layer
+
+
+def test_per_label_thresholds_round_trip_and_stay_out_of_a_model_without_them() -> None:
+    tags = Model.load(TAGS.model_path)
+    data = tags.to_dict()
+    assert Model.from_dict(json.loads(json.dumps(data))).thresholds == tags.thresholds
+    with pytest.raises(ValueError, match="thresholds"):
+        Model.from_dict({**data, "abstain": {**data["abstain"], "thresholds": {"refunds": 0.5}}})
+    intents = Model.load(DATASETS["intents"].model_path)
+    assert intents.thresholds == {}
+    assert "thresholds" not in intents.to_dict()["abstain"]
+    text = "where is my order"
+    assert "spam" not in tags.predict_multi(text).labels
+    # Each label is held to its own threshold; one without any, to the model's.
+    assert "spam" in replace(tags, thresholds={**tags.thresholds, "spam": 0.0}).predict_multi(text).labels
+    without_spam = {label: cut for label, cut in tags.thresholds.items() if label != "spam"}
+    assert "spam" in replace(tags, thresholds=without_spam, threshold=0.0).predict_multi(text).labels
+    assert "returns" not in replace(tags, thresholds=without_spam, threshold=0.0).predict_multi(text).labels
 
 
 def test_labelled_set_covers_every_tag_in_both_languages() -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from helpdesk import plans, replies, reply_rules
+from helpdesk import plans, replies, reply_rules, tagging
 from helpdesk.clock import now_iso
 from helpdesk.errors import Transient
 from helpdesk.observability import count, logger
@@ -42,7 +42,6 @@ CHANNELS = ("webchat", "sms", "whatsapp", "email")
 SENDER = f"skill:{NAME}"  # the sender of its answers and notes: no agent's id
 CONVERSATION = 20  # latest messages read: whether the assignee replied, and the handoff note's summary
 ATTEMPTS = 5
-MAX_TAGS = 50  # a ticket's (helpdesk/workspace.py)
 
 
 def on_change(change: Change) -> None:
@@ -177,11 +176,8 @@ def _note(account: Account, ticket: Ticket, inbound: Message, decision: Decision
                        "answered": sent.problem is None, "message_id": inbound.message_id}})
     for _ in range(ATTEMPTS):
         fields: dict[str, Any] = {}
-        if decision.handed_off:
-            tags = list(ticket.tags or [])
-            fields = {"updated_at": now}
-            if handoff.TAG not in tags and len(tags) < MAX_TAGS:  # a full ticket keeps its own tags
-                fields["tags"] = [*tags, handoff.TAG]
+        if decision.handed_off:  # tagged for the human queue, the tag recorded as an automation's (`rule`)
+            fields = {"updated_at": now, **tagging.rule_fields(ticket, handoff.TAG)}
         outcome = skill_outcome(ticket.skill_outcome, decision, sent)
         if outcome != ticket.skill_outcome:
             fields.update(skill_outcome=outcome, skill_outcome_at=now)

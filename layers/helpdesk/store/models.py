@@ -321,6 +321,10 @@ class Ticket(Item, discriminator="ticket"):
     # load, who else was eligible); older tickets hold a bare `round_robin` / `manual`.
     assignment_reason = UnicodeAttribute(null=True)
     team_id = UnicodeAttribute(null=True)  # the team a routing rule sent it to
+    # Each tag's source (ai with its confidence, rule, agent) as JSON, and the tags an agent removed, which
+    # the auto-tagger never adds again (helpdesk/tagging.py).
+    tag_sources = UnicodeAttribute(null=True)
+    tags_rejected = ListAttribute(of=UnicodeAttribute, null=True)
     priority = UnicodeAttribute(null=True)  # low / normal / high / urgent, set by a routing rule
     # The version the ticket had once its assignee was last set: an event older than that must not
     # move the ticket (a person, or the rotation, decided after it).

@@ -298,7 +298,7 @@ def edit_ticket(ticket: Ticket, edits: dict[str, Any], now: str) -> Ticket | Non
     as read; None when something wrote the ticket since (read it again and reapply)."""
     new_status = edits.get("status") or ticket.status
     fields: dict[str, Any] = {"status": new_status, "updated_at": now}
-    for name in ("assignee_id", "snooze_until", "tags", "spam"):
+    for name in ("assignee_id", "snooze_until", "tags", "spam", "tag_sources", "tags_rejected"):
         if name in edits:
             fields[name] = edits[name]
     if "snooze_until" not in edits and new_status != Status.SNOOZED.value and ticket.snooze_until:
