@@ -82,7 +82,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from infra.checks import ROOT, as_list, index_name, of_type, statements, structural_problems
@@ -131,6 +131,9 @@ def build_layer(build_dir: Path, deps: bool = True) -> Path:
               "--python-version", _LAMBDA_VERSION, "--implementation", "cp",
               "-r", str(ROOT / "requirements.txt"), "-c", str(ROOT / "constraints.txt")], "pip install")
         shutil.rmtree(layer_python / "bin", ignore_errors=True)  # console scripts: useless in a layer
+        for service in (layer_python / "botocore" / "data").iterdir():
+            if service.is_dir() and not layer_keeps(service.relative_to(layer_python) / "service-2.json"):
+                shutil.rmtree(service)
     shutil.copytree(ROOT / "layers" / "helpdesk", layer_python / "helpdesk",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # Ship bytecode: a Lambda zip has no .pyc and /opt is read-only, so without this every cold start
@@ -144,6 +147,20 @@ def build_layer(build_dir: Path, deps: bool = True) -> Path:
     if not ok:
         raise BuildError(["compileall failed on the layer"])
     return layer_python.parent
+
+
+# botocore carries the API models of every AWS service, 28 MB of a ~60 MB layer (Lambda's limit of 250 MB unzipped
+# is shared by the function and all its layers). The functions call these services only (boto3 clients, pynamodb's
+# DynamoDB, Powertools Parameters' SSM); tests/unit/test_layer.py keeps the list and the code agreeing.
+BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "ses", "cognito-idp", "ssm", "sqs", "sts"})
+
+
+def layer_keeps(relative: Path | PurePosixPath) -> bool:
+    """Whether a file of the installed packages (its path relative to the layer's python/) goes in the layer:
+    all but the models of botocore's other services (botocore/data/<service>/...; the shared files directly in
+    botocore/data, endpoints and partitions, stay)."""
+    parts = relative.parts
+    return not (len(parts) >= 4 and parts[:2] == ("botocore", "data") and parts[2] not in BOTOCORE_SERVICES)
 
 
 def chalice_package(stage_dir: Path, out_dir: Path) -> dict[str, Any]:

@@ -234,9 +234,6 @@ class Model:
     threshold: float  # predict_multi's default acceptance threshold
     scale: int = 10_000
     meta: Mapping[str, Any] = field(default_factory=dict)
-    # A one-vs-rest model's own threshold per label (chosen by cross-validation on the training part),
-    # where it has one; a label without one, and every label of a model without any, uses `threshold`.
-    thresholds: Mapping[str, float] = field(default_factory=dict)
 
     # -- reading and writing
 
@@ -252,22 +249,17 @@ class Model:
         if data["kind"] not in ("softmax", "ovr"):
             raise ValueError(f"model kind {data['kind']!r}")
         abstain = data["abstain"]
-        thresholds = {str(label): float(cut) for label, cut in abstain.get("thresholds", {}).items()}
-        if set(thresholds) - set(labels):
-            raise ValueError("model thresholds name labels it does not have")
         return cls(name=data["name"], kind=data["kind"], labels=labels,
                    features=Features.from_dict(data["features"]), bias=tuple(data["bias"]), weights=weights,
                    min_confidence=float(abstain["min_confidence"]), min_coverage=float(abstain["min_coverage"]),
                    threshold=float(abstain["threshold"]), scale=int(data["weights"]["scale"]),
-                   meta=data.get("meta", {}), thresholds=thresholds)
+                   meta=data.get("meta", {}))
 
     def to_dict(self) -> dict[str, Any]:
-        abstain: dict[str, Any] = {"min_confidence": self.min_confidence, "min_coverage": self.min_coverage,
-                                   "threshold": self.threshold}
-        if self.thresholds:  # written only when there are some: a file without them reads as before
-            abstain["thresholds"] = {label: self.thresholds[label] for label in self.labels if label in self.thresholds}
         return {"format": FORMAT, "name": self.name, "kind": self.kind, "labels": list(self.labels),
-                "features": self.features.to_dict(), "abstain": abstain,
+                "features": self.features.to_dict(),
+                "abstain": {"min_confidence": self.min_confidence, "min_coverage": self.min_coverage,
+                            "threshold": self.threshold},
                 "bias": list(self.bias), "meta": dict(self.meta),
                 "weights": {"scale": self.scale, "features": sorted(self.weights),
                             "values": [w for f in sorted(self.weights) for w in self.weights[f]]}}
@@ -313,17 +305,14 @@ class Model:
                           coverage=coverage, abstained=abstained)
 
     def predict_multi(self, text: str, threshold: float | None = None) -> Prediction:
-        """Every label whose probability reaches the threshold (when None, the model's own: per label
-        where it has them), best first; none when the model has seen too little of the message's wording."""
+        """Every label whose probability reaches the threshold (the model's own when None), best first;
+        none when the model has seen too little of the message's wording."""
         scores, coverage = self._score(text)
         probs = self._probabilities(scores)
-        if threshold is None:
-            cuts = [self.thresholds.get(label, self.threshold) for label in self.labels]
-        else:
-            cuts = [threshold] * len(self.labels)
+        cut = self.threshold if threshold is None else threshold
         order = sorted(range(len(probs)), key=lambda k: (-probs[k], k))
         abstained = coverage < self.min_coverage
-        accepted = () if abstained else tuple(self.labels[k] for k in order if probs[k] >= cuts[k])
+        accepted = () if abstained else tuple(self.labels[k] for k in order if probs[k] >= cut)
         return Prediction(label=accepted[0] if accepted else None, best=self.labels[order[0]], labels=accepted,
                           scores=dict(zip(self.labels, probs, strict=True)), confidence=probs[order[0]],
                           coverage=coverage, abstained=abstained or not accepted)

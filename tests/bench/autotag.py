@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 from importlib import metadata
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 ROUNDS = 20
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,10 +98,14 @@ def layer_distributions(requirements: Path = ROOT / "requirements.txt") -> dict[
 
 def layer_mb() -> float:
     """Bytes of the layer's third-party packages as installed here plus layers/helpdesk, in MB (10^6)."""
+    from infra.build import layer_keeps
+
     total = 0
     for distribution in layer_distributions().values():
         for file in distribution.files or ():
             if file.parts and file.parts[0] == "..":  # console scripts in bin/: not shipped
+                continue
+            if not layer_keeps(PurePosixPath(str(file))):  # pruned by the build (unused services' models)
                 continue
             path = Path(str(distribution.locate_file(file)))
             if path.is_file():

@@ -602,7 +602,8 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "skill_intent_accuracy_mixed", "skill_intent_abstain_rate", "skill_intent_ms", "intent_model_kb",
                  "intent_model_load_ms", "autotag_macro_f1", "autotag_macro_f1_en", "autotag_macro_f1_ko",
                  "autotag_macro_f1_mixed", "autotag_micro_f1", "autotag_ms_per_message", "autotag_model_kb",
-                 "autotag_model_load_ms", "layer_mb", "shopify_requests_per_skill_decision", "skill_decision_ms",
+                 "autotag_model_load_ms", "layer_mb", "assignment_spread", "assignment_over_capacity",
+                 "assignment_unassigned", "assignment_ms", "shopify_requests_per_skill_decision", "skill_decision_ms",
                  "skill_decision_ms_p90", "skill_shopify_round_trip_ms"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
@@ -676,6 +677,10 @@ def main() -> None:
 
         counts.update(report_bench.measure())
         log(f"reports measured at {time.perf_counter() - started:.0f} s")
+        from tests.bench import assignment_spread
+
+        counts.update(assignment_spread.measure())
+        log(f"assignment measured at {time.perf_counter() - started:.0f} s")
         from tests.bench import sweep
 
         counts.update(sweep.measure())  # last: its 100,000 tickets would crowd the pipes above
