@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpdesk.errors import BadRequest
-from helpdesk.observability import count, logger
-from helpdesk.store.models import Account, Ticket
+
+if TYPE_CHECKING:  # (the tagger itself, helpdesk/autotag.py, imports this module without AWS's libraries)
+    from helpdesk.store.models import Account, Ticket
 
 FIXED = ("returns", "exchange", "order_status", "shipping", "cancellation", "order_edit", "product_question",
          "discount", "payment", "damaged_or_wrong_item", "subscription", "account", "feedback", "spam")
@@ -135,6 +136,8 @@ class Feedback:
                    tuple(sorted(t for t in set(new_tags) - old if t in ours)))
 
     def count(self) -> None:
+        from helpdesk.observability import count, logger
+
         if self.rejected:
             count("autotag_rejected", len(self.rejected))
         if self.missed:

@@ -20,10 +20,10 @@ def team(aws: Aws, pool: Any, brand: Brand) -> dict[str, Member]:
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    from helpdesk import tagging
+    from helpdesk import observability
 
     seen: list[tuple[str, int]] = []
-    monkeypatch.setattr(tagging, "count", lambda name, value=1: seen.append((name, value)))
+    monkeypatch.setattr(observability, "count", lambda name, value=1: seen.append((name, value)))
     return seen
 
 
@@ -97,7 +97,8 @@ def test_an_account_renames_and_disables_tags(aws: Aws, api: Any, brand: Brand, 
         "tags": {"renamed": {"cancellation": "cancel request"}, "disabled": ["subscription"]}})
     assert status == 200 and settings["tags"] == {"renamed": {"cancellation": "cancel request"},
                                                   "disabled": ["subscription"]}
-    status, answer = call(api, "POST", "/api/tags/preview", team["support"], {"text": "I want to cancel my subscription"})
+    status, answer = call(api, "POST", "/api/tags/preview", team["support"],
+                          {"text": "I want to cancel my subscription"})
     assert status == 200 and [t["name"] for t in answer["tags"]] == ["cancel request"]
     assert set(details(api, team["support"], sms(brand, "I want to cancel my subscription"))) == {"cancel request"}
     for bad in ({"renamed": {"nope": "x"}}, {"renamed": {"returns": "Has Capitals"}}, {"disabled": ["nope"]}):
