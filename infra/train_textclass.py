@@ -143,6 +143,33 @@ INTENT_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                          "안보냈", "준비중", "포장 전")),
 )
 
+# How tests/data/tags.jsonl is labelled (SPEC §5): every tag whose sentence applies, none for a bare greeting,
+# thanks or acknowledgement. Quoted history and signatures are context; only the shopper's new text is tagged.
+# - returns: sending a received item back for a refund or store credit: policy, window, label, pickup, a refused return.
+# - exchange: swapping a received item for another size, colour or item, including a replacement for a faulty one
+#   ("send me a new one") and following up on an exchange already asked for.
+# - order_status: where an order is or what state it is in: placed or confirmed, processing, shipped yet, when it
+#   will arrive, it has not arrived, a tracking number not sent yet.
+# - shipping: the delivery service itself: methods, rates, carriers, destinations, delivery times in general, and
+#   trouble once the carrier has it (tracking stuck or broken, delivered but missing, lost, customs, the driver);
+#   with order_status too when the same message also asks where its order is.
+# - cancellation: calling off an order (whole or one item, in those words) or ending a subscription.
+# - order_edit: changing an order not yet delivered: items, size or colour before it ships, quantity, address or
+#   recipient, delivery method or pickup, combining orders, gift wrap, notes, engraving, delivery memo.
+# - product_question: what an item is or does before or after buying: size and fit, material, care, use,
+#   compatibility, stock and restocks, warranty.
+# - discount: money off: codes, coupons, sales, price matching or adjustment, credit or points spent at checkout.
+# - payment: money moving between shopper and shop: charges (double, unknown, wrong amount), methods, declines,
+#   invoices and receipts, and a refund's money when the message says it has not come, when, where or how much
+#   (a bare "I want a refund" with a return or cancellation is not payment).
+# - damaged_or_wrong_item: what arrived is broken, faulty, spoiled, used, incomplete or not what was ordered.
+# - subscription: a recurring plan or box: sign up, skip, pause, frequency, contents, its address, its billing.
+# - account: the shopper's account and contact preferences: log-in, password, profile details, points balance,
+#   deleting data, opting out of emails or texts.
+# - feedback: an opinion meant for the shop: praise or complaint about products, service, site or delivery, or a
+#   suggestion; not a passing reason for a request ("lovely but too long") nor thanks for the case in hand.
+# - spam: not from a shopper: sales pitches, scams and phishing, bulk offers, chain messages.
+#
 # What shoppers' words mean for the auto-tagger's tags (SPEC §5), in both languages. The order words the
 # intents already name (cancel, return, account, greeting) are shared, so one wording means one cue.
 _INTENT_CUE = dict(INTENT_CUES)

@@ -270,14 +270,16 @@ class LocalStack:
         """Stops what was started (after a failed start too), each part even if one before it fails:
         moto is a process of its own and must not outlive the stack."""
         steps: list[Any] = []
-        if self.standins is not None:  # first: a delivery report in flight still finds the gateway up
-            steps.append(self.standins.stop)
-        steps += [standin.stop for standin in (self.shopify, self.recharge) if standin is not None]
         if self.presence is not None:
             steps.append(self.presence.stop)
+        # No new work, then the workers finish what they hold (they call the stand-ins: the order skill
+        # Shopify and Twilio), then the stand-ins, while the gateway is still up for a delivery report in flight.
         steps += [pipe.stop for pipe in self.pipes]
         steps += [schedule.stop for schedule in self.schedules]
         steps += [mapping.stop for mapping in self.mappings]
+        if self.standins is not None:
+            steps.append(self.standins.stop)
+        steps += [standin.stop for standin in (self.shopify, self.recharge) if standin is not None]
         if self.http is not None:
             steps += [self.http.shutdown, self.http.server_close]
         if self.moto is not None:
