@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from helpdesk import order_changes, plans, roles
+from helpdesk import order_changes, plans, replies, roles
 from helpdesk.auth import AgentIdentity
 from helpdesk.clock import now_iso
 from helpdesk.conversation import Channel
@@ -216,11 +216,12 @@ def _note(who: AgentIdentity, ticket: Ticket, note_id: str, text: str, details: 
     note = Message(ticket_pk(ticket.account_id, ticket.ticket_id), f"M#{now}#{note_id}", message_id=note_id,
                    ticket_id=ticket.ticket_id, channel=ticket.channel, direction="note", body=text, created_at=now,
                    sender=who.agent_id, extra={"order_action": details})
-    for _ in range(NOTE_ATTEMPTS):
-        if outbox.store_reply(ticket, note, [note_id], {"updated_at": now}) in ("stored", "duplicate"):
-            return note
-        ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
-    raise Transient("the action was done, but the ticket kept changing and it could not be noted there")
+    try:
+        replies.store_note(ticket, note, lambda _ticket: {"updated_at": now}, attempts=NOTE_ATTEMPTS)
+    except Transient as changing:
+        raise Transient("the action was done, but the ticket kept changing and it could not be noted there") \
+            from changing
+    return note
 
 
 def _plain(value: Any) -> dict[str, Any]:

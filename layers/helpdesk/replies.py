@@ -29,6 +29,7 @@ from helpdesk.workspace import message_json
 MAX_BODY = 10_000
 MAX_LINKS = 90  # each is an item of the transaction that stores the reply (at most 100 items)
 SEND_LEASE = dt.timedelta(minutes=2)  # a claimed send not reported back after this is taken again
+AUTOMATIC_ATTEMPTS = 5  # writes of an automatic answer or a note while the ticket keeps changing
 
 
 def _validate(body: Any) -> tuple[str, str | None, str | None]:
@@ -214,6 +215,18 @@ def _outgoing(who: AgentIdentity, ticket: Ticket, kind: str, text: str, key: str
     return out
 
 
+def store_note(ticket: Ticket, note: Message, fields_for: Callable[[Ticket], dict[str, Any]],
+               attempts: int = AUTOMATIC_ATTEMPTS) -> None:
+    """Store a note (its id claimed with it: stored once, however often asked) and move the ticket
+    (`fields_for` the ticket as read), all or nothing, reading the ticket again while something else writes
+    it; Transient when it keeps changing."""
+    for _ in range(attempts):
+        if outbox.store_reply(ticket, note, [note.message_id], fields_for(ticket)) in ("stored", "duplicate"):
+            return
+        ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
+    raise Transient("the ticket kept changing while a note was stored on it")
+
+
 @dataclass(frozen=True)
 class Automatic:
     """An automatic answer as stored: its message (None when none was stored) and why it did not reach the
@@ -221,9 +234,6 @@ class Automatic:
 
     message: Message | None
     problem: str | None = None
-
-
-AUTOMATIC_ATTEMPTS = 5
 
 
 def send_automatic(ticket: Ticket, text: str, *, sender: str, key: str,

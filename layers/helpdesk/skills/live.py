@@ -41,7 +41,6 @@ from helpdesk.store.stream import Change
 CHANNELS = ("webchat", "sms", "whatsapp", "email")
 SENDER = f"skill:{NAME}"  # the sender of its answers and notes: no agent's id
 CONVERSATION = 20  # latest messages read: whether the assignee replied, and the handoff note's summary
-ATTEMPTS = 5
 
 
 def on_change(change: Change) -> None:
@@ -174,15 +173,14 @@ def _note(account: Account, ticket: Ticket, inbound: Message, decision: Decision
                        "name": NAME, "intent": decision.intent, "action": decision.action,
                        "order": decision.order, "handed_off": decision.handed_off,
                        "answered": sent.problem is None, "message_id": inbound.message_id}})
-    for _ in range(ATTEMPTS):
+
+    def fields_for(ticket: Ticket) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         if decision.handed_off:  # tagged for the human queue, the tag recorded as an automation's (`rule`)
             fields = {"updated_at": now, **tagging.rule_fields(ticket, handoff.TAG)}
         outcome = skill_outcome(ticket.skill_outcome, decision, sent)
         if outcome != ticket.skill_outcome:
             fields.update(skill_outcome=outcome, skill_outcome_at=now)
-        outcome = outbox.store_reply(ticket, note, [note_id], fields)
-        if outcome in ("stored", "duplicate"):
-            return
-        ticket = ticket_store.get_ticket(ticket.account_id, ticket.ticket_id)
-    raise Transient("the ticket kept changing while the skill noted its decision")
+        return fields
+
+    replies.store_note(ticket, note, fields_for)
