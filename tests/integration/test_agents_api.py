@@ -35,7 +35,7 @@ from tests.integration.agents import (
     ticket_records,
 )
 
-AGENT_FIELDS = {"id", "name", "email", "role", "status", "active", "presence_at"}
+AGENT_FIELDS = {"id", "name", "email", "role", "status", "active", "presence_at", "capacity"}
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def test_list_agents_shows_the_accounts_agents_with_presence(aws: Aws, pool: Any
         assert item["active"] is True and isinstance(item["presence_at"], str)
     assert items[support.agent_id] | {"presence_at": None} == {
         "id": support.agent_id, "name": support.username, "email": support.email, "role": "support",
-        "status": "online", "active": True, "presence_at": None}
+        "status": "online", "active": True, "presence_at": None, "capacity": None}
     assert items[owner.agent_id]["status"] == "offline" and items[owner.agent_id]["role"] == "owner"
 
 
@@ -250,7 +250,7 @@ def test_owner_invites_a_user_who_signs_in_and_works_in_the_owners_account(
     assert set(invited) == AGENT_FIELDS
     assert invited | {"id": None, "presence_at": None} == {
         "id": None, "name": "Nia New", "email": address, "role": "support", "status": "offline",
-        "active": True, "presence_at": None}
+        "active": True, "presence_at": None, "capacity": None}
 
     # The pool: a user named by the lower-cased email, whose sub is the agent id, in the role's group.
     user = pool_user(idp, pool, address)
