@@ -16,7 +16,7 @@ run: $(STAMP)  ## local stack with demo data on http://127.0.0.1:8000 (Ctrl-C st
 	$(PY) -m infra.local.stack
 
 test: $(STAMP) lint  ## the whole suite, two processes (each with its own moto server); a test file stays in one
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

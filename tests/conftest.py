@@ -1,17 +1,19 @@
-"""Shared fixtures: one moto server per test session; every test gets its own account (every key
-starts with the account, so tests never see each other's data) and its own queue, which the
-session's pipe (infra.local.pipe, the EventBridge Pipe played on moto's stream) feeds with the
-account's ticket events whenever a test reads the queue (`pump`). A second pipe plays the table-changes
+"""Shared fixtures: one moto server per test session, emptied for each test module (`aws`); every test
+gets its own account (every key starts with the account, so tests never see each other's data) and its
+own queue, which the module's pipe (infra.local.pipe, the EventBridge Pipe played on moto's stream) feeds with
+the account's ticket events whenever a test reads the queue (`pump`). A second pipe plays the table-changes
 pipe and its bus (infra.local.pipe.EventBus): each rule's messages wait in an inbox of its own (what its
 queue would hold), which `pump_views`, `pump_attribution`, `pump_reports` and `pump_order_lookup` hand to the
-view-index, attribution, reports and order-skill code as their workers read an SQS message (`changes_in`)."""
+view-index, attribution, reports and order-skill code as their workers read an SQS message (`changes_in`). The
+two pipes read the stream as one reader (`_read`): each record, read once, goes to both, each judging it by its
+own filter."""
 from __future__ import annotations
 
 import os
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -37,11 +39,16 @@ class Aws:
     endpoint: str
     table_name: str
     server: Any = None  # infra.local.moto_server.MotoServer: `server.faults` injects AWS errors
+    shared: dict[str, Any] = field(default_factory=dict)  # what the module's tests share, made on first use
 
     def client(self, service: str) -> Any:
-        import boto3
+        """A boto3 client of the service on this endpoint, made once (making one costs about as much as a call)."""
+        key = (self.endpoint, service)
+        if key not in _clients:
+            import boto3
 
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+            _clients[key] = boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1")
+        return _clients[key]
 
     def new_queue(self) -> str:
         sqs = self.client("sqs")
@@ -55,39 +62,72 @@ class Aws:
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "3"})})["QueueUrl"]
 
 
+_clients: dict[tuple[str, str], Any] = {}  # (endpoint, service) -> its client (boto3 clients are thread-safe)
+_server: list[Any] = []  # the session's moto server, once started
+
+
+def dynamodb_turn() -> Any:
+    """The moto server's DynamoDB turn, a lock (infra.local.moto_server serves its DynamoDB requests one at a
+    time): while it is held, no DynamoDB request is half done."""
+    return _server[0].faults.app.lock
+
+
 @pytest.fixture(scope="session")
-def aws() -> Iterator[Aws]:
+def _moto() -> Iterator[Any]:
+    """The session's moto server (infra.local.moto_server.MotoServer), which AWS_ENDPOINT_URL names: the
+    product's clients, made once and kept, reach it for the whole session."""
     from infra.local.moto_server import MotoServer
 
     server = MotoServer().start()
     os.environ["AWS_ENDPOINT_URL"] = server.url
+    _server[:] = [server]
+    try:
+        yield server
+    finally:
+        _server.clear()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def aws(_moto: Any) -> Iterator[Aws]:
+    """moto emptied (its reset: every service's state), then the table, its pipes and the mail bucket made
+    anew, for each test module. moto answers a GSI query or a scan by walking the whole table, so a table
+    holding every earlier module's accounts made each test slower the later it ran (three times, late
+    in a run); the accounts of one module are all a test's reads walk now."""
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(_moto.url + "/moto-api/reset", method="POST"),
+                                timeout=30) as answer:
+        assert answer.status == 200, answer.read()
     from helpdesk.store.schema import create_table
 
-    aws = Aws(server.url, os.environ["TABLE_NAME"], server)
+    aws = Aws(_moto.url, os.environ["TABLE_NAME"], _moto)
     create_table(aws.client("dynamodb"), aws.table_name)
-    from infra.local.pipe import StreamPipe, stream_arn
+    from infra.local.pipe import TABLE_CHANGES_PIPE, EventBus, StreamPipe, filter_patterns, stream_arn
 
-    _pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), stream_arn(aws.client("dynamodb"), aws.table_name),
-                           aws.client("sqs"), _route)]
-    from infra.local.pipe import TABLE_CHANGES_PIPE, EventBus
-
+    arn = stream_arn(aws.client("dynamodb"), aws.table_name)
+    _pipe[:] = [StreamPipe(aws.client("dynamodbstreams"), arn, aws.client("sqs"), _route)]
     bus = EventBus(lambda rule, body: _inboxes[rule.name].append(body))
     _inboxes.update((rule.name, deque()) for rule, _ in bus.rules)
-    _table_changes[:] = [StreamPipe(aws.client("dynamodbstreams"),
-                                    stream_arn(aws.client("dynamodb"), aws.table_name), None, None,
+    _table_changes[:] = [StreamPipe(aws.client("dynamodbstreams"), arn, None, None,
                                     pipe=TABLE_CHANGES_PIPE, sink=bus.put)]
+    # Reads the stream for both (what either pipe's filter keeps), so each record is read once, not once a pipe.
+    _read[:] = [StreamPipe(aws.client("dynamodbstreams"), arn, None, None, sink=_to_both_pipes,
+                           patterns=filter_patterns() + filter_patterns(pipe=TABLE_CHANGES_PIPE))]
     aws.client("s3").create_bucket(Bucket="helpdesk-test-mail")
     os.environ["MAIL_BUCKET"] = "helpdesk-test-mail"
     try:
         yield aws
     finally:
+        _read.clear()
         _pipe.clear()
         _table_changes.clear()
         _inboxes.clear()
-        server.stop()
+        _routes.clear()
 
 
-_pipe: list[Any] = []  # the session's pipe (pumped on demand: no thread)
+_pipe: list[Any] = []  # the module's pipe (pumped on demand: no thread)
+_read: list[Any] = []  # the one reader of the module's stream, for both pipes
 _routes: dict[str, str] = {}  # account -> the queue of the test that owns it
 
 
@@ -97,13 +137,26 @@ def _route(record: dict[str, Any]) -> str | None:
     return _routes.get(parts[1]) if len(parts) > 1 and parts[0] == "A" else None
 
 
+def _to_both_pipes(record: dict[str, Any]) -> None:
+    """A record of the stream handed to each pipe as if it had read it itself: its filter, then its target
+    (the tests' queues; the bus). A send that fails fails the batch, which the reader reads again (at least
+    once, as a pipe is)."""
+    _pipe[0]._deliver(record)
+    _table_changes[0]._deliver(record, _table_changes[0].sink)
+
+
 def pump() -> int:
     """Move what the table's stream has committed so far through the pipe's filter onto the queues
-    of the accounts' tests; returns how many records were sent."""
-    return _pipe[0].pump() if _pipe else 0
+    of the accounts' tests (and through the table-changes pipe's onto its bus); returns how many records
+    were sent to the queues."""
+    if not _read:
+        return 0
+    before = _pipe[0].sent
+    _read[0].pump()
+    return int(_pipe[0].sent - before)
 
 
-_table_changes: list[Any] = []  # the session's table-changes pipe (pumped on demand, onto the bus)
+_table_changes: list[Any] = []  # the module's table-changes pipe (pumped on demand, onto the bus)
 _inboxes: dict[str, deque[str]] = {}  # rule of the bus -> the SQS bodies it sent, not yet applied
 
 
@@ -111,7 +164,7 @@ def _skip_bus_backlog() -> None:
     """What earlier tests committed is none of this test's workers' business: the bus's inboxes start
     empty (else the first pump of a test applies every earlier test's changes: minutes late in a run)."""
     if _table_changes:
-        _table_changes[0].pump()
+        pump()
         for inbox in _inboxes.values():
             inbox.clear()
 
@@ -128,7 +181,7 @@ def _drain(rule: str, apply: Callable[[Change], None]) -> int:
     inbox = _inboxes[rule]  # a KeyError: the merge template has no such rule on the bus
     applied = 0
     while True:
-        _table_changes[0].pump()
+        pump()
         if not inbox:
             return applied
         while inbox:
@@ -202,8 +255,7 @@ def brand(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Brand:
     accounts.add_channel_address(account_id, Channel.WEBCHAT, account_id)
     aws.client("ses").verify_email_identity(EmailAddress=support)
     queue = aws.new_queue()
-    pump()  # what earlier tests left on the stream goes to their queues, not this one
-    _skip_bus_backlog()
+    _skip_bus_backlog()  # its pump: what earlier tests left on the stream goes to their queues, not this one
     _routes[account_id] = queue
     return Brand(account_id, sms, wa_id, wa_display, queue, ig_id, support)
 

@@ -192,17 +192,14 @@ def assignee_counts(account_id: str) -> dict[str | None, int]:
 
 # --- the Cognito pool -------------------------------------------------------------------------------
 
-_pools: dict[str, Any] = {}
-
-
-def session_pool(aws: Aws) -> Any:
-    """One moto user pool per moto server (per test session), shared by the test modules."""
+def module_pool(aws: Aws) -> Any:
+    """One moto user pool per test module (moto is emptied for each: tests.conftest.aws), shared by its tests."""
     from infra.local import cognito
 
-    if aws.endpoint not in _pools:
-        _pools[aws.endpoint] = cognito.create_pool(aws.client("cognito-idp"), aws.endpoint,
-                                                   name="agents-" + uuid.uuid4().hex[:8])
-    return _pools[aws.endpoint]
+    if "pool" not in aws.shared:
+        aws.shared["pool"] = cognito.create_pool(aws.client("cognito-idp"), aws.endpoint,
+                                                 name="agents-" + uuid.uuid4().hex[:8])
+    return aws.shared["pool"]
 
 
 @dataclass(frozen=True)

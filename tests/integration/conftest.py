@@ -3,20 +3,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from tests.conftest import Aws
-from tests.integration.agents import session_pool, use_pool
+from tests.integration.agents import module_pool, use_pool
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def pool(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The session's user pool, which the agent API verifies tokens against for this test."""
-    yield from use_pool(session_pool(aws), monkeypatch)
+    """The module's user pool, which the agent API verifies tokens against for this test."""
+    yield from use_pool(module_pool(aws), monkeypatch)
 
 
 @pytest.fixture
@@ -32,9 +33,9 @@ def api() -> Iterator[Any]:
 
 @pytest.fixture
 def swept(brand: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The sweep walks every account of the table (the session's holds every test's, and walking
-    them all takes minutes late in a run): here only this test's, read as the sweep reads it (the
-    accounts index, settings included)."""
+    """The sweep walks every account of the table (the module's holds every test's of the module, and
+    walking them all costs each test more the later it runs): here only this test's, read as the sweep
+    reads it (the accounts index, settings included)."""
     from helpdesk.store import accounts
 
     every = accounts.all_accounts
@@ -97,8 +98,14 @@ def commerce(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 @pytest.fixture
-def faults(aws: Aws) -> Iterator[Any]:
-    """The moto server's fault injector, emptied whatever the test does."""
+def faults(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The moto server's fault injector, emptied whatever the test does. botocore's backoff before it
+    retries an injected throttle is not waited (`fault.hits` still counts every retry it makes): up to
+    seconds per throttled request otherwise, spent on nothing the test judges."""
+    import botocore.endpoint
+
+    # botocore.endpoint uses its `time` for this sleep alone; the retry decision and its count are unchanged.
+    monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=lambda seconds: None))
     try:
         yield aws.server.faults
     finally:

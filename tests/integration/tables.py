@@ -1,5 +1,5 @@
-"""Read back what intake left in the table and on the queue, with plain boto3 (not the product's
-data-access code), so the integration tests judge the product by what is really stored. Queue
+"""Read back what intake left in the table and on the queue, with plain boto3 or from moto's own table (not
+the product's data-access code), so the integration tests judge the product by what is really stored. Queue
 reads first pump the table's stream through the pipe (tests.conftest.pump), and tell each record's
 meaning by themselves (`summary`), not by the product's reading of it."""
 from __future__ import annotations
@@ -18,7 +18,7 @@ _deserializer = TypeDeserializer()
 def _dynamodb() -> Any:
     import boto3
 
-    # Made on first use, after the session fixture has pointed AWS_ENDPOINT_URL at the moto server.
+    # Made on first use, after the session's fixture has pointed AWS_ENDPOINT_URL at the moto server.
     return boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
 
@@ -38,21 +38,21 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_items(account_id: str) -> list[dict[str, Any]]:
-    """Every item whose partition key is the account's (`A#<account>` or `A#<account>#...`)."""
+    """Every item whose partition key is the account's (`A#<account>` or `A#<account>#...`), in key order (as a
+    Scan returns them). Read from the moto server of this process (tests.conftest), as it stores them, in the
+    server's DynamoDB turn: a Scan costs a test as much as the whole table every time (moto walks, sizes and
+    copies each item of it), and the tests read back many times."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    from tests.conftest import dynamodb_turn
+
     prefix = f"A#{account_id}"
-    found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": _table(), "ConsistentRead": True,
-                              "FilterExpression": "begins_with(pk, :p)",
-                              "ExpressionAttributeValues": {":p": {"S": prefix}}}
-    while True:
-        page = _dynamodb().scan(**kwargs)
-        for raw in page.get("Items", []):
-            pk = raw["pk"]["S"]
-            if pk == prefix or pk.startswith(prefix + "#"):
-                found.append(_plain(raw))
-        if "LastEvaluatedKey" not in page:
-            return found
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    with dynamodb_turn():
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_table(_table())
+        stored = [item.to_json()["Attributes"] for pk, partition in table.items.items()
+                  if pk.value == prefix or pk.value.startswith(prefix + "#") for item in partition.values()]
+    return sorted((_plain(raw) for raw in stored), key=lambda item: (item["pk"], item["sk"]))
 
 
 def snapshot(account_id: str) -> frozenset[str]:

@@ -24,7 +24,7 @@ from helpdesk.errors import Transient
 from infra.local import faults as fault_answers
 from tests.conftest import Aws, Brand, customer_number
 from tests.integration import tables
-from tests.integration.agents import Member, member, session_pool, settle, ticket_records, use_pool
+from tests.integration.agents import Member, member, module_pool, settle, ticket_records, use_pool
 from tests.integration.agents import drain as drain_records
 from tests.integration.edits import update_ticket
 from tests.integration.test_email_webhook import customer as email_customer
@@ -384,7 +384,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture
 def pool(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    yield from use_pool(session_pool(aws), monkeypatch)
+    yield from use_pool(module_pool(aws), monkeypatch)
 
 
 @pytest.fixture

@@ -197,16 +197,14 @@ def test_a_crash_after_the_write_loses_no_event_and_the_retry_duplicates_nothing
     assert [(e["type"], e["ticket_id"]) for e in tables.drain(brand.queue_url)] == expected
 
 
-def test_a_write_that_did_not_happen_announces_nothing(aws: Any, brand: Brand) -> None:
+def test_a_write_that_did_not_happen_announces_nothing(brand: Brand, faults: Any) -> None:
     """Throttled on every try: the webhook answers 503 (Twilio retries), and no event says otherwise."""
-    from infra.local import faults
+    from infra.local import faults as fault_answers
 
-    fault = aws.server.faults.add("DynamoDB_20120810.TransactWriteItems", faults.throttled(), times=100)
-    try:
-        params = sms_params(customer_number(), brand.sms_number, "hello?")
-        first = post_sms(params)
-    finally:
-        aws.server.faults.clear()
+    fault = faults.add("DynamoDB_20120810.TransactWriteItems", fault_answers.throttled(), times=100)
+    params = sms_params(customer_number(), brand.sms_number, "hello?")
+    first = post_sms(params)
+    faults.clear()
     assert first["statusCode"] == 503, first
     assert fault.hits >= 2  # botocore retried the throttled request before giving up
     assert tables.tickets(brand.account_id) == [] and tables.drain(brand.queue_url) == []

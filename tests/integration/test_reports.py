@@ -39,7 +39,7 @@ BOUND = reports.ALPHA + 1e-9
 
 TICKET_RECORDS = [{"dynamodb": {"NewImage": {"type": {"S": ["ticket"]}}}},
                   {"eventName": ["REMOVE"], "dynamodb": {"OldImage": {"type": {"S": ["ticket"]}}}}]
-_reader: list[Any] = []  # one reader of the session's stream: each call goes on where the last stopped
+_reader: list[Any] = []  # one reader of the module's stream: each call goes on where the last stopped
 
 
 def _account_of(record: dict[str, Any]) -> str:
@@ -51,7 +51,7 @@ def _account_of(record: dict[str, Any]) -> str:
 def new_ticket_records(aws: Aws, account_id: str) -> list[dict[str, Any]]:
     """The ticket records of the account the table's stream committed since the last call, as a pipe
     hands them on: for the tests that hand the same records to the worker again and again (the others
-    use the session's table-changes pipe and bus, `pump_reports`)."""
+    use the module's table-changes pipe and bus, `pump_reports`)."""
     from infra.local.pipe import StreamPipe, stream_arn
 
     if not _reader:

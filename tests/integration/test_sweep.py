@@ -15,7 +15,7 @@ def _iso(moment: dt.datetime) -> str:
 
 @pytest.fixture
 def only_this_brand(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> Brand:
-    """The sweep walks every account of the table; the session's table holds every test's."""
+    """The sweep walks every account of the table; the module's table holds every test's."""
     from helpdesk.store import accounts
 
     monkeypatch.setattr(accounts, "all_accounts", lambda: [accounts.get_account(brand.account_id)])

@@ -459,7 +459,7 @@ def sent_emails(source: str) -> list[dict[str, Any]]:
 
     The session's moto server runs in this process (infra/local/moto_server.py), so its SES backend is
     read directly: the moto API's `/moto-api/data.json` would serialise every model moto tracks, which
-    grows with the whole session's table, and SES's send counters count each recipient twice in moto.
+    grows with the whole module's table, and SES's send counters count each recipient twice in moto.
     """
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
@@ -483,7 +483,7 @@ def parsed(mail: dict[str, Any]) -> tuple[str, str, str]:
 
 @pytest.fixture
 def swept_brand_only(brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sweep visits this test's brand only: the session's table holds every test's brands, and
+    """The sweep visits this test's brand only: the module's table holds every test's brands, and
     visiting them all makes each run slow and sends their follow-ups too (from their own addresses)."""
     monkeypatch.setattr(accounts, "all_accounts", lambda: [accounts.get_account(brand.account_id)])
 
