@@ -38,7 +38,7 @@ from helpdesk.store import agents as agent_store
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.failures import applied, saved
 from helpdesk.store.keys import ref_pk, ticket_pk
-from helpdesk.store.models import Message, MessageRef, Ticket
+from helpdesk.store.models import Message, MessageRef, Ticket, plain_map
 
 MAX_KEY = 128
 CLAIMED, RELEASED = "order_action", "order_action_released"  # a claim's `event`
@@ -199,15 +199,15 @@ def _earlier(ticket: Ticket, note_id: str, request: ActionRequest) -> dict[str, 
     if note is None:
         raise Conflict("an action with this Idempotency-Key is under way, or was cut off after Shopify or Recharge "
                        "may have acted: check the order or subscription before acting again with a new key")
-    details = _plain(_plain(note.extra).get("order_action"))
+    details = plain_map(plain_map(note.extra).get("order_action"))
     if details.get("request_hash") != request.fingerprint:
         raise Conflict("that Idempotency-Key was used for another action")
-    failure = _plain(details.get("failure"))
+    failure = plain_map(details.get("failure"))
     if failure:  # the first was answered with the refusal of the change's second part: so is its repeat
         repeated = HelpdeskError(str(failure.get("reason")))
         repeated.status = int(failure.get("status") or Conflict.status)
         raise repeated
-    return {"action": details.get("action"), "result": _plain(details.get("result")), "note_id": note.message_id}
+    return {"action": details.get("action"), "result": plain_map(details.get("result")), "note_id": note.message_id}
 
 
 def _note(who: AgentIdentity, ticket: Ticket, note_id: str, text: str, details: dict[str, Any]) -> Message:
@@ -222,9 +222,3 @@ def _note(who: AgentIdentity, ticket: Ticket, note_id: str, text: str, details: 
         raise Transient("the action was done, but the ticket kept changing and it could not be noted there") \
             from changing
     return note
-
-
-def _plain(value: Any) -> dict[str, Any]:
-    if hasattr(value, "as_dict"):
-        return dict(value.as_dict())
-    return dict(value) if isinstance(value, dict) else {}

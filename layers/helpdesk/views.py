@@ -25,7 +25,7 @@ from helpdesk.errors import BadRequest, Forbidden, NotFound
 from helpdesk.observability import count, logger
 from helpdesk.store import views as store
 from helpdesk.store.failures import applied
-from helpdesk.store.models import Ticket, View
+from helpdesk.store.models import Ticket, View, plain_map
 from helpdesk.store.stream import Change
 
 MAX_VIEWS = 50  # per account: every ticket change is checked against each
@@ -104,12 +104,8 @@ def _checked(body: Any, partial: bool) -> dict[str, Any]:
     return out
 
 
-def _plain(value: Any) -> dict[str, Any]:
-    return value.as_dict() if hasattr(value, "as_dict") else dict(value or {})
-
-
 def view_json(v: View) -> dict[str, Any]:
-    return {"id": v.view_id, "name": v.name, "filters": _plain(v.filters), "sort": v.sort or "newest",
+    return {"id": v.view_id, "name": v.name, "filters": plain_map(v.filters), "sort": v.sort or "newest",
             "building": not v.built, "created_by": v.created_by, "created_at": v.created_at,
             "updated_at": v.updated_at}
 
@@ -147,7 +143,7 @@ def change(who: AgentIdentity, view_id: str, body: Any) -> dict[str, Any]:
     view = _mine(who, view_id)
     actions = [View.updated_at.set(now_iso())]
     actions += [getattr(View, f).set(fields[f]) for f in ("name", "sort") if f in fields]
-    if "filters" in fields and fields["filters"] != _plain(view.filters):
+    if "filters" in fields and fields["filters"] != plain_map(view.filters):
         generation = int(view.generation or 1)
         actions += [View.filters.set(fields["filters"]), View.generation.set(generation + 1),
                     View.built.set(False), View.build_cursor.remove(), View.retired_generation.set(generation)]
@@ -168,7 +164,7 @@ def page(who: AgentIdentity, view_id: str, status: str | None, cursor: str | Non
     view = store.get_view(who.account_id, view_id) if len(view_id) <= 64 else None
     if view is None:
         raise NotFound("no such view")
-    filters = _plain(view.filters)
+    filters = plain_map(view.filters)
     tickets, next_cursor = store.page(
         store.entries_pk(who.account_id, view.view_id, int(view.generation or 1)),
         newest_first=(view.sort or "newest") == "newest", updated_after=filters.get("updated_after"),
@@ -221,7 +217,7 @@ def on_change(change: Change, views: AccountViews) -> None:
     if ticket is None:
         return
     for view in views.of(ticket.account_id):
-        filters, pk = _plain(view.filters), store.entries_pk(ticket.account_id, view.view_id,
+        filters, pk = plain_map(view.filters), store.entries_pk(ticket.account_id, view.view_id,
                                                              int(view.generation or 1))
         if isinstance(new, Ticket) and matches(filters, new):
             store.file_ticket(pk, new)
@@ -248,7 +244,7 @@ def build_step(view: View) -> None:
     that it is built): that write's stream record brings the next step. Conditioned on the view
     being where this step found it, so a redelivered step moves nothing twice."""
     account_id = view.pk.split("#", 1)[1]
-    filters, pk = _plain(view.filters), store_pk_of(view)
+    filters, pk = plain_map(view.filters), store_pk_of(view)
     tickets, after = store.tickets_from(account_id, view.build_cursor, BUILD_STEP)
     for ticket in tickets:
         if matches(filters, ticket):

@@ -20,7 +20,7 @@ from helpdesk.conversation import Channel, InboundMessage, derived_ticket_id
 from helpdesk.errors import BadRequest, Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from helpdesk.store import sessions
 from helpdesk.store import tickets as ticket_store
-from helpdesk.store.models import Message
+from helpdesk.store.models import Message, plain_map
 
 TOKEN_TTL_SECONDS = 24 * 3600
 _AUDIENCE = "helpdesk-webchat"
@@ -171,7 +171,7 @@ def _reply(message: Message) -> dict[str, Any]:
     skill) says so, and the skill's order card (its inline options) comes with it."""
     reply: dict[str, Any] = {"id": message.message_id, "body": message.body, "created_at": message.created_at,
                              "from": "agent", "automatic": bool(message.automatic)}
-    extra = message.extra.as_dict() if hasattr(message.extra, "as_dict") else dict(message.extra or {})
+    extra = plain_map(message.extra)
     if isinstance(extra.get("card"), dict):
         reply["card"] = extra["card"]
     return reply

@@ -35,7 +35,7 @@ from helpdesk.skills.order_editing import NAME, Decision, Identity, availability
 from helpdesk.store import accounts, outbox
 from helpdesk.store import tickets as ticket_store
 from helpdesk.store.keys import ticket_pk
-from helpdesk.store.models import Account, Message, Ticket
+from helpdesk.store.models import Account, Message, Ticket, plain_map
 from helpdesk.store.stream import Change
 
 CHANNELS = ("webchat", "sms", "whatsapp", "email")
@@ -91,7 +91,7 @@ def answer(account_id: str, message: Message) -> Decision | None:
 def _customer(account_id: str, ticket: Ticket, message: Message) -> Identity | None:
     """Who wrote, as the channel vouches for them; None when the skill may not answer them (SMS without
     consent)."""
-    extra = _plain(message.extra)
+    extra = plain_map(message.extra)
     if message.channel == "webchat":
         verified = extra.get("authenticated") == "true" and bool(extra.get("email"))
         return Identity(email=str(extra["email"]) if verified else None, authenticated=verified)
@@ -116,10 +116,6 @@ def _someone_elses(ticket: Ticket, conversation: list[Message]) -> bool:
         return True
     return bool(ticket.assignee_id) and any(outbox.by_person(m) and m.sender == ticket.assignee_id
                                             for m in conversation)
-
-
-def _plain(value: Any) -> dict[str, Any]:
-    return value.as_dict() if hasattr(value, "as_dict") else dict(value or {})
 
 
 def _send(ticket: Ticket, inbound: Message, decision: Decision) -> Sent:

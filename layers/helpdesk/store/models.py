@@ -155,6 +155,13 @@ class Item(Model):
     gsi7 = Gsi7()
 
 
+def plain_map(value: Any) -> dict[str, Any]:
+    """A MapAttribute's value (or a dict, or nothing) as a plain dict: what reading an item's map gives."""
+    if hasattr(value, "as_dict"):
+        return dict(value.as_dict())
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def account_pk(account_id: str) -> str:
     return f"A#{account_id}"
 
