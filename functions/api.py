@@ -3,6 +3,7 @@
 the worker or the sweep (app.py adds those to the same Chalice app, for packaging and the local stack)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -15,6 +16,7 @@ from helpdesk import (
     agents,
     attribution,
     auth,
+    console,
     customers,
     kb,
     macros,
@@ -33,7 +35,24 @@ from helpdesk.settings import ConfigurationError
 from helpdesk.skills import catalog as skills
 from helpdesk.store import accounts
 
-app = Chalice(app_name="helpdesk")
+
+class _Chalice(Chalice):
+    """Chalice keeps the request it is serving on the app. A Lambda serves one at a time; the local stack's
+    gateway serves the console's parallel requests on threads, so here it is kept per thread (shared, a
+    view could read another request's body: seen as a presence heartbeat refused for a missing body)."""
+
+    _serving = threading.local()
+
+    @property  # type: ignore[override]
+    def current_request(self) -> Request | None:
+        return getattr(self._serving, "request", None)
+
+    @current_request.setter
+    def current_request(self, request: Request | None) -> None:
+        self._serving.request = request
+
+
+app = _Chalice(app_name="helpdesk")
 app.api.cors = True  # the agent UI may be served from another origin; tokens travel in a header
 
 
@@ -159,6 +178,11 @@ def create_macro(who: auth.AgentIdentity) -> Any:
 @agent_route("/api/macros/{macro_id}", ["PATCH"])
 def change_macro(who: auth.AgentIdentity, macro_id: str) -> Any:
     return macros.change(who, macro_id, _json())
+
+
+@agent_route("/api/tickets/{ticket_id}/macros/{macro_id}/preview", ["GET"])
+def preview_macro(who: auth.AgentIdentity, ticket_id: str, macro_id: str) -> Any:
+    return macros.preview(who, macro_id, ticket_id)
 
 
 @agent_route("/api/macros/{macro_id}", ["DELETE"])
@@ -309,3 +333,38 @@ def ticket_report(who: auth.AgentIdentity) -> Any:
 @app.route("/api/openapi.json", methods=["GET"])
 def openapi_document() -> Any:
     return openapi.document()
+
+
+# --- the console's page (layers/console), served by this API so it shares its origin -----------------
+
+
+def _console_file(*parts: str) -> Response:
+    try:
+        status, headers, body = console.file(list(parts), _request().headers.get("if-none-match"))
+    except console.NotServed:
+        return Response({"error": "no such file"}, status_code=404)
+    return Response(body, headers=dict[str, str | list[str]](headers), status_code=status)
+
+
+@app.route("/console", methods=["GET"])
+def console_page() -> Response:
+    # API Gateway routes `/console` and `/console/` here alike; the page's relative module paths need the
+    # slash, so a visit without it is sent to the address with it.
+    if not str(_request().context.get("path") or "/").endswith("/"):
+        return Response("", status_code=301, headers={"Location": "console/", "Cache-Control": "no-cache"})
+    return _console_file()
+
+
+@app.route("/console/config.json", methods=["GET"])
+def console_config() -> Response:
+    return Response(console.config(), headers={"Cache-Control": "no-store"})
+
+
+@app.route("/console/{name}", methods=["GET"])
+def console_top_file(name: str) -> Response:
+    return _console_file(name)
+
+
+@app.route("/console/{folder}/{name}", methods=["GET"])
+def console_nested_file(folder: str, name: str) -> Response:
+    return _console_file(folder, name)

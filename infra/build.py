@@ -4,7 +4,8 @@
               (vendor lands at the zip root, so `functions.webhooks.sms.handler` resolves) and an EMPTY
               requirements.txt: every dependency ships in the layer, none in the function zips.
 2. layer      build/layer/python: the third-party packages of requirements.txt for the Lambda platform
-              (unless --no-layer-deps) and layers/helpdesk, all compiled to bytecode.
+              (unless --no-layer-deps) and layers/helpdesk, all compiled to bytecode, and layers/console
+              (the agent console's static files, which the API serves).
 3. package    `chalice package --merge-template infra/merge-template.json --stage dev build/out`,
               then build/template.json: the SAM template, with paths relative to build/.
 4. translate  build/translated.json: the SAM transform done offline (what CloudFormation deploys).
@@ -136,6 +137,8 @@ def build_layer(build_dir: Path, deps: bool = True) -> Path:
                 shutil.rmtree(service)
     shutil.copytree(ROOT / "layers" / "helpdesk", layer_python / "helpdesk",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # The agent console's files, beside the package that serves them (helpdesk.console.ROOT).
+    shutil.copytree(ROOT / "layers" / "console", layer_python / "console")
     # Ship bytecode: a Lambda zip has no .pyc and /opt is read-only, so without this every cold start
     # compiles boto3, pynamodb, powertools and helpdesk from source (2-3x the import time).
     # unchecked-hash .pyc files are used without comparing the source's mtime, which the zip and its

@@ -24,12 +24,17 @@ class Pool:
     issuer: str
 
 
-def create_pool(cognito: Any, endpoint: str, name: str = "helpdesk-agents") -> Pool:
+def create_pool(cognito: Any, endpoint: str, name: str = "helpdesk-agents", email_usernames: bool = False) -> Pool:
+    """`email_usernames`: users sign in with their email address, as in the deployed pool (the local
+    stack's, whose console signs in that way); tests that name users otherwise leave it off."""
     # No custom attributes: which account a user belongs to is the helpdesk's record, not the user's.
-    pool = cognito.create_user_pool(PoolName=name)["UserPool"]
+    by_email: dict[str, Any] = {"UsernameAttributes": ["email"],
+                                "UsernameConfiguration": {"CaseSensitive": False}} if email_usernames else {}
+    pool = cognito.create_user_pool(PoolName=name, **by_email)["UserPool"]
+    # USER_PASSWORD_AUTH: the console's sign-in (over TLS once deployed), as the deployed app client allows.
     client = cognito.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName="agent-api",
-        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]
     for role in ROLES:
         cognito.create_group(GroupName=role, UserPoolId=pool["Id"])

@@ -73,6 +73,11 @@ class DemoAgent:
     online: bool
     helpdesk: bool = True
 
+    @property
+    def email(self) -> str:
+        """Their sign-in name in the user pool, as deployed pools name users."""
+        return f"{self.username}@demo-store.example"
+
 
 AGENTS = (
     DemoAgent("olivia", "Olivia Owner", "owner", online=True),

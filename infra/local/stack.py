@@ -134,8 +134,9 @@ class LocalStack:
 
         client("s3").put_object(Bucket=demo.MAIL_BUCKET, Key=f"inbound/{samples.SES_MESSAGE_ID}",
                                 Body=samples.MIME.encode())
-        pool = cognito.create_pool(client("cognito-idp"), self.moto.url)
-        os.environ.update(cognito.auth_environment(pool))
+        pool = cognito.create_pool(client("cognito-idp"), self.moto.url, email_usernames=True)
+        # The console signs in against moto's user pool (helpdesk.console.config tells the page where).
+        os.environ.update({**cognito.auth_environment(pool), "COGNITO_ENDPOINT_URL": self.moto.url})
         tokens = self._seed(client("cognito-idp"), pool)
         self.presence = DemoConsole(client("cognito-idp"), pool, self).start()
 
@@ -205,12 +206,11 @@ class LocalStack:
         tokens: dict[str, str] = {}
         subs: dict[str, str] = {}
         for person in demo.AGENTS:
-            user = cognito.add_user(idp, pool, person.username, f"{person.username}@demo-store.example",
-                                    person.role)
+            user = cognito.add_user(idp, pool, person.email, person.email, person.role)
             tokens[person.role], subs[person.role] = user.token, user.sub
             if person.helpdesk:  # the analyst is a user of the pool, never invited to the helpdesk
                 agents.put_agent(demo.ACCOUNT_ID, user.sub, name=person.name, role=person.role,
-                                 email=f"{person.username}@demo-store.example", online=person.online)
+                                 email=person.email, online=person.online)
         from helpdesk.store import links
 
         links.put_links([links.NewLink(demo.LINK_CODE, demo.ACCOUNT_ID, demo.LINK_URL, clock.now_iso())])
@@ -252,6 +252,9 @@ class LocalStack:
                 "email": demo.SUPPORT_EMAIL,
             },
             "tokens": tokens,
+            "console_url": f"http://{self.host}:{self.port}/console/",
+            # Each demo user by role, to sign in to the console (the analyst is no agent: the console says so).
+            "users": {person.role: {"email": person.email, "password": cognito.PASSWORD} for person in demo.AGENTS},
             "outbox_url": self.standins.url + "/outbox",
             "demo_customers": demo_customers(), "shopify_url": self.shopify.url, "recharge_url": self.recharge.url,
             "twilio_account_sid": demo.TWILIO_ACCOUNT_SID, "meta_graph_version": demo.META_GRAPH_VERSION,
@@ -327,7 +330,7 @@ class DemoConsole:
                 agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since())
 
     def refresh_tokens(self) -> None:
-        tokens = {person.role: cognito.sign_in(self.idp, self.pool, person.username) for person in demo.AGENTS}
+        tokens = {person.role: cognito.sign_in(self.idp, self.pool, person.email) for person in demo.AGENTS}
         self.stack.info["tokens"] = tokens
         self.stack.write_state()
 
@@ -349,8 +352,12 @@ class DemoConsole:
 
 def _banner(info: dict[str, Any]) -> str:
     api = info["api_url"]
+    others = ", ".join(user["email"] for role, user in info["users"].items() if role != "owner")
     return f"""
 Helpdesk local stack is up.
+  Agent console           {info['console_url']}
+                          sign in as {info['users']['owner']['email']} (or {others})
+                          password {info['users']['owner']['password']}
   API (agents, webhooks)  {api}   OpenAPI: {api}/api/openapi.json
   AWS (moto)              {info['aws_endpoint_url']}  table {info['table_name']}
   State for tools         .local/stack.json

@@ -247,7 +247,10 @@ def of(account: Account) -> dict[str, Any]:
 
 
 def read(who: AgentIdentity) -> dict[str, Any]:
-    return settings_json(accounts.get_account(who.account_id, fresh=True))
+    # The channels' addresses are the deployment's wiring (set by the admin tool), shown, never changed here.
+    channels = [{"channel": c.channel, "address": c.address, "display_address": c.display_address}
+                for c in accounts.all_channel_addresses(who.account_id)]
+    return {**settings_json(accounts.get_account(who.account_id, fresh=True)), "channels": channels}
 
 
 def change(who: AgentIdentity, body: Any) -> dict[str, Any]:

@@ -136,3 +136,11 @@ def render(who: AgentIdentity, macro_id: str, ticket: Ticket) -> str:
     text = _VARIABLE.sub(lambda m: values.get(m.group(1), ""), macro.body)
     # "Hi {{customer.first_name}}," with no name known reads "Hi ,": tidy the gap.
     return re.sub(r"[ \t]+([,.!?])", r"\1", text).strip()
+
+
+def preview(who: AgentIdentity, macro_id: str, ticket_id: str) -> dict[str, str]:
+    """`GET /api/tickets/{id}/macros/{macro_id}/preview`: what a reply with the macro would say on this
+    ticket (the console's preview before the agent sends or edits it); nothing is stored."""
+    from helpdesk.store import tickets as ticket_store
+
+    return {"text": render(who, macro_id, ticket_store.get_ticket(who.account_id, ticket_id))}

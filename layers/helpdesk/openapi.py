@@ -47,6 +47,7 @@ _TICKET = {
         "first_response_at": {"type": ["string", "null"], "format": "date-time",
                               "description": "the first reply by a person (not a note, not automatic)"},
         "unread": {"type": "boolean", "description": "for the caller: the customer wrote since they last opened it"},
+        "preview": {"type": ["string", "null"], "description": "the first message's first line (ticket lists)"},
         "reply_window": {"type": ["object", "null"], "description": "WhatsApp and Instagram only",
                          "properties": {"closes_at": {"type": "string", "format": "date-time"},
                                         "hours_left": {"type": "number"}, "open": {"type": "boolean"},
@@ -87,6 +88,8 @@ _MESSAGE = {
                                     "Idempotency-Key"},
         "delivery_error": {"type": "string", "description": "why a failed message failed"},
         "read": {"type": "boolean", "description": "the customer read it (WhatsApp, Instagram)"},
+        "automatic": {"type": "boolean", "description": "sent by the helpdesk itself (autoresponder, order skill)"},
+        "card": {"type": "object", "description": "the order skill's order card with its options, as sent"},
     },
 }
 _PATCH = {"type": "object", "additionalProperties": False, "minProperties": 1, "properties": {
@@ -469,6 +472,10 @@ _VIEW = {"type": "object", "properties": {
     "updated_at": {"type": "string", "format": "date-time"}}}
 _SETTINGS = {"type": "object", "properties": {
     "plan": {"enum": ["inbox", "helpdesk"]},
+    "channels": {"type": "array", "readOnly": True, "description": "GET only: the addresses the account receives on",
+                 "items": {"type": "object", "properties": {
+                     "channel": {"type": "string"}, "address": {"type": "string"},
+                     "display_address": {"type": ["string", "null"]}}}},
     "features": {"type": "array", "readOnly": True, "items": {"enum": [
         "autoresponders", "channels", "macros", "multi_agent", "profile_details", "spam_filtering"]},
                  "description": "what the plan gives, sorted (inbox: none); what is missing answers 403 naming "
@@ -762,6 +769,37 @@ def document() -> dict[str, Any]:
                                          **_ERRORS}}},
             "/api/reports/tickets": {"get": _ticket_report(bearer)},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": _answer("the document")}}},
+            "/api/tickets/{ticket_id}/macros/{macro_id}/preview": {"get": {
+                "summary": "The macro's text as a reply on this ticket would send it, every variable filled (plan "
+                           "helpdesk; nothing is stored or sent)", "security": bearer,
+                "parameters": [{"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "macro_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _answer("the rendered text", {"type": "object", "required": ["text"],
+                                                                   "properties": {"text": {"type": "string"}}}),
+                              "404": _answer("no such ticket or macro"), **_ERRORS}}},
+            "/console": {"get": {"summary": "The agent console (a page of plain ES modules); without the trailing "
+                                            "slash, a redirect to it",
+                                 "responses": {"200": {"description": "the page", "content": {"text/html": {}}},
+                                               "301": {"description": "to console/"}}}},
+            "/console/config.json": {"get": {
+                "summary": "The console's configuration, from this deployment's settings: the user pool's app "
+                           "client and endpoint, the presence expiry",
+                "responses": {"200": _answer("the configuration", {"type": "object", "properties": {
+                    "cognito": {"type": "object", "properties": {
+                        "endpoint": {"type": "string"}, "user_pool_id": {"type": "string"},
+                        "client_id": {"type": "string"}}},
+                    "presence_seconds": {"type": "integer"}}})}}},
+            "/console/{name}": {"get": {
+                "summary": "A file of the console (ETag; 304 when unchanged)",
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the file"}, "304": {"description": "unchanged"},
+                              "404": _answer("no such file")}}},
+            "/console/{folder}/{name}": {"get": {
+                "summary": "A file of the console's folders (ETag; 304 when unchanged)",
+                "parameters": [{"name": "folder", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the file"}, "304": {"description": "unchanged"},
+                              "404": _answer("no such file")}}},
             "/webhooks/sms/status": {"post": {
                 "summary": "Twilio StatusCallback of a message we sent (form; X-Twilio-Signature): its delivery "
                            "moves forward only",

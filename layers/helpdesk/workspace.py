@@ -32,7 +32,7 @@ def ticket_json(t: Ticket, viewer: str | None = None) -> dict[str, Any]:
             "tags": list(t.tags or []), "tag_details": tagging.details_json(t),
             "contact": t.contact, "profile_id": t.profile_id,
             # The customer's name as the channel gave it (when it did), and an email's subject.
-            "contact_name": t.contact_name, "subject": t.subject,
+            "contact_name": t.contact_name, "subject": t.subject, "preview": t.preview,
             "created_at": t.created_at, "updated_at": t.updated_at, "spam": bool(t.spam),
             "snooze_until": t.snooze_until, "last_inbound_at": t.last_inbound_at,
             "message_count": int(t.message_count or 0), "version": int(t.version or 0),
@@ -70,6 +70,8 @@ def message_json(m: Message) -> dict[str, Any]:
     if m.story:
         out["story"] = m.story.as_dict() if hasattr(m.story, "as_dict") else dict(m.story)
     extra = m.extra.as_dict() if hasattr(m.extra, "as_dict") else dict(m.extra or {})
+    if isinstance(extra.get("card"), dict):  # the order skill's order card, as the customer saw it
+        out["card"] = extra["card"]
     if m.direction == "outbound" and extra.get("delivery"):
         out["delivery"] = extra["delivery"]
         if extra.get("read_at"):

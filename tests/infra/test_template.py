@@ -771,7 +771,9 @@ def test_the_stack_creates_the_agents_user_pool(template: Template, translated: 
     assert all(g["Properties"]["UserPoolId"] == {"Ref": "AgentsUserPool"} for g in groups)
     client = _client(translated)
     assert client["UserPoolId"] == {"Ref": "AgentsUserPool"} and client["GenerateSecret"] is False
-    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    # USER_PASSWORD_AUTH: the console's sign-in (the password travels over TLS to Cognito only); no admin flow.
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH",
+                                           "ALLOW_REFRESH_TOKEN_AUTH"]
     assert (client["ReadAttributes"], client["WriteAttributes"]) == (["email", "email_verified", "name"], ["name"])
     assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (1, 1, 30)
     assert client["TokenValidityUnits"] == {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"}

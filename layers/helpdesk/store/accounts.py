@@ -140,6 +140,15 @@ def channel_addresses(account_id: str, channel: Channel) -> list[str]:
         raise transient(error) from error
 
 
+def all_channel_addresses(account_id: str) -> list[ChannelAddress]:
+    """Every address the account receives on, every channel (one Query of the account's partition)."""
+    try:
+        return [c for c in ChannelAddress.query(account_pk(account_id), ChannelAddress.sk.startswith("CHANNEL#"))
+                if isinstance(c, ChannelAddress)]
+    except PynamoDBException as error:
+        raise transient(error) from error
+
+
 def revoke_consent(account_id: str, profile_id: str, channel: Channel) -> None:
     """The provider says the customer opted out (Twilio 21610: they texted STOP to a number of the
     same service and the STOP never reached us): record it, so no agent tries again."""

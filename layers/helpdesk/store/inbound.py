@@ -252,6 +252,7 @@ class TicketStore:
                         customer_wrote_at=wrote_at(msg),
                         message_count=1, reopen_count=0, subject=new.subject, version=1,
                         conversation_id=new.conversation_id, contact_name=msg.contact_name,
+                        preview=list_preview(msg.body),
                         channel_address=msg.account_address, **cast(dict[str, Any], keys))
         t = Transaction()
         t.put("ref", _ref_item(account_id, new.ticket_id, msg, "created", message.sk),
@@ -381,3 +382,12 @@ class TicketStore:
                 return False
             raise transient(error) from error
         return True
+
+
+PREVIEW_CHARS = 120
+
+
+def list_preview(body: str | None) -> str | None:
+    """What a ticket list shows under the contact: the first non-empty line of the first message."""
+    line = next((ln.strip() for ln in (body or "").splitlines() if ln.strip()), "")
+    return (line[:PREVIEW_CHARS - 1] + "…" if len(line) > PREVIEW_CHARS else line) or None

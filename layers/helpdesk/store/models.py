@@ -312,6 +312,7 @@ class Ticket(Item, discriminator="ticket"):
     message_count = NumberAttribute(default=0)
     reopen_count = NumberAttribute(default=0)
     subject = UnicodeAttribute(null=True)  # email
+    preview = UnicodeAttribute(null=True)  # the first message's first line, for ticket lists (set once)
     conversation_id = UnicodeAttribute(null=True)  # web chat
     last_outbound_at = UnicodeAttribute(null=True)  # the latest agent reply
     # Web chat: the customer's presence and reading, for the one follow-up email.

@@ -1,0 +1,139 @@
+// The ticket's overview panel: its fields (with why it has its assignee), the customer's profile and
+// predictive fields, their orders with their states, and recent events grouped by metric.
+import { api } from './api.js';
+import { h, replace } from './dom.js';
+import { t, addStrings, when, locale } from './i18n.js';
+
+addStrings({
+  en: {
+    'ov.ticket': 'Ticket', 'ov.status': 'Status', 'ov.channel': 'Channel', 'ov.contact': 'Contact', 'ov.assignee': 'Assignee',
+    'ov.why': 'Why', 'ov.team': 'Team', 'ov.priority': 'Priority', 'ov.tags': 'Tags', 'ov.created': 'Created',
+    'ov.updated': 'Updated', 'ov.snoozed': 'Snoozed until', 'ov.customer': 'Customer', 'ov.name': 'Name', 'ov.email': 'Email',
+    'ov.phone': 'Phone', 'ov.consent': 'Consent', 'ov.segments': 'Segments', 'ov.tickets': 'Tickets',
+    'ov.predictive': 'Predictive', 'ov.lifetime_value': 'Lifetime value', 'ov.order_count': 'Orders',
+    'ov.churn_risk': 'Churn risk', 'ov.expected_next_order_date': 'Next order expected',
+    'ov.orders': 'Orders', 'ov.no_orders': 'No orders found.', 'ov.orders_unavailable': 'Orders unavailable: {error}',
+    'ov.subscriptions': 'Subscriptions', 'ov.events': 'Recent events', 'ov.no_events': 'No events.',
+    'ov.events_unavailable': 'Events unavailable: {error}', 'ov.none': '—', 'ov.loading': 'Loading…',
+    'why.round_robin': 'Round robin (load {load}{capacity})', 'why.previous_assignee': 'Back to the previous assignee',
+    'why.manual': 'Assigned by an agent', 'why.waiting': 'Waiting: nobody in the team has room', 'why.rule': 'rule {n}',
+    'why.eligible': 'eligible: {names}', 'source.ai': 'AI {pct}%', 'source.rule': 'rule', 'source.agent': 'agent',
+  },
+  ko: {
+    'ov.ticket': '티켓', 'ov.status': '상태', 'ov.channel': '채널', 'ov.contact': '연락처', 'ov.assignee': '담당자',
+    'ov.why': '배정 이유', 'ov.team': '팀', 'ov.priority': '우선순위', 'ov.tags': '태그', 'ov.created': '생성',
+    'ov.updated': '업데이트', 'ov.snoozed': '보류 기한', 'ov.customer': '고객', 'ov.name': '이름', 'ov.email': '이메일',
+    'ov.phone': '전화', 'ov.consent': '수신 동의', 'ov.segments': '세그먼트', 'ov.tickets': '티켓 수',
+    'ov.predictive': '예측 지표', 'ov.lifetime_value': '생애 가치', 'ov.order_count': '주문 수',
+    'ov.churn_risk': '이탈 위험', 'ov.expected_next_order_date': '다음 주문 예상일',
+    'ov.orders': '주문', 'ov.no_orders': '주문이 없습니다.', 'ov.orders_unavailable': '주문을 불러올 수 없습니다: {error}',
+    'ov.subscriptions': '구독', 'ov.events': '최근 이벤트', 'ov.no_events': '이벤트가 없습니다.',
+    'ov.events_unavailable': '이벤트를 불러올 수 없습니다: {error}', 'ov.none': '—', 'ov.loading': '불러오는 중…',
+    'why.round_robin': '라운드 로빈 (부하 {load}{capacity})', 'why.previous_assignee': '이전 담당자에게 다시 배정',
+    'why.manual': '상담원이 배정', 'why.waiting': '대기: 팀에 여유 있는 상담원이 없음', 'why.rule': '규칙 {n}',
+    'why.eligible': '대상: {names}', 'source.ai': 'AI {pct}%', 'source.rule': '규칙', 'source.agent': '상담원',
+  },
+});
+
+const cache = new Map(); // ticket id -> {orders: Promise, events: Promise}
+
+function dl(rows) {
+  return h('dl', {}, rows.filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v === null || v === undefined || v === '' ? t('ov.none') : v)]));
+}
+
+function why(ctx, reason) {
+  if (!reason) return null;
+  const parts = [];
+  if (reason.kind === 'round_robin') parts.push(t('why.round_robin', { load: reason.load ?? '?', capacity: reason.capacity ? `/${reason.capacity}` : '' }));
+  else parts.push(t(`why.${reason.kind}`));
+  if (reason.rule !== null && reason.rule !== undefined) parts.push(t('why.rule', { n: Number(reason.rule) + 1 }));
+  if (reason.eligible?.length) parts.push(t('why.eligible', { names: reason.eligible.map((e) => `${ctx.agentName(e.id)} (${e.load})`).join(', ') }));
+  return parts.join(' · ');
+}
+
+function tagList(ticket) {
+  const details = ticket.tag_details || (ticket.tags || []).map((name) => ({ name, source: 'agent' }));
+  if (!details.length) return null;
+  return h('span', {}, details.map((d) => h('span', { class: 'chip tag', title: d.source === 'ai' ? t('source.ai', { pct: Math.round((d.confidence || 0) * 100) }) : t(`source.${d.source}`) },
+    d.name, d.source === 'ai' ? ' ✦' : '')));
+}
+
+function money(value) {
+  const n = Number(value);
+  return Number.isFinite(n) ? n.toLocaleString(locale(), { maximumFractionDigits: 2 }) : value;
+}
+
+async function orders(ctx, ticket, box) {
+  try {
+    const data = await cache.get(ticket.id).orders;
+    const list = data.orders || [];
+    replace(box, list.length ? list.map((o) => h('div', { class: 'order', 'data-order': o.name },
+      h('strong', {}, o.name), ' · ', h('span', { class: 'order-state' }, o.state), ' · ', when(o.created_at),
+      (o.lines || []).length ? h('ul', {}, o.lines.map((l) => h('li', {}, `${l.quantity} × ${l.title}`))) : null,
+      o.status_url ? h('a', { href: o.status_url, target: '_blank', rel: 'noopener noreferrer' }, '↗') : null))
+      : h('p', { class: 'muted' }, t('ov.no_orders')),
+    (data.subscriptions || []).length ? [h('h3', {}, t('ov.subscriptions')), data.subscriptions.map((s) => h('div', { class: 'order' },
+      `${s.product_title} × ${s.quantity} · ${s.status}`, s.next_charge_scheduled_at ? ` · ${s.next_charge_scheduled_at}` : ''))] : null);
+  } catch (error) {
+    replace(box, h('p', { class: 'muted' }, t('ov.orders_unavailable', { error: error.message })));
+  }
+}
+
+async function events(ctx, ticket, box) {
+  try {
+    const data = await cache.get(ticket.id).events;
+    const byMetric = new Map();
+    for (const e of data.items || []) {
+      if (!byMetric.has(e.metric)) byMetric.set(e.metric, []);
+      byMetric.get(e.metric).push(e);
+    }
+    replace(box, byMetric.size ? [...byMetric.entries()].map(([metric, list]) => h('div', { class: 'event-group' },
+      h('h3', {}, `${metric} (${list.length})`),
+      h('ul', {}, list.slice(0, 5).map((e) => h('li', {}, when(e.time), e.properties?.value ? ` · ${money(e.properties.value)}` : '',
+        e.properties?.name || e.properties?.title ? ` · ${e.properties.name || e.properties.title}` : '')))))
+      : h('p', { class: 'muted' }, t('ov.no_events')));
+  } catch (error) {
+    replace(box, h('p', { class: 'muted' }, t('ov.events_unavailable', { error: error.message })));
+  }
+}
+
+export function renderOverview(el, ctx, ticket, { refreshOrders = true } = {}) {
+  if (!cache.has(ticket.id) || refreshOrders) {
+    const id = encodeURIComponent(ticket.id);
+    const pid = ticket.profile?.id;
+    cache.set(ticket.id, {
+      orders: api(`/api/tickets/${id}/orders`),
+      events: pid && !ticket.profile.profile_details ? api(`/api/profiles/${encodeURIComponent(pid)}/events`, { query: { limit: 25 } }) : Promise.resolve({ items: [] }),
+    });
+    // Handled where they are shown; never an unhandled rejection.
+    cache.get(ticket.id).orders.catch(() => {});
+    cache.get(ticket.id).events.catch(() => {});
+  }
+  const p = ticket.profile;
+  const pred = p?.predictive;
+  const ordersBox = h('div', { id: 'orders' }, h('p', { class: 'muted' }, t('ov.loading')));
+  const eventsBox = h('div', { id: 'events' }, h('p', { class: 'muted' }, t('ov.loading')));
+  replace(el,
+    h('h2', {}, t('ov.ticket')),
+    dl([
+      [t('ov.status'), t(`status.${ticket.status}`)], [t('ov.channel'), t(`channel.${ticket.channel}`)],
+      [t('ov.contact'), ticket.contact], [t('ov.assignee'), ticket.assignee_id ? ctx.agentName(ticket.assignee_id) : t('ticket.unassigned')],
+      ticket.assignment_reason ? [t('ov.why'), why(ctx, ticket.assignment_reason)] : null,
+      ticket.team_id ? [t('ov.team'), ticket.team_id] : null, ticket.priority ? [t('ov.priority'), ticket.priority] : null,
+      [t('ov.tags'), tagList(ticket)], ticket.snooze_until ? [t('ov.snoozed'), when(ticket.snooze_until)] : null,
+      [t('ov.created'), when(ticket.created_at)], [t('ov.updated'), when(ticket.updated_at)],
+    ]),
+    h('h2', {}, t('ov.customer')),
+    h('div', { id: 'profile' }, p ? [
+      dl([[t('ov.name'), p.name], [t('ov.email'), p.email], [t('ov.phone'), p.phone],
+        p.consent ? [t('ov.consent'), Object.entries(p.consent).filter(([, v]) => v).map(([k, v]) => `${k}: ${v}`).join(', ')] : null,
+        p.segments ? [t('ov.segments'), p.segments.join(', ')] : null,
+        p.ticket_count !== undefined ? [t('ov.tickets'), p.ticket_count] : null]),
+      p.profile_details ? h('p', { class: 'muted' }, p.profile_details) : null,
+      pred ? [h('h2', {}, t('ov.predictive')), dl(Object.entries(pred).map(([k, v]) => [t(`ov.${k}`), k === 'lifetime_value' ? money(v) : v]))] : null,
+    ] : h('p', { class: 'muted' }, t('ov.none'))),
+    h('h2', {}, t('ov.orders')), ordersBox,
+    h('h2', {}, t('ov.events')), eventsBox);
+  orders(ctx, ticket, ordersBox);
+  events(ctx, ticket, eventsBox);
+}
