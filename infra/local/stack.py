@@ -301,7 +301,9 @@ class LocalStack:
 class DemoConsole:
     """What the demo agents' open consoles would do: a heartbeat for each demo agent who is online
     (so their presence does not expire while `make run` is up; one set offline stays offline), and
-    fresh tokens in .local/stack.json before the old ones expire."""
+    fresh tokens in .local/stack.json before the old ones expire. Once a real console beats for an
+    agent (their presence is not the one written here), that agent is left to it for good: closing
+    the tab then ends their round robin after the expiry, as deployed."""
 
     HEARTBEAT_SECONDS = 30.0
     TOKEN_SECONDS = 30 * 60.0
@@ -310,6 +312,9 @@ class DemoConsole:
         self.idp, self.pool, self.stack = idp, pool, stack
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-console", daemon=True)
+        self.wrote: dict[str, str | None] = {}  # agent id -> the presence this wrote last
+        self.released: set[str] = set()  # agents a real console beats for
+        self.first = True
 
     def start(self) -> DemoConsole:
         if os.environ.get("HELPDESK_DEMO_HEARTBEAT", "on") != "off":
@@ -326,8 +331,16 @@ class DemoConsole:
         from helpdesk.store import agents
 
         for agent in agents.roster(demo.ACCOUNT_ID).agents:
-            if agent.online and (agent.email or "").endswith("@demo-store.example"):
-                agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since())
+            if agent.agent_id in self.released or not (agent.email or "").endswith("@demo-store.example"):
+                continue
+            if agent.agent_id in self.wrote and agent.presence_at != self.wrote[agent.agent_id]:
+                self.released.add(agent.agent_id)  # someone else set their presence since: a console
+                continue
+            # Only those the demo starts online: one a console brings online later is that console's.
+            if agent.online and (self.first or agent.agent_id in self.wrote):
+                beaten = agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since())
+                self.wrote[agent.agent_id] = beaten.presence_at
+        self.first = False
 
     def refresh_tokens(self) -> None:
         tokens = {person.role: cognito.sign_in(self.idp, self.pool, person.email) for person in demo.AGENTS}

@@ -77,7 +77,10 @@ def config() -> dict[str, Any]:
 
     return {
         "cognito": {"endpoint": _cognito_endpoint(), "user_pool_id": os.environ.get("COGNITO_USER_POOL_ID", ""),
-                    "client_id": os.environ.get("COGNITO_APP_CLIENT_ID", "")},
+                    "client_id": os.environ.get("COGNITO_APP_CLIENT_ID", ""),
+                    # Sign-out revokes the refresh token (the app client enables revocation); moto's pool,
+                    # the local stack's, does not implement RevokeToken.
+                    "revoke_tokens": not os.environ.get("COGNITO_ENDPOINT_URL")},
         # The page beats well inside the presence expiry, so an open tab stays online and a closed one
         # drops out of round robin once it passes.
         "presence_seconds": int(presence_ttl().total_seconds()),

@@ -787,7 +787,7 @@ def document() -> dict[str, Any]:
                 "responses": {"200": _answer("the configuration", {"type": "object", "properties": {
                     "cognito": {"type": "object", "properties": {
                         "endpoint": {"type": "string"}, "user_pool_id": {"type": "string"},
-                        "client_id": {"type": "string"}}},
+                        "client_id": {"type": "string"}, "revoke_tokens": {"type": "boolean"}}},
                     "presence_seconds": {"type": "integer"}}})}}},
             "/console/{name}": {"get": {
                 "summary": "A file of the console (ETag; 304 when unchanged)",

@@ -9,6 +9,8 @@
   server, against the floor: the fewest raw boto3 requests those messages need (one TransactWriteItems
   each), the two taking turns message by message on the same server and table. The product's ticket
   events are read back through the pipe (outside the timing) and checked.
+- The agent console (tests/bench/console.py): first paint, sign-in to inbox, ticket open, bytes of a cold
+  load, in headless Chromium against a local stack process.
 - Events lost under faults (tests/bench/faults.py): 1,000 messages through webhook, stream, pipe,
   queue and assignment Lambda while deliveries fail and the worker dies mid-batch.
 
@@ -604,7 +606,8 @@ def _emit_all(counts: dict[str, float | int], imports: dict[str, float], ingest:
                  "autotag_macro_f1_mixed", "autotag_micro_f1", "autotag_ms_per_message", "autotag_model_kb",
                  "autotag_model_load_ms", "layer_mb", "assignment_spread", "assignment_over_capacity",
                  "assignment_unassigned", "assignment_ms", "shopify_requests_per_skill_decision", "skill_decision_ms",
-                 "skill_decision_ms_p90", "skill_shopify_round_trip_ms"):
+                 "skill_decision_ms_p90", "skill_shopify_round_trip_ms", "console_first_paint_ms",
+                 "console_inbox_ready_ms", "console_ticket_open_ms", "console_bytes"):
         emit(name, figures[name])
     emit("deployed_calls_denied", deployed_calls_denied())
 
@@ -617,6 +620,11 @@ def main() -> None:
     log(f"imports measured at {time.perf_counter() - started:.0f} s")
 
     sys.path[:0] = [p for p in (str(ROOT), str(ROOT / "layers")) if p not in sys.path]
+    from tests.bench import console
+
+    # The console in Chromium against a local stack process of its own: before this process's server starts.
+    console_figures = console.measure()
+    log(f"console measured at {time.perf_counter() - started:.0f} s")
     from tests.bench import skill
 
     skill_figures = skill.measure()  # pure CPU, no AWS: timed before the server's threads start
@@ -687,7 +695,7 @@ def main() -> None:
         log(f"sweep measured at {time.perf_counter() - started:.0f} s")
     finally:
         server.stop()
-    _emit_all({**counts, **skill_figures}, imports, ingest)
+    _emit_all({**counts, **skill_figures, **console_figures}, imports, ingest)
 
 
 if __name__ == "__main__":

@@ -114,3 +114,20 @@ def test_the_check_denies_what_a_role_does_not_grant(
               {"Effect": "Deny", "Action": ["s3:PutObject"], "Resource": ["arn:aws:s3:::b/*"]}]
     assert not deploy_check.decide(policy, "s3:PutObject", "arn:aws:s3:::b/k")
     assert deploy_check.decide(policy, "s3:GetObject", "arn:aws:s3:::b/k")
+
+
+def test_the_deployed_api_serves_the_console_from_its_layer(
+        deployed: tuple[deploy_check.Deployment, deploy_check.Outcome]) -> None:
+    """The page, its modules and its configuration, from the built layer through the deployed API
+    handler, configured by the stack's own user pool (nothing baked into the files)."""
+    import json
+
+    deployment, outcome = deployed
+    page, module, config = (outcome.answers[f"api/console-{name}.json"] for name in ("page", "module", "config"))
+    assert page["statusCode"] == 200 and 'src="js/main.js"' in page["body"]
+    assert module["statusCode"] == 200 and "import" in module["body"]
+    settings = json.loads(config["body"])
+    api_env = deployment.configs["APIHandler"]["Environment"]["Variables"]
+    assert settings["cognito"]["user_pool_id"] == api_env["COGNITO_USER_POOL_ID"]
+    assert settings["cognito"]["client_id"] == api_env["COGNITO_APP_CLIENT_ID"]
+    assert settings["cognito"]["endpoint"] == "https://cognito-idp.us-east-1.amazonaws.com/"

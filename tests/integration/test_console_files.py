@@ -60,7 +60,8 @@ def test_the_configuration_comes_from_the_deployment_settings(monkeypatch: pytes
     config = json.loads(body)
     assert status == 200 and headers["Cache-Control"] == "no-store"
     assert config == {"cognito": {"endpoint": "https://cognito-idp.eu-west-1.amazonaws.com/",
-                                  "user_pool_id": "eu-west-1_AbCdEf", "client_id": "client123"},
+                                  "user_pool_id": "eu-west-1_AbCdEf", "client_id": "client123",
+                                  "revoke_tokens": True},
                       "presence_seconds": 90}
     # The page may call that endpoint (and nothing else beyond its own origin).
     _, page_headers, _ = _gateway().handle("GET", "/console/", {}, b"")
@@ -89,7 +90,8 @@ def test_a_macro_preview_renders_it_for_the_ticket_and_stores_nothing(
         aws: Aws, pool: Any, api: Any, brand: Brand) -> None:
     owner = member(aws, pool, brand.account_id, "owner")
     support = member(aws, pool, brand.account_id, "support")
-    _, macro = call(api, "POST", "/api/macros", owner, {"name": "Hi", "body": "Hi {{customer.first_name}}, about {{ticket.id}}."})
+    _, macro = call(api, "POST", "/api/macros", owner,
+                    {"name": "Hi", "body": "Hi {{customer.first_name}}, about {{ticket.id}}."})
     number = customer_number()
     from helpdesk.conversation import Channel
     from helpdesk.store import accounts
@@ -141,3 +143,31 @@ def test_settings_list_the_addresses_each_channel_receives_on(aws: Aws, pool: An
     # Shown, never written through settings.
     owner = member(aws, pool, brand.account_id, "owner")
     assert call(api, "PATCH", "/api/settings", owner, {"channels": []})[0] == 400
+
+
+def test_the_local_stacks_demo_heartbeats_leave_an_agent_to_a_real_console(aws: Aws) -> None:
+    """`make run` keeps the demo agents online as open consoles would; once a real console beats for
+    one, it is that console's alone (closing its tab lets the presence expire), and an agent a console
+    brings online later is never kept online by the demo."""
+    import time
+
+    from helpdesk.agents import fresh_since
+    from helpdesk.store import agents
+    from infra.local import demo
+    from infra.local.stack import DemoConsole
+
+    agents.put_agent(demo.ACCOUNT_ID, "a-sam", name="Sam", role="support", email="sam@demo-store.example", online=True)
+    agents.put_agent(demo.ACCOUNT_ID, "a-adam", name="Adam", role="admin", email="adam@demo-store.example",
+                     online=False)
+    console = DemoConsole(None, None, None)  # type: ignore[arg-type]  (tokens are not refreshed here)
+    console.beat()
+    assert set(console.wrote) == {"a-sam"}
+    time.sleep(0.01)
+    # Sam's own console beats; Adam's console brings him online.
+    agents.heartbeat(demo.ACCOUNT_ID, "a-sam", fresh_since())
+    agents.heartbeat(demo.ACCOUNT_ID, "a-adam", fresh_since())
+    before = {a.agent_id: a.presence_at for a in agents.roster(demo.ACCOUNT_ID).agents}
+    time.sleep(0.01)
+    console.beat()
+    after = {a.agent_id: a.presence_at for a in agents.roster(demo.ACCOUNT_ID).agents}
+    assert console.released == {"a-sam"} and after == before

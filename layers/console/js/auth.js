@@ -98,7 +98,8 @@ export async function signOut(reason = 'signed_out') {
   session = null;
   clearTimeout(timer);
   sessionStorage.removeItem(KEY);
-  if (old?.refreshToken) {
+  // (The local stack's user pool, moto's, has no RevokeToken: its configuration says so.)
+  if (old?.refreshToken && config.cognito.revoke_tokens !== false) {
     cognito('RevokeToken', { Token: old.refreshToken, ClientId: config.cognito.client_id }).catch(() => {});
   }
   listeners.forEach((fn) => fn(null, reason));

@@ -128,11 +128,14 @@ async function enter() {
   ctx.views = views.items || [];
   shell();
   window.addEventListener('hashchange', route);
-  if (!location.hash || location.hash === '#/' || location.hash === '#') location.replace('#/inbox/mine');
+  // Without an event: the hashchange listener would route a second time.
+  if (!location.hash || location.hash === '#/' || location.hash === '#') history.replaceState(null, '', '#/inbox/mine');
   route();
 }
 
 function teardown() {
+  clearInterval(badgeTimer);
+  badgeTimer = null;
   if (screen?.unmount) screen.unmount();
   screen = null;
   ctx.presence?.stop();
@@ -218,9 +221,9 @@ async function route() {
   const [, section] = hash.split('/');
   document.querySelectorAll('.mainnav a').forEach((a) => a.setAttribute('aria-current', a.id === `nav-${section}` ? 'page' : 'false'));
   renderSidebar();
-  clearInterval(badgeTimer);
-  refreshBadges();
-  badgeTimer = setInterval(refreshBadges, 30000);
+  // Badges when the shell appears and every 30 s, not on every ticket opened (those requests would
+  // compete with the ticket's own).
+  if (!badgeTimer) { refreshBadges(); badgeTimer = setInterval(refreshBadges, 30000); }
   const loaders = {
     inbox: () => import('./inbox.js'),
     settings: () => import('./settings.js'),

@@ -97,8 +97,17 @@ async function events(ctx, ticket, box) {
   }
 }
 
-export function renderOverview(el, ctx, ticket, { refreshOrders = true } = {}) {
-  if (!cache.has(ticket.id) || refreshOrders) {
+/** Fills the panel. The orders and events are asked for `delay` ms later, and only if the panel is still
+ *  in the page then: an agent moving through tickets with j/k costs no Shopify lookups, and the ticket
+ *  they open next gets the server to itself. */
+export function renderOverview(el, ctx, ticket, { refreshOrders = true, delay = 0, later = false } = {}) {
+  if (delay) {
+    renderOverview(el, ctx, ticket, { refreshOrders: false, later: true });
+    setTimeout(() => { if (el.isConnected) renderOverview(el, ctx, ticket, { refreshOrders }); }, delay);
+    return;
+  }
+  const pending = later && !cache.has(ticket.id); // shown as loading until the delay is over
+  if (!pending && (!cache.has(ticket.id) || refreshOrders)) {
     const id = encodeURIComponent(ticket.id);
     const pid = ticket.profile?.id;
     cache.set(ticket.id, {
@@ -134,6 +143,7 @@ export function renderOverview(el, ctx, ticket, { refreshOrders = true } = {}) {
     ] : h('p', { class: 'muted' }, t('ov.none'))),
     h('h2', {}, t('ov.orders')), ordersBox,
     h('h2', {}, t('ov.events')), eventsBox);
+  if (pending) return;
   orders(ctx, ticket, ordersBox);
   events(ctx, ticket, eventsBox);
 }

@@ -328,7 +328,7 @@ export async function mount(pane, ctx, ticketId, hooks) {
   renderHead();
   setMode('reply');
   renderMessages(true);
-  renderOverview(overview, ctx, ticket);
+  renderOverview(overview, ctx, ticket, { delay: 300 });
   loadMacros();
   bindKeys();
   focus(titleEl);
