@@ -246,11 +246,16 @@ def of(account: Account) -> dict[str, Any]:
     return _merged(DEFAULTS, _plain(account.settings) or {})
 
 
-def read(who: AgentIdentity) -> dict[str, Any]:
-    # The channels' addresses are the deployment's wiring (set by the admin tool), shown, never changed here.
+def _answer(account: Account) -> dict[str, Any]:
+    """GET and PATCH /api/settings: the settings, and the addresses the account receives on (the
+    deployment's wiring, set by the admin tool: shown, never changed here)."""
     channels = [{"channel": c.channel, "address": c.address, "display_address": c.display_address}
-                for c in accounts.all_channel_addresses(who.account_id)]
-    return {**settings_json(accounts.get_account(who.account_id, fresh=True)), "channels": channels}
+                for c in accounts.all_channel_addresses(account.account_id)]
+    return {**settings_json(account), "channels": channels}
+
+
+def read(who: AgentIdentity) -> dict[str, Any]:
+    return _answer(accounts.get_account(who.account_id, fresh=True))
 
 
 def change(who: AgentIdentity, body: Any) -> dict[str, Any]:
@@ -264,5 +269,5 @@ def change(who: AgentIdentity, body: Any) -> dict[str, Any]:
         account = accounts.get_account(who.account_id, fresh=True)
         if accounts.change_settings(account, checked, _merged(_plain(account.settings) or {}, {
                 k: v for k, v in checked.items() if k in DEFAULTS})):
-            return settings_json(account)  # the update left the item as stored (ALL_NEW)
+            return _answer(account)  # the update left the item as stored (ALL_NEW)
     raise Transient("the settings kept changing; try again")

@@ -253,6 +253,8 @@ SAMPLES = [  # (function, event file), in an order where each finds what it need
     ("webchat_webhook", "webchat/presence-offline.json"), ("assignment", "assignment/ticket-created.json"),
     ("autoclose", "autoclose/schedule.json"), ("api_handler", "api/list-tickets.json"),
     ("api_handler", "api/get-ticket.json"), ("api_handler", "api/presence-online.json"),
+    ("api_handler", "api/console-page.json"), ("api_handler", "api/console-module.json"),
+    ("api_handler", "api/console-config.json"),
 ]
 
 

@@ -4,6 +4,7 @@
 import { api, ApiError } from './api.js';
 import { h, s, replace, announce } from './dom.js';
 import { t, addStrings, locale } from './i18n.js';
+import { duration } from './format.js';
 
 addStrings({
   en: {
@@ -60,29 +61,6 @@ const GROUPS = ['day', 'agent', 'tag', 'channel'];
 const READERS = ['owner', 'admin', 'manager'];
 const MAX_BARS = 25; // a horizontal chart longer than this is hard to read; the table has every row
 const TOTALS = ['created', 'reopened', 'closed', 'auto_closed', 'skill_answered', 'skill_handed_off', 'skill_resolved'];
-
-/** A duration as people read it: its largest unit and, if any, the next ("3 days 4 hr", "45 sec");
- *  `long` spells the units out (settings), `narrow` is for chart axes. null: an em dash. */
-export function duration(seconds, display = 'short') {
-  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
-  let rest = Math.max(0, Math.round(seconds));
-  const units = [['day', 86400], ['hour', 3600], ['minute', 60], ['second', 1]];
-  const format = (unit, n) => {
-    try {
-      return new Intl.NumberFormat(locale(), { style: 'unit', unit, unitDisplay: display }).format(n);
-    } catch {
-      return `${n} ${unit}${n === 1 ? '' : 's'}`;
-    }
-  };
-  const first = units.findIndex(([, size]) => rest >= size);
-  if (first < 0) return format('second', 0);
-  const [unit, size] = units[first];
-  const n = Math.floor(rest / size);
-  rest -= n * size;
-  const next = units[first + 1];
-  const m = next ? Math.floor(rest / next[1]) : 0;
-  return m && display !== 'narrow' ? `${format(unit, n)} ${format(next[0], m)}` : format(unit, n);
-}
 
 function isoDay(date) {
   const pad = (n) => String(n).padStart(2, '0');
