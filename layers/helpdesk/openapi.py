@@ -53,7 +53,10 @@ _TICKET = {
                                         "hours_left": {"type": "number"}, "open": {"type": "boolean"},
                                         "human_agent_until": {"type": "string", "format": "date-time"}}},
         "can_reply": {"type": "object", "description": "GET /api/tickets/{id} only: the reply rules, consent included",
-                      "properties": {"allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]}}},
+                      "properties": {"allowed": {"type": "boolean"}, "reason": {"type": ["string", "null"]},
+                                     "code": {"enum": ["no_customer_message", "window_closed", "opted_out",
+                                                       "not_subscribed", None],
+                                              "description": "what the reason says, for showing it translated"}}},
     },
 }
 _AGENT = {

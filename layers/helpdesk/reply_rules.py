@@ -43,6 +43,9 @@ class Verdict:
     allowed: bool
     reason: str | None = None
     human_agent: bool = False  # Instagram: send with the HUMAN_AGENT tag
+    # What the reason says, for a console that shows it in the agent's language: no_customer_message,
+    # window_closed, opted_out, not_subscribed.
+    code: str | None = None
 
 
 def customer_wrote_at(ticket: Any) -> str | None:
@@ -76,7 +79,8 @@ def check(channel: str, last_inbound_at: str | None, now: dt.datetime, *,
           human_agent_tag: bool = False) -> Verdict:
     """The rules that depend on the ticket alone (consent is checked where the reply is stored)."""
     if not last_inbound_at:
-        return Verdict(False, "the customer has not written on this ticket: only a customer can start a conversation")
+        return Verdict(False, "the customer has not written on this ticket: only a customer can start a conversation",
+                       code="no_customer_message")
     w = window(channel, last_inbound_at, human_agent_tag=human_agent_tag)
     if w is None or now < w.closes_at:
         return Verdict(True)
@@ -84,11 +88,12 @@ def check(channel: str, last_inbound_at: str | None, now: dt.datetime, *,
         return Verdict(True, human_agent=True)
     if channel == "whatsapp":
         return Verdict(False, "WhatsApp's 24-hour customer-service window has closed: the customer "
-                              "must write again before an agent can answer")
+                              "must write again before an agent can answer", code="window_closed")
     if human_agent_tag:
-        return Verdict(False, "Instagram allows answers only within 7 days of the customer's last message")
+        return Verdict(False, "Instagram allows answers only within 7 days of the customer's last message",
+                       code="window_closed")
     return Verdict(False, "Instagram's 24-hour messaging window has closed (turn on "
-                          "instagram.human_agent_tag to answer for up to 7 days)")
+                          "instagram.human_agent_tag to answer for up to 7 days)", code="window_closed")
 
 
 # The consent each channel's reply needs, as the profile records it (keywords set it).
@@ -101,6 +106,10 @@ def consent_refusal(channel: str, consent: str | None) -> str:
         return f"the customer opted out of {_name(channel)} (they sent STOP): no message may be sent"
     return "the customer has not subscribed to SMS: replies by SMS go only to SMS subscribers; " \
            "answer by email if you have their address"
+
+
+def consent_refusal_code(consent: str | None) -> str:
+    return "opted_out" if consent == "unsubscribed" else "not_subscribed"
 
 
 def consent_ok(channel: str, consent: str | None) -> bool:

@@ -234,6 +234,12 @@ class Model:
     threshold: float  # predict_multi's default acceptance threshold
     scale: int = 10_000
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # One-vs-rest: each label's own acceptance threshold (in the order of labels), replacing `threshold`;
+    # empty for one for all.
+    thresholds: tuple[float, ...] = ()
+    # One-vs-rest: when no label reaches its threshold, the most probable one is still accepted if its
+    # probability reaches this (nearly every message a shop gets carries some tag); None for never.
+    fallback: float | None = None
 
     # -- reading and writing
 
@@ -249,17 +255,24 @@ class Model:
         if data["kind"] not in ("softmax", "ovr"):
             raise ValueError(f"model kind {data['kind']!r}")
         abstain = data["abstain"]
+        thresholds = tuple(float(t) for t in abstain.get("thresholds", ()))
+        if thresholds and len(thresholds) != n:
+            raise ValueError("model thresholds do not match its labels")
+        fallback = abstain.get("fallback")
         return cls(name=data["name"], kind=data["kind"], labels=labels,
                    features=Features.from_dict(data["features"]), bias=tuple(data["bias"]), weights=weights,
                    min_confidence=float(abstain["min_confidence"]), min_coverage=float(abstain["min_coverage"]),
-                   threshold=float(abstain["threshold"]), scale=int(data["weights"]["scale"]),
+                   threshold=float(abstain["threshold"]), thresholds=thresholds,
+                   fallback=None if fallback is None else float(fallback), scale=int(data["weights"]["scale"]),
                    meta=data.get("meta", {}))
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "name": self.name, "kind": self.kind, "labels": list(self.labels),
                 "features": self.features.to_dict(),
                 "abstain": {"min_confidence": self.min_confidence, "min_coverage": self.min_coverage,
-                            "threshold": self.threshold},
+                            "threshold": self.threshold,
+                            **({"thresholds": list(self.thresholds)} if self.thresholds else {}),
+                            **({"fallback": self.fallback} if self.fallback is not None else {})},
                 "bias": list(self.bias), "meta": dict(self.meta),
                 "weights": {"scale": self.scale, "features": sorted(self.weights),
                             "values": [w for f in sorted(self.weights) for w in self.weights[f]]}}
@@ -304,15 +317,25 @@ class Model:
                           scores=dict(zip(self.labels, probs, strict=True)), confidence=probs[best],
                           coverage=coverage, abstained=abstained)
 
+    def cut(self, label: str) -> float:
+        """The probability at which predict_multi accepts this label by default."""
+        return self.thresholds[self.labels.index(label)] if self.thresholds else self.threshold
+
     def predict_multi(self, text: str, threshold: float | None = None) -> Prediction:
-        """Every label whose probability reaches the threshold (the model's own when None), best first;
-        none when the model has seen too little of the message's wording."""
+        """Every label whose probability reaches the threshold (the model's own when None: its label's
+        cut if it has one per label, and the best label alone at the model's fallback when none does),
+        best first; none when the model has seen too little of the message's wording."""
         scores, coverage = self._score(text)
         probs = self._probabilities(scores)
-        cut = self.threshold if threshold is None else threshold
+        if threshold is None:
+            cuts = list(self.thresholds) or [self.threshold] * len(probs)
+        else:
+            cuts = [threshold] * len(probs)
         order = sorted(range(len(probs)), key=lambda k: (-probs[k], k))
         abstained = coverage < self.min_coverage
-        accepted = () if abstained else tuple(self.labels[k] for k in order if probs[k] >= cut)
+        accepted = () if abstained else tuple(self.labels[k] for k in order if probs[k] >= cuts[k])
+        if not (accepted or abstained) and threshold is None and self.fallback is not None:
+            accepted = (self.labels[order[0]],) if probs[order[0]] >= self.fallback else ()
         return Prediction(label=accepted[0] if accepted else None, best=self.labels[order[0]], labels=accepted,
                           scores=dict(zip(self.labels, probs, strict=True)), confidence=probs[order[0]],
                           coverage=coverage, abstained=abstained or not accepted)

@@ -142,9 +142,10 @@ def reply_state(ticket: Ticket, profile: Profile | None) -> dict[str, Any]:
     if verdict.allowed and field and ticket.profile_id:
         consent = getattr(profile, field) if profile else None
         if not reply_rules.consent_ok(ticket.channel, consent):
-            verdict = reply_rules.Verdict(False, reply_rules.consent_refusal(ticket.channel, consent))
+            verdict = reply_rules.Verdict(False, reply_rules.consent_refusal(ticket.channel, consent),
+                                          code=reply_rules.consent_refusal_code(consent))
     return {"reply_window": reply_rules.window_json(ticket.channel, wrote_at, now, human_agent_tag=tag),
-            "can_reply": {"allowed": verdict.allowed, "reason": verdict.reason}}
+            "can_reply": {"allowed": verdict.allowed, "reason": verdict.reason, "code": verdict.code}}
 
 
 def _patch_values(who: AgentIdentity, body: Any) -> dict[str, Any]:

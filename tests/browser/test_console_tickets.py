@@ -116,6 +116,13 @@ def test_a_reply_without_consent_is_refused_before_typing(page: Any, stack: Stac
     expect(page.locator("#messages .msg.note", has_text=token)).to_have_count(1)
     assert not [m for m in stack.outbox(customer) if token in m["body"]]
 
+    # In Korean, the rule is said in Korean (the API names it with a code).
+    page.click("#lang")
+    open_row(page, ticket_id)
+    page.click("#mode-reply")
+    expect(refusal).to_contain_text("답장할 수 없습니다")
+    expect(refusal).to_contain_text("수신 거부" if reason == "opted out" else "수신에 동의하지 않았습니다")
+
 
 def test_a_macro_is_previewed_inserted_and_sent(page: Any, stack: Stack) -> None:
     ticket_id, frm = arrive(stack, "sms", "Hello there, quick question")

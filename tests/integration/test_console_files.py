@@ -83,7 +83,9 @@ def test_the_list_shows_the_first_line_of_the_first_message(aws: Aws, pool: Any,
     assert [t["preview"] for t in page["items"] if t["id"] == ticket_id] == ["Where is order #1001?"]
     from helpdesk.store.inbound import list_preview
 
-    assert list_preview("x" * 500) == "x" * 119 + "…" and list_preview("  \n ") is None and list_preview(None) is None
+    assert list_preview("x" * 500) == "x" * 87 + "…" and list_preview("  \n ") is None and list_preview(None) is None
+    korean = list_preview("주문한 상품이 아직 도착하지 않았어요 언제쯤 받을 수 있을까요 확인 부탁드립니다 감사합니다")
+    assert korean is not None and korean.endswith("…") and len(korean.encode()) <= 90
 
 
 def test_a_macro_preview_renders_it_for_the_ticket_and_stores_nothing(

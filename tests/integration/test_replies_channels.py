@@ -144,7 +144,8 @@ def test_the_ticket_screen_says_before_anyone_types_that_the_customer_has_no_sms
     _, allowed_ticket = sms_customer(brand)
     refused = ticket_detail(agent(brand), refused_ticket)["can_reply"]
     assert refused["allowed"] is False and "not subscribed" in refused["reason"]
-    assert ticket_detail(agent(brand), allowed_ticket)["can_reply"] == {"allowed": True, "reason": None}
+    assert refused["code"] == "not_subscribed"  # the rule, for a console showing it in the agent's language
+    assert ticket_detail(agent(brand), allowed_ticket)["can_reply"] == {"allowed": True, "reason": None, "code": None}
 
 
 def test_twilio_saying_the_customer_opted_out_fails_the_message_and_records_the_opt_out(
@@ -249,6 +250,7 @@ def test_a_whatsapp_reply_after_24_hours_is_refused_and_the_ticket_says_the_wind
     assert sent(standins, "whatsapp") == []
     detail = ticket_detail(agent(brand), ticket_id)
     assert detail["reply_window"]["hours_left"] == 0 and detail["can_reply"]["allowed"] is False
+    assert detail["can_reply"]["code"] == "window_closed"
     age_ticket(brand, ticket_id, 20)
     assert ticket_detail(agent(brand), ticket_id)["reply_window"]["hours_left"] == pytest.approx(4.0, abs=0.1)
 

@@ -53,6 +53,11 @@ addStrings({
     'compose.insert': '넣기', 'compose.preview': '미리 보기', 'compose.empty': '먼저 내용을 입력하세요.',
     'keys.reply': '답장', 'keys.note': '메모', 'keys.close': '티켓 닫기', 'keys.snooze': '보류',
     'keys.assign': '배정', 'keys.tag': '태그',
+    'refusal.opted_out': '고객이 이 채널을 수신 거부했습니다 (STOP 전송): 메시지를 보낼 수 없습니다',
+    'refusal.not_subscribed': '고객이 SMS 수신에 동의하지 않았습니다: SMS 답장은 수신 동의한 고객에게만 보낼 수 있습니다. 이메일 주소가 있다면 이메일로 답하세요',
+    'refusal.no_customer_message': '고객이 이 티켓에 메시지를 보낸 적이 없습니다: 대화는 고객만 시작할 수 있습니다',
+    'refusal.window_closed_whatsapp': 'WhatsApp의 24시간 고객 응대 시간이 지났습니다: 고객이 다시 메시지를 보내야 답장할 수 있습니다',
+    'refusal.window_closed_instagram': 'Instagram 메시지 답장 가능 시간이 지났습니다: 고객이 다시 메시지를 보내야 답장할 수 있습니다',
   },
 });
 
@@ -185,7 +190,7 @@ export async function mount(pane, ctx, ticketId, hooks) {
     const rule = ticket.can_reply || { allowed: true };
     const refused = mode === 'reply' && !rule.allowed;
     refusal.hidden = !refused;
-    refusal.textContent = refused ? t('compose.refused', { reason: rule.reason }) : '';
+    refusal.textContent = refused ? t('compose.refused', { reason: refusalText(rule) }) : '';
     const w = ticket.reply_window;
     windowEl.hidden = !(mode === 'reply' && w);
     if (w) {
@@ -194,6 +199,14 @@ export async function mount(pane, ctx, ticketId, hooks) {
     }
     send.disabled = refused;
     text.setAttribute('aria-describedby', refused ? 'reply-refusal' : w ? 'reply-window' : '');
+  }
+
+  /** The API's reason in the agent's language when it says which rule it is: Korean has its own words,
+   *  English (and an unknown code) the API's, which are the most precise. */
+  function refusalText(rule) {
+    const key = `refusal.${rule.code}_${ticket.channel}`;
+    const general = `refusal.${rule.code}`;
+    return rule.code ? (t(key) !== key ? t(key) : t(general) !== general ? t(general) : rule.reason) : rule.reason;
   }
 
   function setMode(next) {

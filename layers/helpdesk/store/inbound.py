@@ -384,10 +384,16 @@ class TicketStore:
         return True
 
 
-PREVIEW_CHARS = 120
+# The ticket item is written on every message and already weighs 1.3-1.5 KB (2 write units): its
+# preview stays small enough not to cross into a third (a list row shows about this much anyway).
+PREVIEW_BYTES = 90
 
 
 def list_preview(body: str | None) -> str | None:
-    """What a ticket list shows under the contact: the first non-empty line of the first message."""
+    """What a ticket list shows under the contact: the first non-empty line of the first message, at
+    most PREVIEW_BYTES of UTF-8 (cut on a character, marked with an ellipsis)."""
     line = next((ln.strip() for ln in (body or "").splitlines() if ln.strip()), "")
-    return (line[:PREVIEW_CHARS - 1] + "…" if len(line) > PREVIEW_CHARS else line) or None
+    if len(line.encode()) <= PREVIEW_BYTES:
+        return line or None
+    cut = line.encode()[:PREVIEW_BYTES - 3].decode("utf-8", "ignore").rstrip()
+    return cut + "…"
