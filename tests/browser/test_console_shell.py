@@ -56,6 +56,28 @@ def test_sign_out_ends_the_session_in_this_tab(page: Any, stack: Stack) -> None:
     assert page.locator("#sidebar").count() == 0
 
 
+def test_the_token_is_refreshed_before_it_expires(page: Any, stack: Stack) -> None:
+    """A session whose ID token is about to expire asks the user pool for a new one (the refresh token)
+    and goes on with it, without the agent signing in again."""
+    sign_in(page, stack, "manager")
+    old = page.evaluate("JSON.parse(sessionStorage.getItem('helpdesk.session'))")
+    # As if the token had 5 min 6 s left: the page refreshes 5 min ahead, so in about a second.
+    page.evaluate("""() => {
+        const s = JSON.parse(sessionStorage.getItem('helpdesk.session'));
+        s.expiresAt = Date.now() + 306000;
+        sessionStorage.setItem('helpdesk.session', JSON.stringify(s));
+    }""")
+    with page.expect_request(lambda r: r.url.startswith(stack.info["aws_endpoint_url"]) and r.method == "POST"
+                             and "REFRESH_TOKEN_AUTH" in (r.post_data or ""), timeout=20000):
+        page.reload()
+    page.wait_for_function("JSON.parse(sessionStorage.getItem('helpdesk.session')).expiresAt > Date.now() + 600000")
+    new = page.evaluate("JSON.parse(sessionStorage.getItem('helpdesk.session'))")
+    assert new["refreshToken"] == old["refreshToken"] and new["email"] == old["email"]
+    # The API takes the session's token (a refresh of the inbox answers).
+    with page.expect_response(lambda r: "/api/tickets?" in r.url and r.status == 200):
+        page.click("#inbox-refresh")
+
+
 def test_presence_off_stops_assignment_to_the_agent(page: Any, stack: Stack) -> None:
     support = stack.agent_id("support")
 
