@@ -87,6 +87,30 @@ def test_file_idle_files_open_tickets_stored_before_auto_close_and_the_sweep_the
     assert status == {ticket_id_of(brand, old): ("closed", True), ticket_id_of(brand, recent): ("open", None)}
 
 
+def test_file_loads_counts_tickets_stored_before_loads_were_indexed(
+        aws: Aws, pool: Any, brand: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from helpdesk.store import agents as agent_store
+    from helpdesk.store.models import Ticket
+    from tests.integration.agents import new_customers, ticket_id_of
+
+    agent_store.put_agent(brand.account_id, "a-old", name="Old Timer", role="support", email="old@brand.example")
+    tickets = [ticket_id_of(brand, number) for number in new_customers(brand, 3)]
+    for ticket_id in tickets:  # assigned by a version that kept no load index
+        Ticket(f"A#{brand.account_id}#T#{ticket_id}", "TICKET").update(
+            actions=[Ticket.assignee_id.set("a-old"), Ticket.gsi7pk.remove(), Ticket.gsi7sk.remove()])
+    Ticket(f"A#{brand.account_id}#T#{tickets[2]}", "TICKET").update(actions=[Ticket.status.set("closed")])
+
+    def load() -> int:
+        return agent_store.open_load(brand.account_id, "a-old")
+
+    assert load() == 0
+    assert run(pool, "file-loads", brand.account_id) == 0
+    assert "filed=2" in capsys.readouterr().out  # the closed one counts for nobody
+    assert load() == 2
+    assert run(pool, "file-loads", brand.account_id) == 0
+    assert "filed=0" in capsys.readouterr().out
+
+
 def test_an_integration_gets_credentials_of_its_own_posts_profile_events_and_is_no_agent(
         aws: Aws, pool: Any, api: Any, capsys: pytest.CaptureFixture[str]) -> None:
     """The marketing system's credentials: a user of the pool with the integration role, made by the
