@@ -209,3 +209,33 @@ def test_a_snoozed_ticket_wakes_at_the_chosen_time(page: Any, stack: Stack) -> N
     # The stack's sweep (every 2 s here) wakes it; the open ticket shows it without a reload.
     wait_for(lambda: stack.ticket(ticket_id)["status"] == "open", 30, "the ticket woken by the sweep")
     expect(page.locator("#ticket-status")).to_have_attribute("data-status", "open", timeout=15_000)
+
+
+def test_an_invited_agent_chooses_a_password_at_the_first_sign_in(page: Any, stack: Stack) -> None:
+    """An owner invites an agent (Cognito emails a temporary password); the first sign-in with it asks for
+    the agent's own password, then enters; the temporary one no longer works."""
+    import uuid
+
+    import boto3
+
+    email = f"nina-{uuid.uuid4().hex[:6]}@demo-store.example"
+    status, invited = stack.api("POST", "/api/agents", "owner", {"email": email, "name": "Nina New", "role": "support"})
+    assert status == 201, invited
+    # The temporary password Cognito would have emailed (moto sends no mail): set by the pool's admin.
+    idp = boto3.client("cognito-idp", endpoint_url=stack.info["aws_endpoint_url"], region_name="us-east-1",
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    idp.admin_set_user_password(UserPoolId=stack.info["cognito"]["user_pool_id"], Username=email,
+                                Password="Temporary-pass-1", Permanent=False)
+    page.goto(stack.console_url)
+    page.fill("#signin-email", email)
+    page.fill("#signin-password", "Temporary-pass-1")
+    page.click("form.signin button[type=submit]")
+    expect(page.locator("#signin-title")).to_have_text("Choose your own password")
+    assert page.locator("#signin-email").count() == 0
+    page.fill("#signin-password", "Nina-own-password-1")
+    page.click("form.signin button[type=submit]")
+    page.wait_for_selector("#sidebar a.view-link[data-view=mine]")
+    assert "Nina New" in page.inner_text("header")
+    with pytest.raises(idp.exceptions.NotAuthorizedException):  # the temporary password is spent
+        idp.initiate_auth(ClientId=stack.info["cognito"]["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+                          AuthParameters={"USERNAME": email, "PASSWORD": "Temporary-pass-1"})
