@@ -155,7 +155,7 @@ def build_layer(build_dir: Path, deps: bool = True) -> Path:
 # botocore carries the API models of every AWS service, 28 MB of a ~60 MB layer (Lambda's limit of 250 MB unzipped
 # is shared by the function and all its layers). The functions call these services only (boto3 clients, pynamodb's
 # DynamoDB, Powertools Parameters' SSM); tests/unit/test_layer.py keeps the list and the code agreeing.
-BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "ses", "cognito-idp", "ssm", "sqs", "sts"})
+BOTOCORE_SERVICES = frozenset({"dynamodb", "s3", "ses", "cognito-idp", "ssm", "sqs", "sts", "bedrock-runtime"})
 
 
 def layer_keeps(relative: Path | PurePosixPath) -> bool:

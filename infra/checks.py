@@ -28,7 +28,9 @@ lines (none: it holds). The stack they hold the templates to:
   API Gateway time out before its 29 s; every function has reserved concurrency (an SQS mapping polls no more);
   every alarm notifies the stack's topic and every function's Errors are alarmed; buckets block public access
   and plain HTTP, raw mail expires (never the attachments); SES invokes the email function for this account's
-  (named) receipt rule; optional settings are parameters, unset while empty; the table expires `expires_at`.
+  (named) receipt rule; optional settings are parameters, unset while empty; the table expires `expires_at`;
+  Bedrock is called only by the functions the deployment names a tagging model for, on that model only
+  (an inference profile: the profile, and its model in any Region only through that profile).
 """
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ def structural_problems(template: dict[str, Any], translated: dict[str, Any]) ->
             *environment_problems(template), *ses_identity_problems(translated), *stage_problems(translated),
             *webhook_api_problems(translated), *api_timeout_problems(translated), *concurrency_problems(translated),
             *alarm_problems(translated), *bucket_problems(translated), *ses_invoke_problems(translated),
-            *optional_environment_problems(template), *handler_problems(translated)]
+            *optional_environment_problems(template), *handler_problems(translated),
+            *bedrock_grant_problems(translated)]
 
 
 # Each Lambda's handler is the module of its own code: one named `app.` imports app.py, which
@@ -227,9 +230,23 @@ def _statement_problems(statement: dict[str, Any]) -> list[str]:
         if resource == "*" or (isinstance(resource, str) and resource.endswith(":*") and "log-group" not in text):
             problems.append(f"statement {statement.get('Sid')}: {actions} on every resource ({resource!r})")
         elif "*" in text and not (all(str(a).startswith("logs:") for a in actions) and "log-group:" in text) \
-                and not _s3_key_prefix(actions, text):
+                and not _s3_key_prefix(actions, text) and not _profile_routed_model(statement, actions, text):
             problems.append(f"statement {statement.get('Sid')}: wildcard resource {resource!r}")
     return problems
+
+
+BEDROCK_INVOKE = "bedrock:InvokeModel"
+PROFILE_CONDITION_KEY = "bedrock:InferenceProfileArn"
+
+
+def _profile_routed_model(statement: dict[str, Any], actions: list[Any], text: str) -> bool:
+    """InvokeModel on one foundation model in any Region, only through one named inference profile: a cross-Region
+    profile routes each request to a Region of its own choosing, and the call is authorised against the model
+    there (Bedrock's user guide: the foundation model "in each Region" the profile names), so the Region is the
+    one wildcard; the condition keeps direct calls of the model out."""
+    profile = ((statement.get("Condition") or {}).get("StringEquals") or {}).get(PROFILE_CONDITION_KEY)
+    return actions == [BEDROCK_INVOKE] and text.count("*") == 1 and ":bedrock:*::foundation-model/" in text \
+        and profile is not None and "*" not in json.dumps(profile) and ":inference-profile/" in json.dumps(profile)
 
 
 def _s3_key_prefix(actions: list[Any], text: str) -> bool:
@@ -1093,6 +1110,8 @@ def ses_invoke_problems(translated: dict[str, Any]) -> list[str]:
 OPTIONAL_ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "functions.webhooks.webchat.": ("WEBCHAT_ALLOWED_ORIGIN", "DEFAULT_ACCOUNT_ID"),
     "functions.autoclose.": ("SUPPORT_EMAIL",),
+    ASSIGNMENT_HANDLER: ("AUTOTAG_BEDROCK_MODEL_ID",),
+    API_HANDLER: ("AUTOTAG_BEDROCK_MODEL_ID",),
 }
 
 
@@ -1123,6 +1142,61 @@ def _set_when_not_empty(template: dict[str, Any], value: Any) -> bool:
             Values(template, {parameter: "set"}).condition(branches[0])
     except (LookupError, ValueError):
         return False
+
+
+BEDROCK_MODEL_PARAMETER = "AutotagBedrockModelId"
+BEDROCK_MODEL_ENV = "AUTOTAG_BEDROCK_MODEL_ID"
+# A model id and an inference profile id a deployment may name, and the model that profile routes to.
+EXAMPLE_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+EXAMPLE_PROFILE = ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "anthropic.claude-haiku-4-5-20251001-v1:0")
+
+
+def bedrock_grant_problems(translated: dict[str, Any]) -> list[str]:
+    """Bedrock is reached only by the functions the deployment names a model for (AUTOTAG_BEDROCK_MODEL_ID), and
+    only that model: with AutotagBedrockModelId empty no role may call Bedrock; with a model id, exactly
+    InvokeModel on that foundation model in the stack's Region; with an inference profile id, InvokeModel on
+    that profile and on the model it routes to in any Region only through that profile."""
+    resources = translated.get("Resources", {})
+    if BEDROCK_MODEL_PARAMETER not in (translated.get("Parameters") or {}):
+        return [f"no {BEDROCK_MODEL_PARAMETER} parameter (the auto-tagging model)"]
+    region, account = PSEUDO_PARAMETERS["AWS::Region"], PSEUDO_PARAMETERS["AWS::AccountId"]
+    profile_arn = f"arn:aws:bedrock:{region}:{account}:inference-profile/{EXAMPLE_PROFILE[0]}"
+    expected: dict[str, list[tuple[str, str, Any]]] = {
+        "": [],
+        EXAMPLE_MODEL: [(BEDROCK_INVOKE, f"arn:aws:bedrock:{region}::foundation-model/{EXAMPLE_MODEL}", None)],
+        EXAMPLE_PROFILE[0]: [(BEDROCK_INVOKE, profile_arn, None),
+                             (BEDROCK_INVOKE, f"arn:aws:bedrock:*::foundation-model/{EXAMPLE_PROFILE[1]}",
+                              {"StringEquals": {PROFILE_CONDITION_KEY: profile_arn}})]}
+    problems = []
+    for value, wanted in expected.items():
+        values = Values(translated, {BEDROCK_MODEL_PARAMETER: value})
+        for function, r in of_type(resources, "AWS::Lambda::Function"):
+            role = get_att(r["Properties"].get("Role"))
+            if role is None or role[0] not in resources:
+                continue  # role_problems says so
+            variables = values.resolve(((r["Properties"].get("Environment") or {}).get("Variables")) or {})
+            configured = variables.get(BEDROCK_MODEL_ENV)
+            if configured not in (None, value):
+                problems.append(f"{function}: {BEDROCK_MODEL_ENV} is {configured!r} when {BEDROCK_MODEL_PARAMETER} "
+                                f"is {value!r}")
+            granted = sorted(((str(action), str(resource), statement.get("Condition"))
+                              for statement in _resolved_statements(values, resources[role[0]])
+                              if statement.get("Effect") == "Allow"
+                              for action in as_list(statement.get("Action")) if str(action).startswith("bedrock:")
+                              for resource in as_list(statement.get("Resource"))), key=repr)
+            if granted != sorted(wanted if configured else [], key=repr):
+                problems.append(f"role {role[0]} of {function} may call Bedrock as {granted} when "
+                                f"{BEDROCK_MODEL_PARAMETER} is {value!r} ({BEDROCK_MODEL_ENV} "
+                                f"{'set' if configured else 'unset'}), not as {wanted if configured else []}")
+    return problems
+
+
+def _resolved_statements(values: Values, role: dict[str, Any]) -> list[dict[str, Any]]:
+    """The role's statements as deployed with `values` (a statement under a false Fn::If is gone)."""
+    return [statement for policy in role["Properties"].get("Policies") or []
+            for written in as_list((policy.get("PolicyDocument") or {}).get("Statement"))
+            # Only Bedrock's: the others may need parameters without defaults (SesIdentity).
+            if '"bedrock:' in json.dumps(written) for statement in as_list(values.resolve([written]))]
 
 
 # ------------------------------------------------------------------------------------------- helpers
@@ -1183,8 +1257,15 @@ def queue_of(resources: dict[str, Any], mapping: dict[str, Any]) -> str | None:
 
 
 def statements(role_props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every statement of the role's inline policies, including each branch of one under Fn::If (a grant only
+    some deployments have is held to the same rules)."""
     for policy in role_props.get("Policies") or []:
-        yield from as_list((policy.get("PolicyDocument") or {}).get("Statement"))
+        for statement in as_list((policy.get("PolicyDocument") or {}).get("Statement")):
+            branches = statement.get("Fn::If") if isinstance(statement, dict) and len(statement) == 1 else None
+            if isinstance(branches, list) and len(branches) == 3:
+                yield from (b for b in branches[1:] if isinstance(b, dict) and b != {"Ref": "AWS::NoValue"})
+            else:
+                yield statement
 
 
 def as_list(value: Any) -> list[Any]:

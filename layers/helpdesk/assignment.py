@@ -199,6 +199,9 @@ def autotag(event: TicketEvent) -> list[str]:
     from helpdesk.store import accounts
 
     account = accounts.get_account(event.account_id)
+    # What the classifier found in a message, kept across this loop's attempts: a retry after a conflicting
+    # write re-reads the ticket, not the classifier (with Bedrock, a paid call that may take seconds).
+    found: dict[str, list[tuple[str, float]]] = {}
     for _ in range(MAX_ATTEMPTS):
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
         if ticket.spam:
@@ -208,7 +211,10 @@ def autotag(event: TicketEvent) -> list[str]:
         if not inbound:
             return []
         before = list(ticket.tags or [])
-        fields = tagging.ai_fields(ticket, tagging.suggested(inbound[-1].body or "", account))
+        body = inbound[-1].body or ""
+        if body not in found:
+            found[body] = tagging.suggested(body, account)
+        fields = tagging.ai_fields(ticket, found[body])
         if not fields:
             return []
         if ticket_store.change(ticket, **fields) is not None:

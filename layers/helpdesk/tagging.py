@@ -13,6 +13,7 @@ carry the name the account gives it.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,11 +41,17 @@ def names(account: Account | None) -> dict[str, str]:
 
 
 def suggested(text: str, account: Account | None) -> list[tuple[str, float]]:
-    """The tags the classifier gives the text, under the account's names, most confident first."""
-    from helpdesk import autotag
+    """The tags the classifier gives the text, under the account's names, most confident first. The classifier
+    is the shipped one (helpdesk/autotag.py), or Bedrock's model when the deployment names one
+    (AUTOTAG_BEDROCK_MODEL_ID: helpdesk/autotag_bedrock.py, which falls back to the shipped one)."""
+    if os.environ.get("AUTOTAG_BEDROCK_MODEL_ID", "").strip():
+        # Imported only then: the API's cold start does not load boto3's bedrock-runtime otherwise.
+        from helpdesk import autotag_bedrock as classifier
+    else:
+        from helpdesk import autotag as classifier  # type: ignore[no-redef]
 
     shown = names(account)
-    return [(shown[tag], round(float(confidence), 3)) for tag, confidence in autotag.suggest(text[:MAX_TEXT])
+    return [(shown[tag], round(float(confidence), 3)) for tag, confidence in classifier.suggest(text[:MAX_TEXT])
             if tag in shown]
 
 

@@ -161,12 +161,11 @@ def test_each_function_has_its_own_least_privilege_role(translated: Template) ->
     assert len(set(roles.values())) == len(functions)
     for role in roles.values():
         assert translated["Resources"][role]["Type"] == "AWS::IAM::Role"
-        for policy in translated["Resources"][role]["Properties"]["Policies"]:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                assert not any("*" in a for a in actions), (role, statement)
-                if any(a.startswith("dynamodb:") for a in actions):
-                    assert "*" not in json.dumps(statement["Resource"]), (role, statement)
+        for statement in checks.statements(translated["Resources"][role]["Properties"]):  # Fn::If's branches too
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any("*" in a for a in actions), (role, statement)
+            if any(a.startswith("dynamodb:") for a in actions):
+                assert "*" not in json.dumps(statement["Resource"]), (role, statement)
     assert checks.role_problems(translated) == []
 
 
@@ -204,7 +203,8 @@ def test_secrets_reach_only_the_functions_that_use_them(template: Template) -> N
         named = {_unless_unset(v)["Ref"] for k, v in variables.items() if k.endswith("_PARAM")}
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         readable = {resource["Fn::Sub"].rsplit("${", 1)[1].rstrip("}")
-                    for statement in _statements(template, role) if statement["Action"] == ["ssm:GetParameter"]
+                    for statement in checks.statements(template["Resources"][role]["Properties"])
+                    if statement["Action"] == ["ssm:GetParameter"]
                     for resource in map(_unless_unset, statement["Resource"])}
         module = function["Properties"]["Handler"].rsplit(".", 1)[0]
         expected = SECRETS_OF_WEBHOOK[module.rsplit(".", 1)[1]] if module.startswith("functions.webhooks.") \
@@ -714,7 +714,7 @@ def test_queue_sender_check_finds_a_function_sending_ticket_events(
 def test_no_function_role_may_send_to_any_queue(translated: Template) -> None:
     for name, function in resources_of(translated, "AWS::Lambda::Function").items():
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-        actions = {a for s in _statements(translated, role) for a in s["Action"]}
+        actions = {a for s in checks.statements(translated["Resources"][role]["Properties"]) for a in s["Action"]}
         assert not any(a.startswith("sqs:Send") for a in actions), name
 
 
@@ -784,7 +784,8 @@ def test_the_stack_creates_the_agents_user_pool(template: Template, translated: 
 
 
 def test_only_the_api_role_manages_agents_and_only_in_the_pool(translated: Template) -> None:
-    grants = {role: [s for s in _statements(translated, role) if any(a.startswith("cognito-idp:") for a in s["Action"])]
+    grants = {role: [s for s in checks.statements(translated["Resources"][role]["Properties"])
+                     if any(a.startswith("cognito-idp:") for a in s["Action"])]
               for role in resources_of(translated, "AWS::IAM::Role")}
     assert {role for role, statements in grants.items() if statements} == {"APIHandlerRole"}
     [statement] = grants["APIHandlerRole"]
@@ -1247,3 +1248,119 @@ def test_optional_environment_check_finds_breaks(template: Template, break_it: C
 def test_the_table_expires_items_on_expires_at(translated: Template) -> None:
     assert _table(translated)["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert "WebchatSession" in checks.models_with_number("expires_at")
+
+
+# Auto-tagging through Bedrock (issue 12): off unless a model is named; then the worker and the agent API may
+# invoke that model, and only it
+
+
+BEDROCK_FUNCTIONS = {"Assignment", "APIHandler"}  # autotag in the worker, POST /api/tags/preview in the API
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+PROFILE, PROFILE_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0", "anthropic.claude-haiku-4-5-20251001-v1:0"
+PROFILE_ARN = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/{PROFILE}"
+
+
+def _bedrock_grants(t: Template, role: str, model_id: str) -> list[tuple[Any, Any, Any]]:
+    """(action, resource, condition) of each Bedrock grant of the role as deployed with that AutotagBedrockModelId."""
+    values = _values(t, AutotagBedrockModelId=model_id)
+    return sorted(((action, resource, statement.get("Condition"))
+                   for policy in t["Resources"][role]["Properties"]["Policies"]
+                   for written in policy["PolicyDocument"]["Statement"] if '"bedrock:' in json.dumps(written)
+                   for statement in values.resolve([written])
+                   for action in checks.as_list(statement["Action"]) if action.startswith("bedrock:")
+                   for resource in checks.as_list(statement["Resource"])), key=repr)
+
+
+def test_the_bedrock_model_is_a_parameter_unset_by_default(template: Template) -> None:
+    import re
+
+    spec = template["Parameters"]["AutotagBedrockModelId"]
+    assert spec["Type"] == "String" and spec["Default"] == ""
+    for good in ("", HAIKU, PROFILE, "global.anthropic.claude-haiku-4-5-20251001-v1:0",
+                 "apac.anthropic.claude-3-haiku-20240307-v1:0", "us-gov.anthropic.claude-3-haiku-20240307-v1:0"):
+        assert re.fullmatch(spec["AllowedPattern"], good), good
+    for bad in ("amazon.nova-micro-v1:0", f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}", "*",
+                "us.anthropic.*", "anthropic.claude.3.haiku", " anthropic.claude-3-haiku-20240307-v1:0"):
+        assert not re.fullmatch(spec["AllowedPattern"], bad), bad
+    functions = resources_of(template, "AWS::Serverless::Function")
+    for model_id in (HAIKU, PROFILE):
+        configured = {name for name, f in functions.items()
+                      if _values(template, AutotagBedrockModelId=model_id).resolve(
+                          f["Properties"]["Environment"]["Variables"]).get("AUTOTAG_BEDROCK_MODEL_ID") == model_id}
+        assert configured == BEDROCK_FUNCTIONS
+    assert not any("AUTOTAG_BEDROCK_MODEL_ID" in _values(template).resolve(f["Properties"]["Environment"]["Variables"])
+                   for f in functions.values())
+    assert checks.optional_environment_problems(template) == []
+
+
+def test_only_the_tagging_functions_may_invoke_the_named_model(translated: Template) -> None:
+    roles = {name: f["Properties"]["Role"]["Fn::GetAtt"][0]
+             for name, f in resources_of(translated, "AWS::Lambda::Function").items()}
+    for function in BEDROCK_FUNCTIONS:
+        role = roles[function]
+        assert _bedrock_grants(translated, role, "") == []
+        assert _bedrock_grants(translated, role, HAIKU) == [
+            ("bedrock:InvokeModel", f"arn:aws:bedrock:us-east-1::foundation-model/{HAIKU}", None)]
+        # An inference profile: the profile, and the model it routes to in whichever Region it picks, only through
+        # that profile (Bedrock user guide, geographic cross-Region inference: IAM policy requirements).
+        assert _bedrock_grants(translated, role, PROFILE) == sorted([
+            ("bedrock:InvokeModel", PROFILE_ARN, None),
+            ("bedrock:InvokeModel", f"arn:aws:bedrock:*::foundation-model/{PROFILE_MODEL}",
+             {"StringEquals": {"bedrock:InferenceProfileArn": PROFILE_ARN}})], key=repr)
+    for function, role in roles.items():
+        if function not in BEDROCK_FUNCTIONS:
+            assert not any(str(a).startswith("bedrock:") for s in checks.statements(translated["Resources"][role]
+                                                                                      ["Properties"])
+                           for a in checks.as_list(s.get("Action"))), function
+    assert checks.bedrock_grant_problems(translated) == []
+    assert checks.role_problems(translated) == []
+
+
+def _bedrock_statement(t: Template, role: str, sid: str) -> dict[str, Any]:
+    [statement] = [s for s in checks.statements(t["Resources"][role]["Properties"]) if s.get("Sid") == sid]
+    return statement
+
+
+def _unconditional_bedrock(t: Template) -> None:
+    statements = _statements(t, "AssignmentRole")
+    statements[:] = [s["Fn::If"][1] if "Fn::If" in s else s for s in statements]  # granted whatever is deployed
+
+
+@pytest.mark.parametrize("break_it, expected", [
+    (lambda t: _bedrock_statement(t, "AssignmentRole", "AutotagBedrockModel").update(
+        Resource=[{"Fn::Sub": "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/*"}]),
+     "role AssignmentRole of Assignment may call Bedrock as"),
+    (lambda t: _bedrock_statement(t, "APIHandlerRole", "AutotagBedrockProfileModels").pop("Condition"),
+     "role APIHandlerRole of APIHandler may call Bedrock as"),
+    (_unconditional_bedrock, "when AutotagBedrockModelId is '' (AUTOTAG_BEDROCK_MODEL_ID unset)"),
+    (lambda t: _variables(t, "APIHandler").pop("AUTOTAG_BEDROCK_MODEL_ID"),
+     "role APIHandlerRole of APIHandler may call Bedrock as"),
+    (lambda t: _statements(t, "SmsWebhookRole").append(
+        {"Sid": "Model", "Effect": "Allow", "Action": ["bedrock:InvokeModel"],
+         "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}::foundation-model/{HAIKU}"}}),
+     "role SmsWebhookRole of SmsWebhook may call Bedrock as"),
+    (lambda t: t["Parameters"].pop("AutotagBedrockModelId"), "no AutotagBedrockModelId parameter"),
+])
+def test_bedrock_grant_check_finds_breaks(translated: Template, break_it: Callable[[Template], Any],
+                                          expected: str) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    problems = checks.bedrock_grant_problems(broken)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize("break_it", [
+    lambda t: _bedrock_statement(t, "APIHandlerRole", "AutotagBedrockProfileModels").pop("Condition"),
+    lambda t: _bedrock_statement(t, "APIHandlerRole", "AutotagBedrockProfileModels")["Condition"]["StringEquals"]
+    .update({"bedrock:InferenceProfileArn": {"Fn::Sub": "arn:${AWS::Partition}:bedrock:*:*:inference-profile/*"}}),
+    lambda t: _bedrock_statement(t, "APIHandlerRole", "AutotagBedrockProfileModels")["Action"].append(
+        "bedrock:InvokeModelWithResponseStream"),
+    lambda t: _bedrock_statement(t, "AssignmentRole", "AutotagBedrockProfileModels").update(
+        Resource=[{"Fn::Sub": "arn:${AWS::Partition}:bedrock:*::foundation-model/anthropic.*"}]),
+], ids=["no-condition", "any-profile", "more-actions", "any-model"])
+def test_a_region_wildcard_is_least_privilege_only_fenced_by_the_profile(translated: Template,
+                                                                        break_it: Callable[[Template], Any]) -> None:
+    broken = copy.deepcopy(translated)
+    break_it(broken)
+    assert any("AutotagBedrockProfileModels: wildcard resource" in p for p in checks.role_problems(broken)), \
+        checks.role_problems(broken)

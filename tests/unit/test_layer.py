@@ -22,7 +22,7 @@ def called_services() -> set[str]:
 
 def test_every_service_the_code_calls_keeps_its_model() -> None:
     assert called_services() <= BOTOCORE_SERVICES
-    assert {"s3", "ses", "cognito-idp"} <= called_services()  # the scan finds the literal clients
+    assert {"s3", "ses", "cognito-idp", "bedrock-runtime"} <= called_services()  # the scan finds the literal clients
 
 
 def test_only_other_services_models_are_pruned() -> None:
@@ -30,5 +30,8 @@ def test_only_other_services_models_are_pruned() -> None:
     assert layer_keeps(PurePosixPath("botocore/data/endpoints.json"))  # shared: stays
     assert layer_keeps(PurePosixPath("botocore/data/_retry.json"))
     assert not layer_keeps(PurePosixPath("botocore/data/ec2/2016-11-15/service-2.json.gz"))
+    # The optional Bedrock tagger's client (helpdesk/autotag_bedrock.py), not Bedrock's control plane.
+    assert layer_keeps(PurePosixPath("botocore/data/bedrock-runtime/2023-09-30/service-2.json.gz"))
+    assert not layer_keeps(PurePosixPath("botocore/data/bedrock/2023-04-20/service-2.json.gz"))
     assert layer_keeps(PurePosixPath("boto3/data/ec2/2016-11-15/resources-1.json"))  # boto3's own are small
     assert layer_keeps(PurePosixPath("pynamodb/models.py"))
