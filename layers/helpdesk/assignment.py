@@ -128,9 +128,23 @@ def _segments(ticket: Ticket) -> tuple[str, ...]:
 
 
 def _language(ticket: Ticket) -> str:
-    inbound = [m for m in ticket_store.latest_messages(ticket.account_id, ticket.ticket_id, 5)
-               if m.direction == "inbound"]
-    return routing.language_of(inbound[-1].body if inbound else "")
+    return routing.language_of(_latest_inbound(ticket.account_id, ticket.ticket_id, ticket.last_inbound_at) or "")
+
+
+# The customer's latest message, read once per event handled: the tagger and a routing rule on the
+# language both want it (handle() empties this before each event).
+_inbound_read: dict[tuple[str, str, str | None], str | None] = {}
+
+
+def _latest_inbound(account_id: str, ticket_id: str, last_inbound_at: str | None) -> str | None:
+    """The body of the customer's latest message still there (not deleted); None when there is none.
+    Keyed by the ticket's last inbound time as well: a message arriving meanwhile is read anew."""
+    key = (account_id, ticket_id, last_inbound_at)
+    if key not in _inbound_read:
+        inbound = [m for m in ticket_store.latest_messages(account_id, ticket_id, 5)
+                   if m.direction == "inbound" and not m.deleted]
+        _inbound_read[key] = (inbound[-1].body or "") if inbound else None
+    return _inbound_read[key]
 
 
 def _office_open(account_id: str) -> bool:
@@ -147,6 +161,7 @@ def _office_open(account_id: str) -> bool:
 def handle(event: TicketEvent) -> str | None:
     """Autorespond to a new ticket, then assign it if it needs an agent; returns the agent id, or
     None. Idempotent: a redelivered event changes nothing more."""
+    _inbound_read.clear()
     if event.type in (CREATED, REOPENED):
         # Counted here, from the stream, as every channel's tickets are (a redelivered event counts
         # again: metrics are at-least-once).
@@ -206,12 +221,11 @@ def autotag(event: TicketEvent) -> list[str]:
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
         if ticket.spam:
             return []
-        inbound = [m for m in ticket_store.latest_messages(event.account_id, event.ticket_id, 5)
-                   if m.direction == "inbound" and not m.deleted]
-        if not inbound:
+        latest = _latest_inbound(event.account_id, event.ticket_id, ticket.last_inbound_at)
+        if latest is None:
             return []
         before = list(ticket.tags or [])
-        body = inbound[-1].body or ""
+        body = latest
         if body not in found:
             found[body] = tagging.suggested(body, account)
         fields = tagging.ai_fields(ticket, found[body])

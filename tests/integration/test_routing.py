@@ -237,3 +237,24 @@ def test_a_reopened_ticket_goes_back_to_its_team_when_its_assignee_is_away(aws: 
     reopened = ticket(brand, first.ticket_id)
     other = ({a, b} - {first.assignee_id}).pop()
     assert (reopened.assignee_id, reopened.team_id) == (other, desk)  # never c: round robin in the team
+
+
+def test_the_customers_message_is_read_once_for_the_tagger_and_a_language_rule(
+        aws: Aws, brand: Brand, monkeypatch: pytest.MonkeyPatch) -> None:
+    from helpdesk.store import tickets as ticket_store
+
+    (agent,), _ = add_agents(brand.account_id, online=1)
+    korean = make_team(brand, "Korean desk", [agent])
+    set_rules(brand, [{"if": {"language": "ko"}, "team_id": korean}])
+    settle(brand)  # the agent's coming online handled first (it hands out waiting tickets: an event of its own)
+    reads: list[str] = []
+    real = ticket_store.latest_messages
+
+    def counted(account_id: str, ticket_id: str, limit: int) -> Any:
+        reads.append(ticket_id)
+        return real(account_id, ticket_id, limit)
+
+    monkeypatch.setattr(ticket_store, "latest_messages", counted)
+    routed = ticket(brand, sms(brand, "배송이 너무 늦어요 주문 취소할게요"))
+    assert routed.team_id == korean and routed.tags  # tagged, and routed by the message's language
+    assert reads.count(routed.ticket_id) == 1  # one event handled, one read
