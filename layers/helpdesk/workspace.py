@@ -240,7 +240,8 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
         if "assignee_id" in values:  # decided on the ticket as it is now, as the write is
             roles.require_assignment(who, ticket.assignee_id, values["assignee_id"])
         edits = _tags_now(ticket, values)
-        feedback = tagging.Feedback.of(ticket, edits["tags"]) if "tags" in edits else None
+        # (The account's own names: a renamed tag added by hand is a miss like any other; its settings are cached.)
+        feedback = tagging.Feedback.of(ticket, edits["tags"], _account(who)) if "tags" in edits else None
         if "tags" in edits:  # the agent's tags are theirs; what they removed the tagger never adds back
             edits = {**edits, **tagging.agent_fields(ticket, edits["tags"])}
         before = ticket.status
@@ -255,6 +256,12 @@ def apply_edit(who: AgentIdentity, ticket_id: str, values: dict[str, Any],
                                                 "attempt": attempt})
             return ticket
     raise Transient("the ticket kept changing; try again")
+
+
+def _account(who: AgentIdentity) -> Any:
+    from helpdesk.store import accounts
+
+    return accounts.get_account(who.account_id)
 
 
 def _tags_now(ticket: Ticket, values: dict[str, Any]) -> dict[str, Any]:

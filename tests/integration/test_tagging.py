@@ -107,6 +107,16 @@ def test_an_account_renames_and_disables_tags(aws: Aws, api: Any, brand: Brand, 
     assert call(api, "PATCH", "/api/settings", team["support"], {"tags": {"disabled": []}})[0] == 403
 
 
+def test_a_renamed_tag_added_by_hand_counts_as_a_miss_under_its_new_name(
+        aws: Aws, api: Any, brand: Brand, team: dict[str, Member], counted: list[tuple[str, int]]) -> None:
+    assert call(api, "PATCH", "/api/settings", team["owner"], {"tags": {"renamed": {"payment": "billing"}}})[0] == 200
+    ticket_id = sms(brand, "I want to cancel my subscription")
+    assert call(api, "PATCH", f"/api/tickets/{ticket_id}", team["support"], {"add_tags": ["billing"]})[0] == 200
+    assert counted == [("autotag_missed", 1)]  # the account's name for a tag of the set
+    assert call(api, "PATCH", f"/api/tickets/{ticket_id}", team["support"], {"add_tags": ["payment"]})[0] == 200
+    assert counted == [("autotag_missed", 1)]  # no longer a tag of the set here: the agent's own word
+
+
 def test_routing_rules_read_the_tags_the_tagger_gave(aws: Aws, brand: Brand) -> None:
     from helpdesk import routing
     from helpdesk.store import tickets as ticket_store
