@@ -2,8 +2,8 @@
 // routing rules, skills, agents and plan. Owners and admins change them; every other role reads the
 // same pages with their controls disabled, and a note says why. A save sends only what changed.
 // This module is the screen's shell and the form builders its sections share; the sections live in
-// settings-account.js (general, channels, office hours, plan) and settings-workspace.js (macros, teams
-// and routing, skills, agents), loaded when settings first draws a section.
+// settings-account.js (general, channels, office hours, plan), settings-workspace.js (macros, teams
+// and routing, agents) and settings-skills.js, loaded when settings first draws a section.
 import { api, ApiError } from './api.js';
 import { h, replace, announce, focus } from './dom.js';
 import { t, addStrings } from './i18n.js';
@@ -56,8 +56,8 @@ const ISO_DURATION = /^P(?:(\d{1,4})W)?(?:(\d{1,5})D)?(?:T(?:(\d{1,6})H)?(?:(\d{
 // The sections, from both modules, fetched once; a failed fetch is tried again on the next draw.
 let screens = null;
 function loadScreens() {
-  screens ||= Promise.all([import('./settings-account.js'), import('./settings-workspace.js')])
-    .then(([account, workspace]) => ({ ...account.SCREENS, ...workspace.SCREENS }))
+  screens ||= Promise.all([import('./settings-account.js'), import('./settings-workspace.js'), import('./settings-skills.js')])
+    .then((modules) => Object.assign({}, ...modules.map((m) => m.SCREENS)))
     .catch((error) => { screens = null; throw error; });
   return screens;
 }
