@@ -135,6 +135,27 @@ def test_the_language_button_switches_to_korean_and_back(page: Any, stack: Stack
     assert page.locator("#sidebar a.view-link[data-view=mine] .view-name").inner_text() == "My inbox"
 
 
+def test_a_refusal_of_the_api_is_told_in_the_agents_language(page: Any, stack: Stack,
+                                                             page_errors: PageErrors) -> None:
+    """The API gives its reasons in English; a Korean agent reads what happened in Korean, then why."""
+    page_errors.expect(400, "/api/agents")
+    sign_in(page, stack, "owner")
+    page.click("#lang")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    page.goto(page.url.split("#")[0] + "#/settings/agents")
+    page.locator("#agent-invite-form").wait_for()
+    page.fill("#agent-invite-email", "not-an-address")
+    with page.expect_response(lambda r: r.url.endswith("/api/agents") and r.request.method == "POST") as answer:
+        page.click("#agent-invite-submit")
+    assert answer.value.status == 400
+    reason = answer.value.json()["error"]
+    expect(page.locator("#agent-invite-error")).to_have_text(f"받아들여지지 않았습니다 ({reason})")
+    _, agents = stack.api("GET", "/api/agents")
+    assert all(a.get("email") != "not-an-address" for a in agents["items"])
+    page.click("#lang")  # back to English for the tests after (the choice is kept in the browser)
+    expect(page.locator("#agent-invite-form")).to_be_visible()
+
+
 def test_the_keyboard_moves_opens_and_closes(page: Any, stack: Stack) -> None:
     frm = new_number()
     stack.send_sms(frm, "keyboard: a question about my order")

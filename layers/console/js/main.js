@@ -1,7 +1,7 @@
 // The console's shell: configuration, sign-in, the header (presence, language, sign-out), the sidebar
 // of views with their unread badges, and the hash router that mounts one screen at a time.
 import * as auth from './auth.js';
-import { api, ApiError } from './api.js';
+import { api, ApiError, explain } from './api.js';
 import { h, replace, announce, focus } from './dom.js';
 import { t, addStrings, setLang, lang } from './i18n.js';
 import * as keys from './keys.js';
@@ -23,7 +23,6 @@ addStrings({
     'presence.on': 'You are online: new tickets can be assigned to you.',
     'presence.off': 'You are offline: no new tickets are assigned to you.',
     'lang.switch': '한국어', 'lang.label': 'Language',
-    'error.forbidden': 'Your role cannot do this.', 'error.network': 'The helpdesk cannot be reached. Retrying…',
     'notfound': 'Nothing here.',
   },
   ko: {
@@ -41,7 +40,6 @@ addStrings({
     'presence.on': '온라인입니다: 새 티켓이 배정될 수 있습니다.',
     'presence.off': '오프라인입니다: 새 티켓이 배정되지 않습니다.',
     'lang.switch': 'English', 'lang.label': '언어',
-    'error.forbidden': '이 역할로는 할 수 없습니다.', 'error.network': '헬프데스크에 연결할 수 없습니다. 다시 시도하는 중…',
     'notfound': '여기에는 아무것도 없습니다.',
   },
 });
@@ -242,7 +240,7 @@ async function route() {
 window.addEventListener('unhandledrejection', (event) => {
   const error = event.reason;
   if (error instanceof ApiError) {
-    announce(error.status === 403 ? t('error.forbidden') : error.status === 0 ? t('error.network') : error.message, 'error');
+    announce(explain(error), 'error');
     event.preventDefault();
   }
 });

@@ -4,7 +4,7 @@
 // This module is the screen's shell and the form builders its sections share; the sections live in
 // settings-account.js (general, channels, office hours, plan), settings-workspace.js (macros, teams
 // and routing, agents) and settings-skills.js, loaded when settings first draws a section.
-import { api, ApiError } from './api.js';
+import { api, ApiError, explain } from './api.js';
 import { h, replace, announce, focus } from './dom.js';
 import { t, addStrings } from './i18n.js';
 import { duration } from './format.js';
@@ -150,7 +150,7 @@ export async function attempt(button, errorEl, work, success) {
     if (success) announce(typeof success === 'function' ? success(result) : success);
     return result;
   } catch (error) {
-    errorEl.textContent = error instanceof ApiError ? (error.status === 0 ? t('error.network') : error.message) : String(error);
+    errorEl.textContent = explain(error);
     return undefined;
   } finally {
     if (button.isConnected) button.disabled = false;

@@ -2,7 +2,7 @@
 // replies with their story, attachments, the order skill's cards), the reply and note box with macros
 // and the reply rules' refusal shown before typing, the actions (assign, tag, snooze, close, reopen,
 // spam), and the overview panel (fields, customer, predictive fields, orders, recent events).
-import { api, ApiError, idempotencyKey } from './api.js';
+import { api, ApiError, explain, idempotencyKey } from './api.js';
 import { h, replace, announce, focus } from './dom.js';
 import { t, addStrings, when } from './i18n.js';
 import * as keys from './keys.js';
@@ -243,9 +243,9 @@ export async function mount(pane, ctx, ticketId, hooks) {
         refusal.textContent = t('compose.refused', { reason: error.message });
       } else if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
         pendingKey = null;
-        announce(error.message, 'error');
+        announce(explain(error), 'error');
       } else {
-        announce(error.message, 'error'); // kept: sending again reuses the key, so it goes out once
+        announce(explain(error), 'error'); // kept: sending again reuses the key, so it goes out once
       }
     } finally {
       send.disabled = mode === 'reply' && ticket.can_reply && !ticket.can_reply.allowed;
