@@ -333,13 +333,23 @@ class DemoConsole:
         for agent in agents.roster(demo.ACCOUNT_ID).agents:
             if agent.agent_id in self.released or not (agent.email or "").endswith("@demo-store.example"):
                 continue
-            if agent.agent_id in self.wrote and agent.presence_at != self.wrote[agent.agent_id]:
+            seen = self.wrote.get(agent.agent_id)
+            if seen is not None and agent.presence_at != seen:
                 self.released.add(agent.agent_id)  # someone else set their presence since: a console
                 continue
             # Only those the demo starts online: one a console brings online later is that console's.
-            if agent.online and (self.first or agent.agent_id in self.wrote):
+            if not agent.online or not (self.first or seen is not None):
+                continue
+            if self.first:  # (no console yet; a presence left to expire comes online as a change)
                 beaten = agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since())
-                self.wrote[agent.agent_id] = beaten.presence_at
+            else:
+                # Only if still as the demo left it: a console switching the agent offline after the
+                # roster was read stays offline.
+                beaten = agents.keep_online(demo.ACCOUNT_ID, agent.agent_id, seen)
+                if beaten is None:
+                    self.released.add(agent.agent_id)
+                    continue
+            self.wrote[agent.agent_id] = beaten.presence_at
         self.first = False
 
     def refresh_tokens(self) -> None:

@@ -173,3 +173,35 @@ def test_the_local_stacks_demo_heartbeats_leave_an_agent_to_a_real_console(aws: 
     console.beat()
     after = {a.agent_id: a.presence_at for a in agents.roster(demo.ACCOUNT_ID).agents}
     assert console.released == {"a-sam"} and after == before
+
+
+def test_the_demo_heartbeat_never_undoes_a_switch_to_offline_made_after_it_read_the_roster(
+        aws: Aws, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race a browser test met: the demo reads the roster (Mia online, as it left him), Mia's console
+    switches him offline, then the demo's write lands. Mia stays offline and is the console's from then."""
+    import time
+
+    from helpdesk.store import agents
+    from infra.local import demo
+    from infra.local.stack import DemoConsole
+
+    agents.put_agent(demo.ACCOUNT_ID, "a-mia", name="Mia", role="support", email="mia@demo-store.example", online=True)
+    console = DemoConsole(None, None, None)  # type: ignore[arg-type]
+    console.beat()
+    time.sleep(0.01)
+    roster = agents.roster
+
+    def read_then_switch_off(account_id: str) -> Any:
+        read = roster(account_id)
+        agents.sign_off(demo.ACCOUNT_ID, "a-mia")  # the console's click, between the read and the write
+        return read
+
+    monkeypatch.setattr(agents, "roster", read_then_switch_off)
+    console.beat()
+    monkeypatch.setattr(agents, "roster", roster)
+    mia = agents.get_agent(demo.ACCOUNT_ID, "a-mia")
+    assert mia is not None and mia.online is False
+    assert "a-mia" in console.released
+    console.beat()
+    mia = agents.get_agent(demo.ACCOUNT_ID, "a-mia")
+    assert mia is not None and mia.online is False

@@ -1,5 +1,6 @@
 // The ticket's overview panel: its fields (with why it has its assignee), the customer's profile and
-// predictive fields, their orders with their states, and recent events grouped by metric.
+// predictive fields, their orders and subscriptions with their states and what the agent can do to them
+// (the dialogs are in orderactions.js, loaded on first use), and recent events grouped by metric.
 import { api } from './api.js';
 import { h, replace } from './dom.js';
 import { t, addStrings, when, locale } from './i18n.js';
@@ -18,6 +19,9 @@ addStrings({
     'why.round_robin': 'Round robin (load {load}{capacity})', 'why.previous_assignee': 'Back to the previous assignee',
     'why.manual': 'Assigned by an agent', 'why.waiting': 'Waiting: nobody in the team has room', 'why.rule': 'rule {n}',
     'why.eligible': 'eligible: {names}', 'source.ai': 'AI {pct}%', 'source.rule': 'rule', 'source.agent': 'agent',
+    'ov.edit_order': 'Change quantities', 'ov.cancel_order': 'Cancel order', 'ov.skip_charge': 'Skip next charge',
+    'ov.change_subscription': 'Change', 'ov.cancel_subscription': 'Cancel subscription', 'ov.next_charge': 'next charge {date}',
+    'ov.order_actions': 'Actions on order {order}', 'ov.action_done': 'Done, and noted on the ticket.', 'ov.subscription_actions': 'Actions on the subscription {product}',
   },
   ko: {
     'ov.ticket': '티켓', 'ov.status': '상태', 'ov.channel': '채널', 'ov.contact': '연락처', 'ov.assignee': '담당자',
@@ -32,6 +36,9 @@ addStrings({
     'why.round_robin': '라운드 로빈 (부하 {load}{capacity})', 'why.previous_assignee': '이전 담당자에게 다시 배정',
     'why.manual': '상담원이 배정', 'why.waiting': '대기: 팀에 여유 있는 상담원이 없음', 'why.rule': '규칙 {n}',
     'why.eligible': '대상: {names}', 'source.ai': 'AI {pct}%', 'source.rule': '규칙', 'source.agent': '상담원',
+    'ov.edit_order': '수량 변경', 'ov.cancel_order': '주문 취소', 'ov.skip_charge': '다음 결제 건너뛰기',
+    'ov.change_subscription': '변경', 'ov.cancel_subscription': '구독 해지', 'ov.next_charge': '다음 결제 {date}',
+    'ov.order_actions': '주문 {order} 작업', 'ov.action_done': '완료했고 티켓에 메모로 남겼습니다.', 'ov.subscription_actions': '구독 {product} 작업',
   },
 });
 
@@ -63,17 +70,48 @@ function money(value) {
   return Number.isFinite(n) ? n.toLocaleString(locale(), { maximumFractionDigits: 2 }) : value;
 }
 
-async function orders(ctx, ticket, box) {
+/** A button that opens one of orderactions.js's dialogs; once it acted, the panel tells the ticket
+ *  (an `order-action` event: the note it left shows, the orders are read again). */
+function actionButton(el, ticket, id, label, dialog, subject) {
+  return h('button', { type: 'button', class: 'small', id, onclick: async () => {
+    const module = await import('./orderactions.js');
+    const answer = await module[dialog](ticket.id, subject);
+    if (answer) el.dispatchEvent(new CustomEvent('order-action', { bubbles: true, detail: answer }));
+  } }, label);
+}
+
+function orderActions(el, ticket, o) {
+  const key = o.id.split('/').pop();
+  const buttons = [
+    o.editable ? actionButton(el, ticket, `order-edit-${key}`, t('ov.edit_order'), 'editQuantities', o) : null,
+    // A shipped order goes back through a return, not a cancellation.
+    ['cancelled', 'fulfilled'].includes(o.state) ? null : actionButton(el, ticket, `order-cancel-${key}`, t('ov.cancel_order'), 'cancelOrder', o),
+  ].filter(Boolean);
+  return buttons.length ? h('div', { class: 'order-actions', role: 'group', 'aria-label': t('ov.order_actions', { order: o.name }) }, buttons) : null;
+}
+
+function subscriptionActions(el, ticket, s) {
+  if (String(s.status).toLowerCase() !== 'active') return null;
+  return h('div', { class: 'order-actions', role: 'group', 'aria-label': t('ov.subscription_actions', { product: s.product_title }) },
+    actionButton(el, ticket, `sub-skip-${s.id}`, t('ov.skip_charge'), 'skipCharge', s),
+    actionButton(el, ticket, `sub-change-${s.id}`, t('ov.change_subscription'), 'changeSubscription', s),
+    actionButton(el, ticket, `sub-cancel-${s.id}`, t('ov.cancel_subscription'), 'cancelSubscription', s));
+}
+
+async function orders(ctx, ticket, box, el) {
   try {
     const data = await cache.get(ticket.id).orders;
     const list = data.orders || [];
     replace(box, list.length ? list.map((o) => h('div', { class: 'order', 'data-order': o.name },
       h('strong', {}, o.name), ' · ', h('span', { class: 'order-state' }, o.state), ' · ', when(o.created_at),
       (o.lines || []).length ? h('ul', {}, o.lines.map((l) => h('li', {}, `${l.quantity} × ${l.title}`))) : null,
-      o.status_url ? h('a', { href: o.status_url, target: '_blank', rel: 'noopener noreferrer' }, '↗') : null))
+      o.status_url ? h('a', { href: o.status_url, target: '_blank', rel: 'noopener noreferrer' }, '↗') : null,
+      orderActions(el, ticket, o)))
       : h('p', { class: 'muted' }, t('ov.no_orders')),
-    (data.subscriptions || []).length ? [h('h3', {}, t('ov.subscriptions')), data.subscriptions.map((s) => h('div', { class: 'order' },
-      `${s.product_title} × ${s.quantity} · ${s.status}`, s.next_charge_scheduled_at ? ` · ${s.next_charge_scheduled_at}` : ''))] : null);
+    (data.subscriptions || []).length ? [h('h3', {}, t('ov.subscriptions')), data.subscriptions.map((s) => h('div', { class: 'order', 'data-subscription': s.id },
+      `${s.product_title} × ${s.quantity} · ${s.status}`,
+      s.next_charge_scheduled_at ? ` · ${t('ov.next_charge', { date: s.next_charge_scheduled_at.slice(0, 10) })}` : '',
+      subscriptionActions(el, ticket, s)))] : null);
   } catch (error) {
     replace(box, h('p', { class: 'muted' }, t('ov.orders_unavailable', { error: error.message })));
   }
@@ -144,6 +182,6 @@ export function renderOverview(el, ctx, ticket, { refreshOrders = true, delay = 
     h('h2', {}, t('ov.orders')), ordersBox,
     h('h2', {}, t('ov.events')), eventsBox);
   if (pending) return;
-  orders(ctx, ticket, ordersBox);
+  orders(ctx, ticket, ordersBox, el);
   events(ctx, ticket, eventsBox);
 }

@@ -106,6 +106,12 @@ export async function mount(pane, ctx, ticketId, hooks) {
   text.addEventListener('input', () => { preview.hidden = true; });
   macroSelect.addEventListener('change', () => showMacroPreview());
   const overview = h('aside', { id: 'overview', class: 'overview', 'aria-label': 'Overview' });
+  // An order or subscription action was done: its note is on the ticket now, and the orders changed.
+  overview.addEventListener('order-action', async () => {
+    announce(t('ov.action_done'));
+    renderOverview(overview, ctx, ticket, { refreshOrders: true });
+    await refresh(true);
+  });
   const root = h('div', { id: 'ticket', class: 'ticket-pane', 'data-id': ticketId },
     h('div', { class: 'conversation' },
       h('div', { class: 'ticket-head' },

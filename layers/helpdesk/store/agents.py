@@ -152,6 +152,19 @@ def heartbeat(account_id: str, agent_id: str, fresh_since: str) -> Agent:
         raise transient(error) from error
 
 
+def keep_online(account_id: str, agent_id: str, seen_presence_at: str) -> Agent | None:
+    """A heartbeat on an online agent's behalf (the local stack's demo agents) that holds only if nobody
+    wrote their presence since `seen_presence_at`: None when someone did, so the agent's own switch to
+    offline made meanwhile is never undone (`heartbeat` would bring them back online)."""
+    try:
+        return _presence(account_id, agent_id, True,
+                         _ACTIVE & (Agent.online == True) & (Agent.presence_at == seen_presence_at))  # noqa: E712
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise transient(error) from error
+
+
 def sign_off(account_id: str, agent_id: str) -> Agent:
     try:
         return _presence(account_id, agent_id, False, _ACTIVE)
