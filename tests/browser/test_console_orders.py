@@ -78,7 +78,8 @@ def test_a_refused_subscription_change_is_told_in_the_dialog_and_changes_nothing
     page.evaluate("document.getElementById('oa-sub-date').removeAttribute('min')")
     page.fill("#oa-sub-date", "2020-01-01")
     page.click("#sub-change-dialog-confirm")
-    expect(page.locator("#sub-change-dialog-error")).to_contain_text("Not accepted: next_charge_date must be a day after today")
+    expect(page.locator("#sub-change-dialog-error")).to_contain_text(
+        "Not accepted: next_charge_date must be a day after today")
     expect(dialog).to_be_visible()
     after = next(s for s in orders_of(stack, ticket_id)["subscriptions"] if s["product_title"] == "Cold Brew Coffee")
     assert after == before
