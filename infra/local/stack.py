@@ -340,15 +340,14 @@ class DemoConsole:
             # Only those the demo starts online: one a console brings online later is that console's.
             if not agent.online or not (self.first or seen is not None):
                 continue
-            if self.first:  # (no console yet; a presence left to expire comes online as a change)
-                beaten = agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since())
-            else:
-                # Only if still as the demo left it: a console switching the agent offline after the
-                # roster was read stays offline.
-                beaten = agents.keep_online(demo.ACCOUNT_ID, agent.agent_id, seen)
-                if beaten is None:
-                    self.released.add(agent.agent_id)
-                    continue
+            # The first beat: no console yet (a presence left to expire comes online as a change). Later
+            # ones only if the presence is still as the demo left it: a console that switched the agent
+            # offline after the roster was read keeps them offline.
+            beaten = (agents.heartbeat(demo.ACCOUNT_ID, agent.agent_id, fresh_since()) if seen is None
+                      else agents.keep_online(demo.ACCOUNT_ID, agent.agent_id, seen))
+            if beaten is None:
+                self.released.add(agent.agent_id)
+                continue
             self.wrote[agent.agent_id] = beaten.presence_at
         self.first = False
 
