@@ -21,7 +21,7 @@ addStrings({
     'why.eligible': 'eligible: {names}', 'source.ai': 'AI {pct}%', 'source.rule': 'rule', 'source.agent': 'agent',
     'ov.edit_order': 'Change quantities', 'ov.cancel_order': 'Cancel order', 'ov.skip_charge': 'Skip next charge',
     'ov.change_subscription': 'Change', 'ov.cancel_subscription': 'Cancel subscription', 'ov.next_charge': 'next charge {date}',
-    'ov.order_actions': 'Actions on order {order}', 'ov.action_done': 'Done, and noted on the ticket.', 'ov.subscription_actions': 'Actions on the subscription {product}',
+    'ov.events_metric': 'Show the events of', 'ov.all_metrics': 'Every metric', 'ov.order_actions': 'Actions on order {order}', 'ov.action_done': 'Done, and noted on the ticket.', 'ov.subscription_actions': 'Actions on the subscription {product}',
   },
   ko: {
     'ov.ticket': '티켓', 'ov.status': '상태', 'ov.channel': '채널', 'ov.contact': '연락처', 'ov.assignee': '담당자',
@@ -38,7 +38,7 @@ addStrings({
     'why.eligible': '대상: {names}', 'source.ai': 'AI {pct}%', 'source.rule': '규칙', 'source.agent': '상담원',
     'ov.edit_order': '수량 변경', 'ov.cancel_order': '주문 취소', 'ov.skip_charge': '다음 결제 건너뛰기',
     'ov.change_subscription': '변경', 'ov.cancel_subscription': '구독 해지', 'ov.next_charge': '다음 결제 {date}',
-    'ov.order_actions': '주문 {order} 작업', 'ov.action_done': '완료했고 티켓에 메모로 남겼습니다.', 'ov.subscription_actions': '구독 {product} 작업',
+    'ov.events_metric': '이벤트 종류', 'ov.all_metrics': '모든 지표', 'ov.order_actions': '주문 {order} 작업', 'ov.action_done': '완료했고 티켓에 메모로 남겼습니다.', 'ov.subscription_actions': '구독 {product} 작업',
   },
 });
 
@@ -117,19 +117,47 @@ async function orders(ctx, ticket, box, el) {
   }
 }
 
+const SAVED_METRIC = 'helpdesk.eventsMetric'; // the agent's metric filter, kept from ticket to ticket
+
+function eventItem(e) {
+  return h('li', {}, when(e.time), e.properties?.value ? ` · ${money(e.properties.value)}` : '',
+    e.properties?.name || e.properties?.title ? ` · ${e.properties.name || e.properties.title}` : '');
+}
+
+/** The profile's recent events: grouped by metric, or the latest of the one metric the agent chose (the
+ *  API filters, so a metric rarer than the 25 latest events still shows its own). */
 async function events(ctx, ticket, box) {
   try {
     const data = await cache.get(ticket.id).events;
-    const byMetric = new Map();
-    for (const e of data.items || []) {
-      if (!byMetric.has(e.metric)) byMetric.set(e.metric, []);
-      byMetric.get(e.metric).push(e);
-    }
-    replace(box, byMetric.size ? [...byMetric.entries()].map(([metric, list]) => h('div', { class: 'event-group' },
-      h('h3', {}, `${metric} (${list.length})`),
-      h('ul', {}, list.slice(0, 5).map((e) => h('li', {}, when(e.time), e.properties?.value ? ` · ${money(e.properties.value)}` : '',
-        e.properties?.name || e.properties?.title ? ` · ${e.properties.name || e.properties.title}` : '')))))
-      : h('p', { class: 'muted' }, t('ov.no_events')));
+    const items = data.items || [];
+    const pid = ticket.profile?.id;
+    const saved = localStorage.getItem(SAVED_METRIC) || '';
+    const metrics = [...new Set([...items.map((e) => e.metric), ...(saved ? [saved] : [])])];
+    if (!pid || !metrics.length) { replace(box, h('p', { class: 'muted' }, t('ov.no_events'))); return; }
+    const pick = h('select', { id: 'events-metric', 'aria-label': t('ov.events_metric') },
+      h('option', { value: '' }, t('ov.all_metrics')), metrics.map((m) => h('option', { value: m, selected: m === saved }, m)));
+    const list = h('div', { id: 'events-list', 'aria-live': 'polite' });
+    const draw = async () => {
+      const metric = pick.value;
+      if (metric) localStorage.setItem(SAVED_METRIC, metric); else localStorage.removeItem(SAVED_METRIC);
+      if (!metric) {
+        const byMetric = new Map(metrics.map((m) => [m, items.filter((e) => e.metric === m)]).filter(([, l]) => l.length));
+        replace(list, [...byMetric.entries()].map(([m, l]) => h('div', { class: 'event-group' },
+          h('h3', {}, `${m} (${l.length})`), h('ul', {}, l.slice(0, 5).map(eventItem)))));
+        return;
+      }
+      replace(list, h('p', { class: 'muted' }, t('ov.loading')));
+      try {
+        const page = await api(`/api/profiles/${encodeURIComponent(pid)}/events`, { query: { metric, limit: 25 } });
+        if (pick.value !== metric) return; // the agent chose again meanwhile
+        replace(list, (page.items || []).length ? h('ul', { class: 'event-group' }, page.items.map(eventItem)) : h('p', { class: 'muted' }, t('ov.no_events')));
+      } catch (error) {
+        replace(list, h('p', { class: 'muted' }, t('ov.events_unavailable', { error: error.message })));
+      }
+    };
+    pick.addEventListener('change', draw);
+    replace(box, pick, list);
+    draw();
   } catch (error) {
     replace(box, h('p', { class: 'muted' }, t('ov.events_unavailable', { error: error.message })));
   }

@@ -1,6 +1,6 @@
-"""An agent acting on the customer's orders and subscriptions from the ticket's overview panel (SPEC §4),
-in headless Chromium against the local stack: the demo shop's Shopify and Recharge stand-ins hold what
-changed, and the ticket holds the note that says who changed it."""
+"""The ticket's overview panel in headless Chromium against the local stack (SPEC §4): an agent acting on
+the customer's orders and subscriptions (the demo shop's Shopify and Recharge stand-ins hold what changed,
+the ticket the note that says who changed it), and the profile's events filtered by metric."""
 from __future__ import annotations
 
 import re
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import Stack
+from tests.browser import Stack, new_number
 from tests.browser.conftest import PageErrors, open_row, show_view, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -88,3 +88,30 @@ def test_a_refused_subscription_change_is_told_in_the_dialog_and_changes_nothing
     page.click("#sub-change-dialog-confirm")
     expect(dialog).to_have_count(0)
     expect(coffee).to_contain_text("Cold Brew Coffee × 2")
+
+
+def test_the_profiles_events_are_filtered_by_metric_and_the_filter_is_kept(page: Any, stack: Stack) -> None:
+    frm = new_number()
+    stack.send_sms(frm, "a question about the events panel")
+    ticket_id = stack.ticket_of(frm)["id"]
+    events = [{"id": f"ev-{frm}-{i}", "metric": "Placed Order", "time": f"2026-11-0{i + 1}T10:00:00Z",
+               "properties": {"value": 20 + i}, "profile": {"phone": frm}} for i in range(3)]
+    events += [{"id": f"ev-{frm}-v{i}", "metric": "Viewed Product", "time": f"2026-11-1{i}T10:00:00Z",
+                "properties": {"name": f"Linen Shirt {i}"}, "profile": {"phone": frm}} for i in range(2)]
+    status, answer = stack.api("POST", "/api/profile-events", body={"events": events})
+    assert status == 202 and answer["accepted"] == 5, answer
+    sign_in(page, stack, "support")
+    show_view(page, "all")
+    open_row(page, ticket_id)
+    panel = page.locator("#events")
+    expect(panel.locator("h3")).to_have_text(["Viewed Product (2)", "Placed Order (3)"])
+    panel.locator("#events-metric").select_option("Viewed Product")
+    expect(panel.locator("#events-list li")).to_have_count(2)
+    expect(panel.locator("#events-list")).to_contain_text("Linen Shirt 1")
+    expect(panel.locator("#events-list")).not_to_contain_text("Placed Order")
+    page.reload()  # the filter is the agent's: kept for the next ticket they open
+    open_row(page, ticket_id)
+    expect(panel.locator("#events-metric")).to_have_value("Viewed Product")
+    expect(panel.locator("#events-list li")).to_have_count(2)
+    panel.locator("#events-metric").select_option("")
+    expect(panel.locator("h3")).to_have_count(2)
