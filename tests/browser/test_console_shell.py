@@ -156,6 +156,22 @@ def test_a_refusal_of_the_api_is_told_in_the_agents_language(page: Any, stack: S
     expect(page.locator("#agent-invite-form")).to_be_visible()
 
 
+def test_the_unread_badge_setting_turned_off_hides_every_badge(page: Any, stack: Stack) -> None:
+    stack.send_sms(new_number(), "unread badge: a new unread ticket")  # at least one unread, unassigned or not
+    sign_in(page, stack, "manager")
+    badges = page.locator("#sidebar .badge")
+    expect(badges.first).to_be_visible()
+    assert stack.api("PATCH", "/api/settings", body={"unread_badge": False})[0] == 200
+    try:
+        page.reload()
+        page.wait_for_selector("#sidebar a.view-link[data-view=mine]")
+        page.wait_for_selector("#ticket-list li.ticket-row")
+        page.wait_for_timeout(500)  # the badges are counted after the list shows
+        expect(badges).to_have_count(0)
+    finally:
+        assert stack.api("PATCH", "/api/settings", body={"unread_badge": True})[0] == 200
+
+
 def test_the_keyboard_moves_opens_and_closes(page: Any, stack: Stack) -> None:
     frm = new_number()
     stack.send_sms(frm, "keyboard: a question about my order")

@@ -199,7 +199,9 @@ async function refreshBadges() {
     const me = await api('/api/agents/me');
     ctx.me = { ...ctx.me, ...me };
     badgeCounts.mine = me.unread_badge ? me.unread_count : 0;
-    const others = ['unassigned', 'all', ...ctx.views.map((v) => v.id)];
+    // The account's unread-badge setting turned off: no badge on any view, and nothing to count.
+    const others = me.unread_badge ? ['unassigned', 'all', ...ctx.views.map((v) => v.id)] : [];
+    if (!me.unread_badge) for (const id of Object.keys(badgeCounts)) delete badgeCounts[id];
     const pages = await Promise.all(others.map((id) => api('/api/tickets', { query: { view: id, status: 'open', limit: 100 } }).catch(() => null)));
     others.forEach((id, i) => { if (pages[i]) badgeCounts[id] = pages[i].items.filter((x) => x.unread).length; });
     renderSidebar();
