@@ -18,9 +18,12 @@ TAGS = FIXED  # the set (helpdesk/tagging.py keeps it, light enough for the API 
 
 def suggest(text: str) -> list[tuple[str, float]]:
     """The tags this message carries with the model's confidence in each (a probability in [0, 1]),
-    most confident first: only tags at or over their own threshold. None for an empty or emoji-only
-    message, one the model has seen too little of the wording of, or an email with nothing new above
-    what it quotes. The model is read on the first call and kept for the process."""
+    most confident first: the tags at or over the model's threshold, or if there are none the most
+    probable tag alone when it reaches the model's fallback (a shop's messages nearly all carry a tag;
+    the trainer chooses both by cross-validation). None for a message the model reads as carrying none
+    (its learnt no-label probability at or over the model's cut: "hi", "thanks, got it"), an empty or
+    emoji-only message, one the model has seen too little of the wording of, or an email with nothing
+    new above what it quotes. The model is read on the first call and kept for the process."""
     new_part = strip_reply(text or "")
     if not new_part.strip():
         return []

@@ -205,7 +205,8 @@ class Prediction:
     human); best: the top label even then; labels: every label accepted (one for `predict`, any number
     for `predict_multi`); scores: each label's probability (softmax over labels for a single-label
     model, an independent sigmoid each for a one-vs-rest model); coverage: the share of the message's
-    informative features the model has seen in training."""
+    informative features the model has seen in training; no_label: a one-vs-rest model's probability
+    that the message carries no label at all, None for a model that does not learn it."""
 
     label: str | None
     best: str
@@ -214,6 +215,7 @@ class Prediction:
     confidence: float
     coverage: float
     abstained: bool
+    no_label: float | None = None
 
 
 @dataclass(frozen=True)
@@ -234,12 +236,16 @@ class Model:
     threshold: float  # predict_multi's default acceptance threshold
     scale: int = 10_000
     meta: Mapping[str, Any] = field(default_factory=dict)
-    # One-vs-rest: each label's own acceptance threshold (in the order of labels), replacing `threshold`;
-    # empty for one for all.
-    thresholds: tuple[float, ...] = ()
-    # One-vs-rest: when no label reaches its threshold, the most probable one is still accepted if its
+    # One-vs-rest: when no label reaches the threshold, the most probable one is still accepted if its
     # probability reaches this (nearly every message a shop gets carries some tag); None for never.
     fallback: float | None = None
+    # One-vs-rest: the weights and bias carry one more column after the labels': "no label", learnt from
+    # the messages labelled with none (greetings, thanks, "ok"), never accepted itself. By default a
+    # message gets labels only while its no-label probability is under `no_label_below` (None: whatever
+    # it is): else the fallback would give a greeting its least unlikely label, and an acknowledgement's
+    # "received" or "got" (as in "got the wrong size") would pass the threshold.
+    no_label: bool = False
+    no_label_below: float | None = None
 
     # -- reading and writing
 
@@ -248,31 +254,34 @@ class Model:
         if data.get("format") != FORMAT:
             raise ValueError(f"model format {data.get('format')!r}, expected {FORMAT}")
         labels = tuple(data["labels"])
-        names, values, n = data["weights"]["features"], data["weights"]["values"], len(labels)
+        no_label = bool(data.get("no_label", False))  # absent from a file written before it (intents)
+        if no_label and data["kind"] != "ovr":
+            raise ValueError("only a one-vs-rest model learns a no-label column")
+        names, values, n = data["weights"]["features"], data["weights"]["values"], len(labels) + no_label
         if len(values) != n * len(names) or len(data["bias"]) != n:
             raise ValueError("model weights do not match its labels")
         weights = {f: tuple(values[i * n:(i + 1) * n]) for i, f in enumerate(names)}
         if data["kind"] not in ("softmax", "ovr"):
             raise ValueError(f"model kind {data['kind']!r}")
         abstain = data["abstain"]
-        thresholds = tuple(float(t) for t in abstain.get("thresholds", ()))
-        if thresholds and len(thresholds) != n:
-            raise ValueError("model thresholds do not match its labels")
         fallback = abstain.get("fallback")
+        below = abstain.get("no_label_below")
         return cls(name=data["name"], kind=data["kind"], labels=labels,
                    features=Features.from_dict(data["features"]), bias=tuple(data["bias"]), weights=weights,
                    min_confidence=float(abstain["min_confidence"]), min_coverage=float(abstain["min_coverage"]),
-                   threshold=float(abstain["threshold"]), thresholds=thresholds,
+                   threshold=float(abstain["threshold"]),
                    fallback=None if fallback is None else float(fallback), scale=int(data["weights"]["scale"]),
-                   meta=data.get("meta", {}))
+                   meta=data.get("meta", {}), no_label=no_label,
+                   no_label_below=None if below is None else float(below))
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "name": self.name, "kind": self.kind, "labels": list(self.labels),
+                **({"no_label": True} if self.no_label else {}),
                 "features": self.features.to_dict(),
                 "abstain": {"min_confidence": self.min_confidence, "min_coverage": self.min_coverage,
                             "threshold": self.threshold,
-                            **({"thresholds": list(self.thresholds)} if self.thresholds else {}),
-                            **({"fallback": self.fallback} if self.fallback is not None else {})},
+                            **({"fallback": self.fallback} if self.fallback is not None else {}),
+                            **({"no_label_below": self.no_label_below} if self.no_label_below is not None else {})},
                 "bias": list(self.bias), "meta": dict(self.meta),
                 "weights": {"scale": self.scale, "features": sorted(self.weights),
                             "values": [w for f in sorted(self.weights) for w in self.weights[f]]}}
@@ -284,7 +293,8 @@ class Model:
     # -- scoring
 
     def _score(self, text: str) -> tuple[list[float], float]:
-        sums = [0.0] * len(self.labels)
+        """Each column's score (the labels', then no-label's if the model has it) and the coverage."""
+        sums = [0.0] * len(self.bias)
         seen = known = 0
         for feature, value in self.features.extract(text or "").items():
             row = self.weights.get(feature)
@@ -310,35 +320,34 @@ class Model:
         little of its wording or no label stands out."""
         scores, coverage = self._score(text)
         probs = self._probabilities(scores)
+        no_label = probs.pop() if self.no_label else None  # never the answer
         best = max(range(len(probs)), key=probs.__getitem__)
         abstained = coverage < self.min_coverage or probs[best] < self.min_confidence
         label = None if abstained else self.labels[best]
         return Prediction(label=label, best=self.labels[best], labels=() if label is None else (label,),
                           scores=dict(zip(self.labels, probs, strict=True)), confidence=probs[best],
-                          coverage=coverage, abstained=abstained)
-
-    def cut(self, label: str) -> float:
-        """The probability at which predict_multi accepts this label by default."""
-        return self.thresholds[self.labels.index(label)] if self.thresholds else self.threshold
+                          coverage=coverage, abstained=abstained, no_label=no_label)
 
     def predict_multi(self, text: str, threshold: float | None = None) -> Prediction:
-        """Every label whose probability reaches the threshold (the model's own when None: its label's
-        cut if it has one per label, and the best label alone at the model's fallback when none does),
-        best first; none when the model has seen too little of the message's wording."""
+        """Every label whose probability reaches the threshold, best first; none when the model has seen
+        too little of the message's wording. With the model's own threshold (None), also the model's
+        rule: none when the no-label probability reaches the model's cut for it, and the best label
+        alone when no label reaches the threshold but it reaches the model's fallback."""
         scores, coverage = self._score(text)
         probs = self._probabilities(scores)
-        if threshold is None:
-            cuts = list(self.thresholds) or [self.threshold] * len(probs)
-        else:
-            cuts = [threshold] * len(probs)
+        no_label = probs.pop() if self.no_label else None
+        cut = self.threshold if threshold is None else threshold
         order = sorted(range(len(probs)), key=lambda k: (-probs[k], k))
         abstained = coverage < self.min_coverage
-        accepted = () if abstained else tuple(self.labels[k] for k in order if probs[k] >= cuts[k])
-        if not (accepted or abstained) and threshold is None and self.fallback is not None:
-            accepted = (self.labels[order[0]],) if probs[order[0]] >= self.fallback else ()
+        nothing = threshold is None and no_label is not None and self.no_label_below is not None \
+            and no_label >= self.no_label_below
+        accepted = () if abstained or nothing else tuple(self.labels[k] for k in order if probs[k] >= cut)
+        if not (accepted or abstained or nothing) and threshold is None and self.fallback is not None \
+                and probs[order[0]] >= self.fallback:
+            accepted = (self.labels[order[0]],)
         return Prediction(label=accepted[0] if accepted else None, best=self.labels[order[0]], labels=accepted,
                           scores=dict(zip(self.labels, probs, strict=True)), confidence=probs[order[0]],
-                          coverage=coverage, abstained=abstained or not accepted)
+                          coverage=coverage, abstained=abstained or not accepted, no_label=no_label)
 
 
 def _sigmoid(x: float) -> float:

@@ -13,6 +13,8 @@ from helpdesk import autotag, textclass
 from helpdesk.textclass import Model
 from infra.train_textclass import (
     DATASETS,
+    FALLBACK_GRID,
+    NO_LABEL_GRID,
     THRESHOLD_GRID,
     data_digest,
     duplicate_key,
@@ -34,6 +36,8 @@ def test_shipped_model_is_the_one_trained_on_the_labelled_set() -> None:
     assert (model.name, model.kind, model.labels) == ("tags", "ovr", autotag.TAGS)
     assert model.labels == TAGS.labels
     assert model.threshold in THRESHOLD_GRID  # chosen by cross-validation on the training part
+    assert model.fallback is None or model.fallback in FALLBACK_GRID  # likewise
+    assert model.no_label and (model.no_label_below is None or model.no_label_below in NO_LABEL_GRID)  # likewise
     assert model.meta["cv"]["folds"] == TAGS.training.folds
     assert len(heldout_examples(model, TAGS)) == len(model.meta["heldout"])
     assert TAGS.model_path.parent == Path(textclass.__file__).parent / "models"  # ships in the layer
@@ -129,6 +133,28 @@ def test_quoted_history_does_not_change_the_tags_of_the_new_part(new_part: str, 
     alone = autotag.suggest(new_part)
     assert alone
     assert [tag for tag, _ in autotag.suggest(new_part + quote)] == [tag for tag, _ in alone]
+
+
+GREETINGS = ["hi", "hello there", "thanks a lot!", "ok 👍", "고맙습니다 사장님~", "네 그럼 그렇게 알고 있을게요",
+             "hi, thank you 감사해요"]
+# Short requests no tag reaches the threshold for, written for this test: the fallback tags them.
+TERSE = [("what about my money", "payment"), ("can i get it in red", "product_question"),
+         ("재고 있어요?", "product_question"), ("it hasnt come", "order_status")]
+
+
+def test_greetings_and_thanks_get_no_tag_while_a_terse_request_gets_its_best() -> None:
+    """The fallback guesses the most probable tag when none reaches the threshold, but not for a message
+    the model's no-label column reads as carrying none: "hi" is not given its least unlikely tag."""
+    model = textclass.shipped(autotag.MODEL)
+    known = {duplicate_key(e.text) for e in load_examples(TAGS)}
+    assert [text for text in [*GREETINGS, *(t for t, _ in TERSE)] if duplicate_key(text) in known] == []
+    for text in GREETINGS:
+        assert autotag.suggest(text) == [], text
+        assert model.predict_multi(text).no_label >= model.no_label_below, text  # type: ignore[operator]
+    for text, tag in TERSE:
+        assert [t for t, _ in autotag.suggest(text)] == [tag], text
+    by_fallback = [text for text, _ in TERSE if model.predict_multi(text, threshold=model.threshold).labels == ()]
+    assert by_fallback  # (retrained, some may pass the threshold; not all of them)
 
 
 @pytest.mark.parametrize("text", ["", "   \n ", "🙂", "👍👍", "🙏🏽❤️", "...", "?????"])

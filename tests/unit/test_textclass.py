@@ -17,6 +17,8 @@ from helpdesk import textclass
 from helpdesk.textclass import Features, Model, normalise, shipped, strip_quoted, tokens
 from infra.train_textclass import (
     DATASETS,
+    NO_LABEL,
+    Acceptance,
     Dataset,
     Training,
     build,
@@ -25,6 +27,7 @@ from infra.train_textclass import (
     fit,
     heldout_examples,
     load_examples,
+    out_of_fold,
     split,
 )
 
@@ -287,3 +290,93 @@ def test_a_softmax_dataset_refuses_several_labels_per_message(tmp_path: Path) ->
     dataset = _dataset(tmp_path, [{"text": "x y", "intent": ["a", "b"], "lang": "en"}])
     with pytest.raises(ValueError, match="exactly one label"):
         fit(dataset, load_examples(dataset))
+
+
+def test_a_one_vs_rest_fallback_accepts_the_best_label_alone_when_none_reaches_the_threshold(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = []
+    for i, thing in enumerate(["parcel", "package", "box", "delivery", "shipment", "order"]):
+        rows.append({"text": f"where is my {thing} {i}", "tags": ["shipping"], "lang": "en"})
+        rows.append({"text": f"I want a refund for the {thing} {i}", "tags": ["refund"], "lang": "en"})
+    dataset = _dataset(tmp_path, rows, target="tags", labels=("shipping", "refund"), kind="ovr",
+                       training=Training(min_df=1, epochs=40))
+    model = fit(dataset, load_examples(dataset))
+    text = "where is my refund"
+    scores = model.predict_multi(text, threshold=0.0).scores
+    best, top = max(scores.items(), key=lambda item: item[1])
+    above = replace(model, threshold=round(top + 0.01, 4))
+    assert above.predict_multi(text).labels == ()
+    assert replace(above, fallback=round(top - 0.01, 4)).predict_multi(text).labels == (best,)
+    assert replace(above, fallback=round(top + 0.005, 4)).predict_multi(text).labels == ()
+    with_fallback = replace(above, fallback=0.0)
+    assert with_fallback.predict_multi(text, threshold=above.threshold).labels == ()  # a threshold given: none
+    assert with_fallback.predict_multi("asdfgh qwerty").labels == ()  # still abstains on gibberish
+    again = Model.from_dict(json.loads(json.dumps(with_fallback.to_dict())))
+    assert again.fallback == 0.0
+    assert again.predict_multi(text).labels == (best,)
+    assert "fallback" not in Model.load(INTENTS.model_path).to_dict()["abstain"]
+
+
+def test_out_of_fold_probabilities_do_not_depend_on_the_number_of_processes(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    rows: list[dict[str, object]] = []
+    for i, thing in enumerate(["parcel", "package", "택배", "box", "delivery", "배송", "shipment", "order"]):
+        rows.append({"text": f"where is my {thing} {i}", "tags": ["shipping"], "lang": "en"})
+        rows.append({"text": f"I want a refund for the {thing} {i}", "tags": ["refund"], "lang": "en"})
+        rows.append({"text": f"the {thing} {i} is late and I want my money back", "tags": ["shipping", "refund"],
+                     "lang": "en"})
+    dataset = _dataset(tmp_path, rows, target="tags", labels=("shipping", "refund"), kind="ovr",
+                       training=Training(min_df=1, epochs=10, folds=3))
+    examples = load_examples(dataset)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    parallel = out_of_fold(dataset, examples, dataset.training)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert out_of_fold(dataset, examples, dataset.training) == parallel
+    assert sorted(e.id for e, _ in parallel) == sorted(e.id for e in examples)
+
+
+def test_a_no_label_column_is_learnt_never_returned_and_keeps_a_greeting_untagged(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = []
+    for i, thing in enumerate(["parcel", "package", "box", "delivery", "shipment", "order"]):
+        rows.append({"text": f"where is my {thing} {i}", "tags": ["shipping"], "lang": "en"})
+        rows.append({"text": f"I want a refund for the {thing} {i}", "tags": ["refund"], "lang": "en"})
+    for text in ["hi", "hello", "thanks", "thank you", "ok thanks", "hi there", "hello again", "ok",
+                 "thanks again", "ok cool"]:
+        rows.append({"text": text, "tags": [], "lang": "en"})
+    dataset = _dataset(tmp_path, rows, target="tags", labels=("shipping", "refund"), kind="ovr",
+                       training=Training(min_df=1, epochs=40), no_label=True)
+    model = fit(dataset, load_examples(dataset), acceptance=Acceptance(threshold=0.9, fallback=0.0,
+                                                                       no_label_below=0.5))
+    assert model.no_label and len(model.bias) == 3
+    assert all(len(row) == 3 for row in model.weights.values())
+    greeting = model.predict_multi("hi thanks")
+    assert greeting.no_label is not None and greeting.no_label >= 0.5
+    assert greeting.labels == ()  # the fallback would give it its least unlikely label
+    assert set(greeting.scores) == {"shipping", "refund"}  # the no-label column is never a label
+    assert model.predict("hi thanks").best in ("shipping", "refund")
+    request = model.predict_multi("my parcel")
+    assert request.no_label is not None and request.no_label < 0.5
+    assert request.labels == ("shipping",)
+    assert model.predict_multi("hi thanks", threshold=0.0).labels != ()  # only the model's own rule vetoes
+    assert replace(model, no_label_below=None).predict_multi("hi thanks").labels != ()
+    again = Model.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert (again.no_label, again.no_label_below) == (True, 0.5)
+    assert again.predict_multi("hi thanks").labels == () and again.predict_multi("my parcel").labels == ("shipping",)
+    # Out-of-fold probabilities carry the column under NO_LABEL, and the acceptance rule reads it alike.
+    probs = {**greeting.scores, NO_LABEL: greeting.no_label}
+    assert Acceptance(threshold=0.9, fallback=0.0, no_label_below=0.5).labels(probs) == ()
+    assert Acceptance(threshold=0.9, fallback=0.0).labels(probs) == (greeting.best,)
+
+
+def test_a_model_file_without_a_no_label_column_still_reads(tmp_path: Path) -> None:
+    """The intents' file predates the column: it reads as a model without one, and writes back the same."""
+    data = json.loads(INTENTS.model_path.read_text(encoding="utf-8"))
+    assert "no_label" not in data
+    model = Model.from_dict(data)
+    assert (model.no_label, model.no_label_below) == (False, None)
+    assert model.to_dict() == data
+    assert model.predict("cancel my order please").no_label is None
+    with pytest.raises(ValueError, match="one-vs-rest"):
+        Model.from_dict({**data, "no_label": True})
+    with pytest.raises(ValueError, match="one-vs-rest"):
+        fit(replace(_dataset(tmp_path, [{"text": "x y", "intent": "a", "lang": "en"}]), no_label=True),
+            [])
