@@ -166,15 +166,19 @@ def handle(event: TicketEvent) -> str | None:
         # Counted here, from the stream, as every channel's tickets are (a redelivered event counts
         # again: metrics are at-least-once).
         count(event.type.replace(".", "_"))
+    # The ticket is read once and handed from step to step as each step leaves it (a step's own write
+    # returns it as written): read again only after a conflict.
+    ticket: Ticket | None = None
     if event.type == CREATED:
-        link_customer(event)
+        ticket = link_customer(event)
         autorespond(event)
     if event.type in (CREATED, REOPENED, UNASSIGNED):
         # Before routing, whose rules may ask for tags; a waiting ticket handed out to an agent who came
         # online may be reached before its own event (tagging the same message again changes nothing).
-        autotag(event)
+        ticket = autotag(event, ticket)
     for attempt in range(MAX_ATTEMPTS):
-        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+        if ticket is None or attempt:
+            ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
         roster = agent_store.roster(event.account_id, fresh_since())
         if not needs_agent(ticket, event, roster):
             return None
@@ -207,9 +211,10 @@ def _file_route(ticket: Ticket, choice: Choice) -> bool:
     return ticket_store.change(ticket, team_id=wanted["team_id"], priority=wanted["priority"]) is not None
 
 
-def autotag(event: TicketEvent) -> list[str]:
-    """Tag a new or reopened ticket from the customer's latest message (helpdesk/tagging.py); what it added.
-    Idempotent: a redelivered event finds the tags there and writes nothing."""
+def autotag(event: TicketEvent, ticket: Ticket | None = None) -> Ticket:
+    """Tag a new or reopened ticket from the customer's latest message (helpdesk/tagging.py); the ticket as
+    it then is (`ticket`: as just read, else read here). Idempotent: a redelivered event finds the tags
+    there and writes nothing."""
     from helpdesk import tagging
     from helpdesk.store import accounts
 
@@ -218,39 +223,42 @@ def autotag(event: TicketEvent) -> list[str]:
     # write re-reads the ticket, not the classifier (with Bedrock, a paid call that may take seconds).
     found: dict[str, list[tuple[str, float]]] = {}
     for _ in range(MAX_ATTEMPTS):
-        ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
+        ticket = ticket or ticket_store.get_ticket(event.account_id, event.ticket_id)
         if ticket.spam:
-            return []
+            return ticket
         latest = _latest_inbound(event.account_id, event.ticket_id, ticket.last_inbound_at)
         if latest is None:
-            return []
+            return ticket
         before = list(ticket.tags or [])
         body = latest
         if body not in found:
             found[body] = tagging.suggested(body, account)
         fields = tagging.ai_fields(ticket, found[body])
         if not fields:
-            return []
-        if ticket_store.change(ticket, **fields) is not None:
-            added = [t for t in fields["tags"] if t not in before]
+            return ticket
+        if (changed := ticket_store.change(ticket, **fields)) is not None:
             count("autotag_tagged")
             logger.info("ticket tagged", extra={"account_id": event.account_id, "ticket_id": event.ticket_id,
-                                                "tags": added})
-            return added
+                                                "tags": [t for t in fields["tags"] if t not in before]})
+            return changed
+        ticket = None  # written meanwhile: read it again
     raise Transient("the ticket kept changing while it was tagged")
 
 
-def link_customer(event: TicketEvent) -> None:
+def link_customer(event: TicketEvent) -> Ticket | None:
     """An SMS or WhatsApp ticket is created by the webhook without its contact and profile (the
     lightest write, on the path the provider waits on): they are made here, idempotently, and the
-    ticket points at the contact's profile should the contact already have another one."""
+    ticket points at the contact's profile should the contact already have another one. The ticket as
+    it then is; None for another channel (nothing read)."""
     if event.channel not in (Channel.SMS.value, Channel.WHATSAPP.value):
-        return
+        return None
     ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
     profile_id = TicketStore.link_customer(ticket)
     for _ in range(MAX_ATTEMPTS):
-        if ticket.profile_id == profile_id or ticket_store.change(ticket, profile_id=profile_id):
-            return
+        if ticket.profile_id == profile_id:
+            return ticket
+        if (changed := ticket_store.change(ticket, profile_id=profile_id)) is not None:
+            return changed
         ticket = ticket_store.get_ticket(event.account_id, event.ticket_id)
     raise Transient("ticket kept changing while linking its customer")
 
