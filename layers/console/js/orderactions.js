@@ -6,6 +6,7 @@
 // attempt may use it. Loaded when an agent first opens one of these dialogs.
 import { api, explain, idempotencyKey } from './api.js';
 import { h, focus } from './dom.js';
+import { field, checkbox, select, errorBox } from './forms.js';
 import { t, addStrings } from './i18n.js';
 
 addStrings({
@@ -59,7 +60,7 @@ function actionDialog(ticketId, { id, title, help, content = [], confirmLabel, d
   return new Promise((resolve) => {
     const key = idempotencyKey();
     let answer;
-    const error = h('p', { class: 'form-error', role: 'alert', id: `${id}-error` });
+    const error = errorBox(`${id}-error`);
     const back = h('button', { type: 'button', id: `${id}-back`, onclick: () => el.close() }, t('oa.back'));
     const ok = h('button', { type: 'submit', class: danger ? 'danger' : 'primary', id: `${id}-confirm` }, confirmLabel);
     const form = h('form', { novalidate: true }, h('p', { class: 'muted' }, help), content, error, h('div', { class: 'actions' }, back, ok));
@@ -93,17 +94,8 @@ function actionDialog(ticketId, { id, title, help, content = [], confirmLabel, d
   });
 }
 
-function labelled(id, text, control) {
-  return h('div', { class: 'field' }, h('label', { for: id }, text), control);
-}
-
-function checkbox(id, text, checked) {
-  const input = h('input', { type: 'checkbox', id, checked });
-  return { input, el: h('div', { class: 'field inline' }, input, h('label', { for: id }, text)) };
-}
-
 function choice(id, values, prefix, selected) {
-  return h('select', { id }, values.map((v) => h('option', { value: v, selected: v === selected }, t(`${prefix}.${v}`))));
+  return select(id, values.map((v) => [v, t(`${prefix}.${v}`)]), selected);
 }
 
 export function editQuantities(ticketId, order) {
@@ -119,7 +111,7 @@ export function editQuantities(ticketId, order) {
   return actionDialog(ticketId, {
     id: 'order-edit-dialog', title: t('oa.edit_title', { order: order.name }), help: t('oa.edit_help'),
     confirmLabel: t('oa.edit_confirm', { order: order.name }),
-    content: [inputs.map(({ line, min, input }) => labelled(input.id, t('oa.line', { title: line.title, quantity: line.quantity, min }), input)),
+    content: [inputs.map(({ line, min, input }) => field(input.id, t('oa.line', { title: line.title, quantity: line.quantity, min }), input)),
       restock.el, notify.el],
     request: () => {
       const quantities = {};
@@ -143,7 +135,7 @@ export function cancelOrder(ticketId, order) {
   return actionDialog(ticketId, {
     id: 'order-cancel-dialog', title: t('oa.cancel_title', { order: order.name }), help: t('oa.cancel_help'),
     confirmLabel: t('oa.cancel_confirm', { order: order.name }), danger: true,
-    content: [labelled(reason.id, t('oa.reason'), reason), labelled(refund.id, t('oa.refund'), refund), restock.el, notify.el],
+    content: [field(reason.id, t('oa.reason'), reason), field(refund.id, t('oa.refund'), refund), restock.el, notify.el],
     request: () => ({ action: 'cancel_order', order_id: order.id, reason: reason.value, refund: refund.value,
       restock: restock.input.checked, notify_customer: notify.input.checked }),
   });
@@ -165,7 +157,7 @@ export function changeSubscription(ticketId, sub) {
   return actionDialog(ticketId, {
     id: 'sub-change-dialog', title: t('oa.change_title'), help: t('oa.change_help', { product: sub.product_title }),
     confirmLabel: t('oa.change_confirm'),
-    content: [labelled(quantity.id, t('oa.quantity'), quantity), labelled(date.id, t('oa.next_charge'), date)],
+    content: [field(quantity.id, t('oa.quantity'), quantity), field(date.id, t('oa.next_charge'), date)],
     request: () => {
       const body = { action: 'change_subscription', subscription_id: sub.id };
       const n = Number(quantity.value);
@@ -184,7 +176,7 @@ export function cancelSubscription(ticketId, sub) {
   return actionDialog(ticketId, {
     id: 'sub-cancel-dialog', title: t('oa.cancel_sub_title'), help: t('oa.cancel_sub_help', { product: sub.product_title }),
     confirmLabel: t('oa.cancel_sub_confirm'), danger: true,
-    content: [labelled(reason.id, t('oa.cancel_sub_reason'), reason), labelled(comments.id, t('oa.comments'), comments)],
+    content: [field(reason.id, t('oa.cancel_sub_reason'), reason), field(comments.id, t('oa.comments'), comments)],
     request: () => {
       if (!reason.value.trim()) throw new Invalid(t('oa.reason_needed'));
       return { action: 'cancel_subscription', subscription_id: sub.id, reason: reason.value.trim(),

@@ -8,6 +8,7 @@ import { api, ApiError, explain } from './api.js';
 import { h, replace, announce, focus } from './dom.js';
 import { t, addStrings } from './i18n.js';
 import { duration } from './format.js';
+import { field, checkbox, select, errorBox } from './forms.js';
 
 addStrings({
   en: {
@@ -115,26 +116,7 @@ export function readOnly(page) {
 
 // --- small builders ----------------------------------------------------------------------------------
 
-export function field(id, label, control, hint = null) {
-  const hintEl = hint ? h('span', { class: 'muted hint', id: `${id}-hint` }, hint) : null;
-  if (hintEl) control.setAttribute('aria-describedby', `${id}-hint`);
-  return h('div', { class: 'field' }, h('label', { for: id }, label), control, hintEl);
-}
-
-export function checkbox(id, label, checked) {
-  const input = h('input', { type: 'checkbox', id, checked });
-  return { input, el: h('div', { class: 'field inline' }, input, h('label', { for: id }, label)) };
-}
-
-export function select(id, options, value, attrs = {}) {
-  const el = h('select', { id, ...attrs }, options.map(([v, label]) => h('option', { value: v }, label)));
-  el.value = value ?? '';
-  return el;
-}
-
-export function errorBox(id) {
-  return h('p', { class: 'form-error', role: 'alert', id });
-}
+export { field, checkbox, select, errorBox }; // (forms.js: the order-action dialogs use them too)
 
 export function needsPlan(settings, feature) {
   if (!settings || (settings.features || []).includes(feature)) return null;
