@@ -300,7 +300,7 @@ TAG_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                     "수정 좀", "would be great", "would help", "please add", "you should", "can you make",
                     "있으면 좋겠", "나왔으면", "추가해주세요", "해주시면 좋겠", "please make", "would be nice",
                     "it would be", "idea", "i wish", "wish you", "maybe offer", "feature", "could you add",
-                    "should sell", "should do", "should have", "bring back", "바꿔주시면", "만들어주세요",
+                    "should sell", "should do", "should have", "바꿔주시면", "만들어주세요",
                     "팔아주세요")),
     ("spam", ("seo", "backlink*", "guest post", "followers", "likes", "crypto", "bitcoin", "investment",
               "guaranteed", "click here", "claim", "congratulations", "won", "casino", "loan", "partnership",
