@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from helpdesk.textclass import FORMAT, MODELS_DIR, Features, Model, normalise
+from helpdesk.textclass import FORMAT, MODELS_DIR, NO_LABEL, Acceptance, Features, Model, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "ko", "mixed")
@@ -656,31 +656,6 @@ def _scored_fold(dataset: Dataset, train: Sequence[Example], test: Sequence[Exam
 
 FALLBACK_GRID = (0.05, 0.1, 0.15, 0.2)
 NO_LABEL_GRID = tuple(round(0.1 * i, 1) for i in range(1, 10))  # 0.1 ... 0.9
-NO_LABEL = "<no label>"  # an out-of-fold probability's key for the no-label column (never a label's name)
-
-
-@dataclass(frozen=True)
-class Acceptance:
-    """Which labels a one-vs-rest model accepts (what Model.predict_multi does by default): none if the
-    probability of no label (NO_LABEL in `probs`, when the model learns it) reaches `no_label_below`;
-    else those at or over `threshold`, else the most probable alone if it reaches `fallback`."""
-
-    threshold: float
-    fallback: float | None = None
-    no_label_below: float | None = None
-
-    def labels(self, probs: Mapping[str, float]) -> tuple[str, ...]:
-        no_label = probs.get(NO_LABEL)
-        if no_label is not None and self.no_label_below is not None and no_label >= self.no_label_below:
-            return ()
-        probs = {label: p for label, p in probs.items() if label != NO_LABEL}
-        got = tuple(label for label, p in probs.items() if p >= self.threshold)
-        if got or self.fallback is None or not probs:
-            return got
-        best = max(probs, key=probs.__getitem__)
-        return (best,) if probs[best] >= self.fallback else ()
-
-
 def accepted(scored: OutOfFold, rule: float | Acceptance) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """(labelled, accepted) pairs of out-of-fold probabilities at this threshold (or by this rule)."""
     rule = rule if isinstance(rule, Acceptance) else Acceptance(rule)

@@ -218,6 +218,31 @@ class Prediction:
     no_label: float | None = None
 
 
+NO_LABEL = "<no label>"  # the no-label column's key among a message's probabilities (never a label's name)
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """Which labels a one-vs-rest model accepts, most probable first: none if the probability of no label
+    (NO_LABEL in `probs`, when the model learns it) reaches `no_label_below`; else those at or over
+    `threshold`; else the most probable alone if it reaches `fallback`. Model.predict_multi's rule, and
+    the trainer's on out-of-fold probabilities when it chooses the cuts."""
+
+    threshold: float
+    fallback: float | None = None
+    no_label_below: float | None = None
+
+    def labels(self, probs: Mapping[str, float]) -> tuple[str, ...]:
+        no_label = probs.get(NO_LABEL)
+        if no_label is not None and self.no_label_below is not None and no_label >= self.no_label_below:
+            return ()
+        order = sorted((label for label in probs if label != NO_LABEL), key=lambda label: -probs[label])
+        got = tuple(label for label in order if probs[label] >= self.threshold)
+        if got or self.fallback is None or not order:
+            return got
+        return (order[0],) if probs[order[0]] >= self.fallback else ()
+
+
 @dataclass(frozen=True)
 class Model:
     """A linear model: score(label) = bias[label] + sum(weight[feature][label] * value) / scale.
@@ -336,17 +361,14 @@ class Model:
         scores, coverage = self._score(text)
         probs = self._probabilities(scores)
         no_label = probs.pop() if self.no_label else None
-        cut = self.threshold if threshold is None else threshold
-        order = sorted(range(len(probs)), key=lambda k: (-probs[k], k))
+        by_label = dict(zip(self.labels, probs, strict=True))
+        rule = Acceptance(self.threshold, self.fallback, self.no_label_below) if threshold is None \
+            else Acceptance(threshold)
         abstained = coverage < self.min_coverage
-        nothing = threshold is None and no_label is not None and self.no_label_below is not None \
-            and no_label >= self.no_label_below
-        accepted = () if abstained or nothing else tuple(self.labels[k] for k in order if probs[k] >= cut)
-        if not (accepted or abstained or nothing) and threshold is None and self.fallback is not None \
-                and probs[order[0]] >= self.fallback:
-            accepted = (self.labels[order[0]],)
-        return Prediction(label=accepted[0] if accepted else None, best=self.labels[order[0]], labels=accepted,
-                          scores=dict(zip(self.labels, probs, strict=True)), confidence=probs[order[0]],
+        accepted = () if abstained else rule.labels(by_label if no_label is None else {**by_label, NO_LABEL: no_label})
+        best = max(range(len(probs)), key=lambda k: (probs[k], -k))
+        return Prediction(label=accepted[0] if accepted else None, best=self.labels[best], labels=accepted,
+                          scores=by_label, confidence=probs[best],
                           coverage=coverage, abstained=abstained or not accepted, no_label=no_label)
 
 
